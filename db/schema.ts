@@ -1,0 +1,129 @@
+// The whole stored data model. Every column here is part of the data inventory a privacy
+// reviewer reads: nothing holds a raw IP, a full user-agent or a daily key outside `daily_keys`.
+import { blob, index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+/** A website whose hits Hush accepts. `domain` is normalised: lower case, no `www.`. */
+export const sites = sqliteTable('sites', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  domain: text('domain').notNull(),
+  timezone: text('timezone').notNull().default('UTC'),
+  /** k for k-anonymity: report rows describing fewer visitors fold into "(other)". */
+  minVisitors: integer('min_visitors').notNull().default(3),
+  /** Events older than this many days are deleted (25 months ≈ 760 days, the CNIL ceiling). */
+  retentionDays: integer('retention_days').notNull().default(760),
+  /** Comma-separated path patterns (`*` wildcard) whose hits are dropped as `excluded`. */
+  excludePaths: text('exclude_paths').notNull().default(''),
+  createdAt: integer('created_at').notNull(),
+}, (t) => [
+  // Hits are matched to a site by domain on every request (through an in-memory cache).
+  uniqueIndex('sites_domain_uq').on(t.domain),
+]);
+
+/** Stats API keys. Only a SHA-256 of the key is stored; the key itself is shown once. */
+export const apiKeys = sqliteTable('api_keys', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  siteId: integer('site_id').notNull().references(() => sites.id, { onDelete: 'cascade' }),
+  keyHash: text('key_hash').notNull(),
+  /** First characters of the key, so an owner can tell keys apart in a list. */
+  keyPrefix: text('key_prefix').notNull(),
+  createdAt: integer('created_at').notNull(),
+}, (t) => [
+  // Every Stats API request looks its bearer key up by hash.
+  uniqueIndex('api_keys_hash_uq').on(t.keyHash),
+]);
+
+/**
+ * Daily HMAC keys for visitor ids: 32 random bytes per UTC day. The current and the previous
+ * day's key are kept (a visit may span midnight); older keys are deleted, which makes the
+ * visitor ids of those days unlinkable for everyone.
+ */
+export const dailyKeys = sqliteTable('daily_keys', {
+  /** UTC day, `YYYY-MM-DD`. */
+  day: text('day').primaryKey(),
+  key: blob('key', { mode: 'buffer' }).notNull(),
+  createdAt: integer('created_at').notNull(),
+});
+
+/** One row per visit: a visitor id's hits with gaps under 30 minutes. */
+export const visits = sqliteTable('visits', {
+  id: integer('id').primaryKey(),
+  siteId: integer('site_id').notNull(),
+  /** HMAC-SHA256(daily key, site ‖ IP prefix ‖ UA) truncated to 64 bits, as a signed integer. */
+  visitorId: integer('visitor_id').notNull(),
+  startTs: integer('start_ts').notNull(),
+  /** Last activity: the latest hit, or a hit's time plus its reported engagement. */
+  endTs: integer('end_ts').notNull(),
+  entryPage: text('entry_page').notNull(),
+  exitPage: text('exit_page').notNull(),
+  hostname: text('hostname').notNull(),
+  pageviews: integer('pageviews').notNull(),
+  events: integer('events').notNull(),
+  /** 1 while the visit has at most one pageview and no interactive custom event. */
+  bounce: integer('bounce').notNull(),
+  engagementMs: integer('engagement_ms').notNull(),
+  referrerHost: text('referrer_host'),
+  referrerPath: text('referrer_path'),
+  source: text('source'),
+  channel: text('channel').notNull(),
+  utmSource: text('utm_source'),
+  utmMedium: text('utm_medium'),
+  utmCampaign: text('utm_campaign'),
+  utmContent: text('utm_content'),
+  utmTerm: text('utm_term'),
+  country: text('country'),
+  browser: text('browser'),
+  browserVersion: text('browser_version'),
+  os: text('os'),
+  osVersion: text('os_version'),
+  device: text('device').notNull(),
+  language: text('language'),
+  screen: text('screen'),
+}, (t) => [
+  // Reports select a site's visits by start time.
+  index('visits_site_start_idx').on(t.siteId, t.startTs),
+]);
+
+/** One row per accepted hit (page view, custom event or engagement report). */
+export const events = sqliteTable('events', {
+  id: integer('id').primaryKey(),
+  siteId: integer('site_id').notNull(),
+  ts: integer('ts').notNull(),
+  visitId: integer('visit_id').notNull(),
+  visitorId: integer('visitor_id').notNull(),
+  /** `pageview`, `engagement`, or the custom event's name. */
+  name: text('name').notNull(),
+  hostname: text('hostname').notNull(),
+  /** Path only (plus `#fragment` in hash mode); the query string is never stored. */
+  pathname: text('pathname').notNull(),
+  referrerHost: text('referrer_host'),
+  referrerPath: text('referrer_path'),
+  source: text('source'),
+  channel: text('channel').notNull(),
+  utmSource: text('utm_source'),
+  utmMedium: text('utm_medium'),
+  utmCampaign: text('utm_campaign'),
+  utmContent: text('utm_content'),
+  utmTerm: text('utm_term'),
+  country: text('country'),
+  browser: text('browser'),
+  browserVersion: text('browser_version'),
+  os: text('os'),
+  osVersion: text('os_version'),
+  device: text('device').notNull(),
+  language: text('language'),
+  screen: text('screen'),
+  bytes: integer('bytes'),
+  status: integer('status'),
+  loadMs: integer('load_ms'),
+  engagementMs: integer('engagement_ms'),
+  /** Custom properties as a JSON object of strings. */
+  props: text('props'),
+  revenueAmount: real('revenue_amount'),
+  revenueCurrency: text('revenue_currency'),
+  interactive: integer('interactive').notNull().default(1),
+  /** `script` (beacon) or `log` (access-log import). */
+  sourceType: text('source_type').notNull().default('script'),
+}, (t) => [
+  // Every report is scoped to one site and a time range.
+  index('events_site_ts_idx').on(t.siteId, t.ts),
+]);

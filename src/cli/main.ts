@@ -1,0 +1,218 @@
+// The `hush` command line. Every command has --help; a usage error is one line on stderr and
+// exit code 2; a failure (unknown site, duplicate site) is one line and exit code 1.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { loadConfig, ConfigError } from '../config.ts';
+import { openDb, type OpenDb } from '../store/db.ts';
+import { SiteRepo, normalizeDomain, isTimeZone, pathMatcher } from '../store/sites.ts';
+import { ApiKeyRepo } from '../store/api-keys.ts';
+import { startServer } from '../server/node-server.ts';
+
+class UsageError extends Error {}
+class Failure extends Error {}
+
+const HELP: Record<string, string> = {
+  main: `hush — self-hosted, cookieless web analytics that never keeps a visitor's IP address
+
+Usage: hush <command> [options]
+
+Commands:
+  serve                     run the collector and API server
+  site add <domain>         register a website
+  site list                 list websites
+  site remove <domain>      delete a website and all its data
+  key add --site <domain>   create a Stats API key
+
+Environment: HUSH_DB (default ./data/hush.db), PORT (default 8080), HUSH_TRUSTED_PROXIES,
+HUSH_IP_PRECISION (default|strict), HUSH_SYNC (full|normal). Run 'hush <command> --help' for more.`,
+  serve: `Usage: hush serve [--port N] [--db PATH]
+
+Serves POST /api/event, /api/v2/query and /healthz. Creates and migrates the database on first run.
+Options:
+  --port N      port to listen on (default: $PORT or 8080)
+  --db PATH     SQLite database file (default: $HUSH_DB or ./data/hush.db)`,
+  site: `Usage: hush site add <domain> [--timezone Area/City] [--min-visitors K] [--exclude PATTERNS]
+       hush site list
+       hush site remove <domain> [--yes]`,
+  'site add': `Usage: hush site add <domain> [--timezone Area/City] [--min-visitors K] [--exclude PATTERNS]
+
+Registers a website so its hits are accepted.
+Options:
+  --timezone TZ        IANA time zone its reports use (default UTC), e.g. Europe/Helsinki
+  --min-visitors K     k-anonymity: report rows with fewer visitors fold into "(other)" (default 3)
+  --exclude PATTERNS   comma-separated paths whose hits are dropped, e.g. "/admin/*,/drafts/**"`,
+  'site list': `Usage: hush site list
+
+Lists registered websites with their time zone and k.`,
+  'site remove': `Usage: hush site remove <domain> [--yes]
+
+Deletes a website, its API keys and all its events and visits. Asks for --yes when it has data.`,
+  key: `Usage: hush key add --site <domain>`,
+  'key add': `Usage: hush key add --site <domain>
+
+Creates a Stats API key for the site and prints it as the last line. Only a hash is stored:
+copy it now, it cannot be shown again.`,
+};
+
+function parse(args: string[], options: ParseArgsConfig['options']): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+  try {
+    return parseArgs({ args, options: { help: { type: 'boolean', short: 'h' }, ...options }, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message.split('\n')[0]);
+  }
+}
+
+function withDb<T>(fn: (store: OpenDb) => T, dbPath?: string): T {
+  const config = loadConfig();
+  const store = openDb(dbPath ?? config.dbPath, { synchronous: config.synchronous });
+  try {
+    return fn(store);
+  } finally {
+    store.close();
+  }
+}
+
+function domainArg(raw: string | undefined, cmd: string): string {
+  if (!raw) throw new UsageError(`${cmd}: missing <domain>`);
+  const d = normalizeDomain(raw);
+  if (!d) throw new UsageError(`${cmd}: "${raw}" is not a domain name (e.g. example.com)`);
+  return d;
+}
+
+async function serve(args: string[]): Promise<void> {
+  const { values, positionals } = parse(args, { port: { type: 'string' }, db: { type: 'string' } });
+  if (values.help) return void console.log(HELP.serve);
+  if (positionals.length) throw new UsageError(`serve: unexpected argument "${positionals[0]}"`);
+  const env = { ...process.env };
+  if (values.port !== undefined) env.PORT = values.port as string;
+  if (values.db !== undefined) env.HUSH_DB = values.db as string;
+  let config;
+  try {
+    config = loadConfig(env);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new UsageError(e.message);
+    throw e;
+  }
+  const server = await startServer(config);
+  const siteList = withDb((s) => new SiteRepo(s.db).list(), config.dbPath);
+  console.log(`Hush is listening on ${server.url} (database: ${config.dbPath}, IP precision: ${config.precision})`);
+  if (siteList.length === 0) {
+    console.log(`No sites yet: add one with  npm run hush -- site add example.com`);
+  }
+  const domains = siteList.length ? siteList.map((s) => s.domain) : ['example.com'];
+  console.log('Paste this into each page of your site:');
+  for (const d of domains) console.log(`  <script defer data-domain="${d}" src="${server.url}/hush.js"></script>`);
+  const stop = async (signal: string) => {
+    console.log(`${signal}: flushing and closing`);
+    await server.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+function siteCmd(args: string[]): void {
+  const [sub, ...rest] = args;
+  if (!sub || sub === '--help' || sub === '-h') return void console.log(HELP.site);
+  if (sub === 'add') {
+    const { values, positionals } = parse(rest, {
+      timezone: { type: 'string' }, 'min-visitors': { type: 'string' }, exclude: { type: 'string' },
+    });
+    if (values.help) return void console.log(HELP['site add']);
+    const domain = domainArg(positionals[0], 'site add');
+    if (positionals.length > 1) throw new UsageError(`site add: unexpected argument "${positionals[1]}"`);
+    const timezone = (values.timezone as string | undefined) ?? 'UTC';
+    if (!isTimeZone(timezone)) throw new UsageError(`site add: --timezone "${timezone}" is not an IANA time zone (e.g. Europe/Helsinki)`);
+    const kRaw = values['min-visitors'] as string | undefined;
+    const minVisitors = kRaw === undefined ? 3 : Number(kRaw);
+    if (!Number.isInteger(minVisitors) || minVisitors < 1 || minVisitors > 1000) {
+      throw new UsageError(`site add: --min-visitors must be a whole number from 1 to 1000, got "${kRaw}"`);
+    }
+    const excludePaths = (values.exclude as string | undefined) ?? '';
+    try {
+      pathMatcher(excludePaths);
+    } catch {
+      throw new UsageError(`site add: --exclude "${excludePaths}" is not a valid list of path patterns`);
+    }
+    withDb(({ db }) => {
+      const repo = new SiteRepo(db);
+      if (repo.byDomain(domain)) throw new Failure(`site add: ${domain} already exists`);
+      repo.add({ domain, timezone, minVisitors, excludePaths });
+    });
+    console.log(`Added ${domain} (time zone ${timezone}, k=${minVisitors}). Snippet:`);
+    console.log(`  <script defer data-domain="${domain}" src="https://YOUR-HUSH-HOST/hush.js"></script>`);
+    return;
+  }
+  if (sub === 'list') {
+    const { values, positionals } = parse(rest, {});
+    if (values.help) return void console.log(HELP['site list']);
+    if (positionals.length) throw new UsageError(`site list: unexpected argument "${positionals[0]}"`);
+    const list = withDb(({ db }) => new SiteRepo(db).list());
+    if (list.length === 0) return void console.log('No sites. Add one with: hush site add example.com');
+    for (const s of list) console.log(`${s.domain}\ttimezone=${s.timezone}\tmin_visitors=${s.minVisitors}\tretention_days=${s.retentionDays}${s.excludePaths ? `\texclude=${s.excludePaths}` : ''}`);
+    return;
+  }
+  if (sub === 'remove') {
+    const { values, positionals } = parse(rest, { yes: { type: 'boolean', short: 'y' } });
+    if (values.help) return void console.log(HELP['site remove']);
+    const domain = domainArg(positionals[0], 'site remove');
+    const msg = withDb(({ sqlite, db }) => {
+      const repo = new SiteRepo(db);
+      const site = repo.byDomain(domain);
+      if (!site) throw new Failure(`site remove: no site ${domain} (see hush site list)`);
+      const n = (sqlite.prepare('SELECT count(*) AS n FROM events WHERE site_id = ?').get(site.id) as { n: number }).n;
+      if (n > 0 && !values.yes) throw new Failure(`site remove: ${domain} has ${n} events; run again with --yes to delete the site and all its data`);
+      sqlite.transaction(() => {
+        sqlite.prepare('DELETE FROM events WHERE site_id = ?').run(site.id);
+        sqlite.prepare('DELETE FROM visits WHERE site_id = ?').run(site.id);
+        repo.remove(domain);
+      })();
+      return `Removed ${domain} and its ${n} events.`;
+    });
+    console.log(msg);
+    return;
+  }
+  throw new UsageError(`site: unknown subcommand "${sub}" (add, list, remove)`);
+}
+
+function keyCmd(args: string[]): void {
+  const [sub, ...rest] = args;
+  if (!sub || sub === '--help' || sub === '-h') return void console.log(HELP.key);
+  if (sub !== 'add') throw new UsageError(`key: unknown subcommand "${sub}" (add)`);
+  const { values, positionals } = parse(rest, { site: { type: 'string' } });
+  if (values.help) return void console.log(HELP['key add']);
+  if (positionals.length) throw new UsageError(`key add: unexpected argument "${positionals[0]}"`);
+  const domain = domainArg(values.site as string | undefined, 'key add --site');
+  const key = withDb(({ db }) => {
+    const site = new SiteRepo(db).byDomain(domain);
+    if (!site) throw new Failure(`key add: no site ${domain} (see hush site list)`);
+    return new ApiKeyRepo(db).create(site.id);
+  });
+  console.log(`New Stats API key for ${domain}. Copy it now: only its hash is stored.`);
+  console.log(key);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case undefined: case 'help': case '--help': case '-h':
+        console.log(HELP.main);
+        return cmd === undefined ? 2 : 0;
+      case 'serve': await serve(rest); return 0;
+      case 'site': siteCmd(rest); return 0;
+      case 'key': keyCmd(rest); return 0;
+      default: throw new UsageError(`unknown command "${cmd}" (run 'hush --help')`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`hush: ${e.message}`);
+      return 2;
+    }
+    if (e instanceof Failure || e instanceof ConfigError) {
+      console.error(`hush: ${e.message}`);
+      return 1;
+    }
+    console.error(`hush: ${(e as Error).message}`);
+    return 1;
+  }
+}

@@ -1,0 +1,72 @@
+// The collector's one entry point, shared by the Hono route, the Node fast path and the pixel:
+// request facts in, an HTTP answer out. 202 only once every stored hit has committed.
+import type { DropReason, Hit } from './hit.ts';
+import { parseEvent, type Parsed } from './payload.ts';
+import { runPipeline, type PipelineDeps } from './pipeline.ts';
+import type { ClientIpResolver } from './client-ip.ts';
+
+/** The request-side facts, as any HTTP layer can gather them. */
+export interface EventRequest {
+  /** The socket's peer address. */
+  peer: string;
+  forwardedFor: string | null;
+  userAgent: string | null;
+  acceptLanguage: string | null;
+  dnt: string | null;
+  gpc: string | null;
+}
+
+export type CollectResult =
+  | { status: 202; dropped?: DropReason }
+  | { status: 400 | 503; error: string };
+
+/** The store side: accepts a hit, settles after commit with 'ok' or a drop reason. */
+export interface HitSink {
+  submit(hit: Hit): Promise<'ok' | DropReason>;
+}
+
+export interface CollectorDeps extends PipelineDeps {
+  resolver: ClientIpResolver;
+  sink: HitSink;
+  clock?: () => number;
+}
+
+export class Collector {
+  private readonly clock: () => number;
+  constructor(private readonly deps: CollectorDeps) {
+    this.clock = deps.clock ?? Date.now;
+  }
+
+  /** Handles a POST /api/event body. */
+  collectBody(body: string, req: EventRequest): Promise<CollectResult> | CollectResult {
+    return this.collectParsed(parseEvent(body), req);
+  }
+
+  /** Handles an already-validated event (body or pixel query). */
+  collectParsed(parsed: Parsed, req: EventRequest): Promise<CollectResult> | CollectResult {
+    if (!parsed.ok) return { status: 400, error: parsed.error };
+    const result = runPipeline(parsed.event, {
+      ip: this.deps.resolver.resolve(req.peer, req.forwardedFor),
+      userAgent: req.userAgent ?? '',
+      acceptLanguage: req.acceptLanguage,
+      optOut: req.dnt === '1' || req.gpc === '1',
+      now: this.clock(),
+      sourceType: 'script',
+    }, this.deps);
+    if (result.kind === 'invalid') return { status: 400, error: result.error };
+    if (result.kind === 'drop') return { status: 202, dropped: result.reason };
+    return this.store(result.hits);
+  }
+
+  private async store(hits: Hit[]): Promise<CollectResult> {
+    let outcomes: Array<'ok' | DropReason>;
+    try {
+      outcomes = hits.length === 1 ? [await this.deps.sink.submit(hits[0])] : await Promise.all(hits.map((h) => this.deps.sink.submit(h)));
+    } catch {
+      // The store failed (disk full, I/O error): not the client's fault, and nothing was acknowledged.
+      return { status: 503, error: 'the hit could not be stored; try again later' };
+    }
+    const stored = outcomes.some((o) => o === 'ok');
+    return stored ? { status: 202 } : { status: 202, dropped: outcomes[0] as DropReason };
+  }
+}

@@ -1,0 +1,112 @@
+// The hit pipeline: a validated event plus its request context → one normalised hit per target
+// site, or the named reason it was dropped. The steps run in a fixed order, cheapest and most
+// privacy-protective first: opt-out before anything is looked at, bots before any hashing.
+// The raw IP and the full user-agent end in this file: truncation happens before the country
+// lookup and the hash, and the hit that leaves holds neither.
+import type { EventInput } from './payload.ts';
+import type { Hit, DropReason } from './hit.ts';
+import { parsePage } from './page-url.ts';
+import { acquisition, isSpamReferrer } from './referrer.ts';
+import { languageFromHeader, normalizeLanguage } from './language.ts';
+import { screenClass } from './screen.ts';
+import type { AgentCache } from './user-agent.ts';
+import { truncateIp, type Precision } from '../pseudonymize/truncate.ts';
+import { lookupCountry, type CountryTables } from '../pseudonymize/country.ts';
+import { DAY_MS, type KeyRing } from '../pseudonymize/daily-keys.ts';
+import { visitorId } from '../pseudonymize/visitor-id.ts';
+import { VISIT_GAP_MS } from '../store/visits.ts';
+
+/** What the pipeline needs from the rest of the system. */
+export interface PipelineDeps {
+  precision: Precision;
+  sites: { get(domain: string): { id: number; exclude: RegExp | null } | undefined };
+  agents: AgentCache;
+  countries: CountryTables;
+  keys: KeyRing;
+}
+
+/** The request-side facts about a hit. `ip` is the raw client address: handle with care. */
+export interface HitContext {
+  ip: string;
+  userAgent: string;
+  acceptLanguage: string | null;
+  /** DNT: 1 or Sec-GPC: 1 was sent. */
+  optOut: boolean;
+  now: number;
+  sourceType: 'script' | 'log';
+}
+
+export type PipelineResult =
+  | { kind: 'hits'; hits: Hit[] }
+  | { kind: 'drop'; reason: DropReason }
+  | { kind: 'invalid'; error: string };
+
+export function runPipeline(ev: EventInput, ctx: HitContext, deps: PipelineDeps): PipelineResult {
+  if (ctx.optOut) return { kind: 'drop', reason: 'opt_out' };
+
+  const page = parsePage(ev.url, ev.hashMode);
+  if (!page) return { kind: 'invalid', error: '"url" must be an absolute http(s) URL' };
+
+  let sites = [];
+  for (const d of ev.domains) {
+    const s = deps.sites.get(d);
+    if (s) sites.push(s);
+  }
+  if (sites.length === 0) return { kind: 'drop', reason: 'unknown_site' };
+
+  const agent = deps.agents.get(ctx.userAgent);
+  if (agent.bot) return { kind: 'drop', reason: 'bot' };
+
+  sites = sites.filter((s) => !s.exclude || !s.exclude.test(page.pathname));
+  if (sites.length === 0) return { kind: 'drop', reason: 'excluded' };
+
+  const acq = acquisition(ev.referrer, page.hostname, page.utm, page.refParam);
+  if (isSpamReferrer(acq.referrerHost)) return { kind: 'drop', reason: 'referrer_spam' };
+
+  // Pseudonymise: from here on only the prefix exists.
+  const prefix = truncateIp(ctx.ip, deps.precision);
+  const prefixText = prefix ? prefix.text : '';
+  const country = prefix ? lookupCountry(deps.countries, prefix) : null;
+  const key = deps.keys.current(ctx.now);
+  // Only a visit that was active before UTC midnight can continue under yesterday's id.
+  const prevKey = ctx.now % DAY_MS < VISIT_GAP_MS ? deps.keys.previous(ctx.now) : null;
+
+  const language = normalizeLanguage(ev.language) ?? languageFromHeader(ctx.acceptLanguage);
+  const props = ev.props ? JSON.stringify(ev.props) : null;
+  const hits: Hit[] = sites.map((s) => ({
+    siteId: s.id,
+    ts: ctx.now,
+    visitorId: visitorId(key, s.id, prefixText, ctx.userAgent),
+    prevVisitorId: prevKey ? visitorId(prevKey, s.id, prefixText, ctx.userAgent) : null,
+    name: ev.name,
+    hostname: page.hostname,
+    pathname: page.pathname,
+    referrerHost: acq.referrerHost,
+    referrerPath: acq.referrerPath,
+    source: acq.source,
+    channel: acq.channel,
+    utmSource: page.utm.source,
+    utmMedium: page.utm.medium,
+    utmCampaign: page.utm.campaign,
+    utmContent: page.utm.content,
+    utmTerm: page.utm.term,
+    country,
+    browser: agent.browser,
+    browserVersion: agent.browserVersion,
+    os: agent.os,
+    osVersion: agent.osVersion,
+    device: agent.device,
+    language,
+    screen: screenClass(ev.screenWidth),
+    bytes: ev.bytes,
+    status: ev.status,
+    loadMs: ev.loadMs,
+    engagementMs: ev.engagementMs,
+    props,
+    revenueAmount: ev.revenue ? ev.revenue.amount : null,
+    revenueCurrency: ev.revenue ? ev.revenue.currency : null,
+    interactive: ev.interactive,
+    sourceType: ctx.sourceType,
+  }));
+  return { kind: 'hits', hits };
+}

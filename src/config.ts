@@ -1,0 +1,55 @@
+// Server settings from the environment, validated once at start so a typo fails loudly.
+import { parseCidrList, type Cidr } from './collector/client-ip.ts';
+import type { Precision } from './pseudonymize/truncate.ts';
+
+export interface Config {
+  port: number;
+  host: string;
+  dbPath: string;
+  trustedProxies: Cidr[];
+  precision: Precision;
+  /** SQLite `synchronous`: FULL survives power loss, NORMAL survives a process kill. */
+  synchronous: 'FULL' | 'NORMAL';
+  /** Longest time a hit waits for its batch to commit before the 202. */
+  batchMs: number;
+  batchMax: number;
+}
+
+export class ConfigError extends Error {}
+
+function int(name: string, raw: string | undefined, def: number, min: number, max: number): number {
+  if (raw === undefined || raw === '') return def;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return n;
+}
+
+/** Reads the environment (defaults as documented in the README). */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const precision = (env.HUSH_IP_PRECISION || 'default').toLowerCase();
+  if (precision !== 'default' && precision !== 'strict') {
+    throw new ConfigError(`HUSH_IP_PRECISION must be "default" or "strict", got "${env.HUSH_IP_PRECISION}"`);
+  }
+  const sync = (env.HUSH_SYNC || 'full').toUpperCase();
+  if (sync !== 'FULL' && sync !== 'NORMAL') {
+    throw new ConfigError(`HUSH_SYNC must be "full" or "normal", got "${env.HUSH_SYNC}"`);
+  }
+  let trustedProxies: Cidr[];
+  try {
+    trustedProxies = parseCidrList(env.HUSH_TRUSTED_PROXIES || '');
+  } catch (e) {
+    throw new ConfigError(`HUSH_TRUSTED_PROXIES: ${(e as Error).message}`);
+  }
+  return {
+    port: int('PORT', env.PORT, 8080, 0, 65535),
+    host: env.HOST || '0.0.0.0',
+    dbPath: env.HUSH_DB || './data/hush.db',
+    trustedProxies,
+    precision,
+    synchronous: sync,
+    batchMs: int('HUSH_BATCH_MS', env.HUSH_BATCH_MS, 2, 0, 1000),
+    batchMax: int('HUSH_BATCH_MAX', env.HUSH_BATCH_MAX, 1000, 1, 100000),
+  };
+}

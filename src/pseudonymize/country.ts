@@ -1,0 +1,42 @@
+// Country from a truncated IP prefix, by binary search over sorted, non-overlapping ranges.
+// Runtime-neutral: the tables are plain typed arrays; loading them from disk is the server's job
+// (country-data.ts). A lookup costs ~1 µs (19 probes for 334k IPv4 ranges).
+import type { IpPrefix } from './truncate.ts';
+
+export interface CountryTables {
+  codes: string[];
+  v4Start: Uint32Array;
+  v4End: Uint32Array;
+  v4Code: Uint16Array;
+  /** IPv6 ranges by their upper 64 bits: prefixes are at most /48, so finer bounds do not matter. */
+  v6Start: BigUint64Array;
+  v6End: BigUint64Array;
+  v6Code: Uint16Array;
+}
+
+function search<T extends number | bigint>(start: ArrayLike<T>, end: ArrayLike<T>, x: T): number {
+  let lo = 0, hi = start.length - 1, found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if (start[mid] <= x) { found = mid; lo = mid + 1; } else hi = mid - 1;
+  }
+  return found >= 0 && x <= end[found] ? found : -1;
+}
+
+/** ISO 3166-1 alpha-2 code of the prefix, or null when the database has no range for it. */
+export function lookupCountry(t: CountryTables, prefix: IpPrefix): string | null {
+  if (prefix.version === 4) {
+    const i = search(t.v4Start, t.v4End, prefix.v4);
+    return i < 0 ? null : t.codes[t.v4Code[i]];
+  }
+  const i = search(t.v6Start, t.v6End, prefix.v6hi);
+  return i < 0 ? null : t.codes[t.v6Code[i]];
+}
+
+/** An empty table: every lookup answers null (used where no database is wanted, e.g. unit tests). */
+export function emptyCountryTables(): CountryTables {
+  return {
+    codes: [], v4Start: new Uint32Array(0), v4End: new Uint32Array(0), v4Code: new Uint16Array(0),
+    v6Start: new BigUint64Array(0), v6End: new BigUint64Array(0), v6Code: new Uint16Array(0),
+  };
+}

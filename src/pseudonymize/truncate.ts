@@ -1,0 +1,75 @@
+// IP truncation: the first thing that happens to a client address. Everything downstream
+// (country, visitor id) sees only the prefix; the full address goes no further than here.
+import ipaddr from 'ipaddr.js';
+
+/** `default`: IPv4 /24, IPv6 /48. `strict`: IPv4 /16, IPv6 /32. */
+export type Precision = 'default' | 'strict';
+
+export const PREFIX_BITS: Record<Precision, { v4: number; v6: number }> = {
+  default: { v4: 24, v6: 48 },
+  strict: { v4: 16, v6: 32 },
+};
+
+/** A truncated address: the only form of an IP that leaves the request handler. */
+export interface IpPrefix {
+  /** Canonical text, e.g. `203.0.113.0/24` or `2001:db8:1::/48`: the visitor-hash input. */
+  text: string;
+  version: 4 | 6;
+  /** IPv4: the masked address as an unsigned 32-bit number (for the country lookup). */
+  v4: number;
+  /** IPv6: the masked upper 64 bits (prefixes are at most /48, so the rest is zero). */
+  v6hi: bigint;
+}
+
+// Hand-written dotted-quad parser: ipaddr.js costs ~2 µs per IPv4 parse on the hot path, this
+// loop ~0.1 µs. Returns -1 for anything that is not exactly four decimal octets.
+export function parseIPv4(s: string): number {
+  let n = 0, octet = 0, digits = 0, dots = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (digits > 0 && octet === 0) return -1; // leading zero ("010") is ambiguous: reject
+      octet = octet * 10 + (c - 48);
+      if (++digits > 3 || octet > 255) return -1;
+    } else if (c === 46) {
+      if (digits === 0 || ++dots > 3) return -1;
+      n = n * 256 + octet; octet = 0; digits = 0;
+    } else return -1;
+  }
+  if (dots !== 3 || digits === 0) return -1;
+  return n * 256 + octet;
+}
+
+function v4Prefix(num: number, bits: number): IpPrefix {
+  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+  const m = (num & mask) >>> 0;
+  const text = `${m >>> 24}.${(m >>> 16) & 255}.${(m >>> 8) & 255}.${m & 255}/${bits}`;
+  return { text, version: 4, v4: m, v6hi: 0n };
+}
+
+/**
+ * Truncates a textual IP address (IPv4, IPv6, IPv4-mapped IPv6, with or without a zone id)
+ * to the configured prefix. Returns null for anything that is not an IP address.
+ */
+export function truncateIp(ip: string, precision: Precision): IpPrefix | null {
+  const bits = PREFIX_BITS[precision];
+  const quick = parseIPv4(ip);
+  if (quick >= 0) return v4Prefix(quick, bits.v4);
+  if (!ipaddr.isValid(ip)) return null;
+  let addr: ipaddr.IPv4 | ipaddr.IPv6;
+  try {
+    addr = ipaddr.process(ip); // unwraps ::ffff:a.b.c.d into IPv4
+  } catch {
+    return null;
+  }
+  if (addr.kind() === 'ipv4') {
+    const o = (addr as ipaddr.IPv4).octets;
+    return v4Prefix(((o[0] << 24) | (o[1] << 16) | (o[2] << 8) | o[3]) >>> 0, bits.v4);
+  }
+  const parts = (addr as ipaddr.IPv6).parts; // eight 16-bit groups
+  const kept = bits.v6 / 16; // 48 → 3 groups, 32 → 2 groups
+  let hi = 0n;
+  for (let i = 0; i < 4; i++) hi = (hi << 16n) | BigInt(i < kept ? parts[i] : 0);
+  const groups = parts.slice(0, kept).map((p) => p.toString(16));
+  return { text: `${groups.join(':')}::/${bits.v6}`, version: 6, v4: 0, v6hi: hi };
+}

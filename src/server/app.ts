@@ -1,0 +1,114 @@
+// The Hono app: every HTTP route of Hush. Runtime-neutral — the peer address comes from an
+// injected function (GetConnInfo on Node), so the same app can run on an edge runtime.
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import type { Collector, CollectResult, EventRequest } from '../collector/collect.ts';
+import { LIMITS } from '../collector/payload.ts';
+import type { ApiKeyRepo } from '../store/api-keys.ts';
+import type { SiteRepo } from '../store/sites.ts';
+import type { Db } from '../store/db.ts';
+import { QueryError, runFirstQuery, type QueryBody } from '../reports/first-query.ts';
+
+export interface AppDeps {
+  collector: Collector;
+  db: Db;
+  sites: SiteRepo;
+  apiKeys: ApiKeyRepo;
+  /** The socket peer address of the request. */
+  peer: (c: Context) => string;
+  /** Extra facts for /healthz. */
+  health?: () => Record<string, unknown>;
+  now?: () => number;
+  /** Where unexpected errors are reported (never with request bodies or addresses). */
+  logError?: (message: string) => void;
+}
+
+/** CORS for the beacon: any origin, no credentials (the collector never reads cookies). */
+export const EVENT_CORS = {
+  'Access-Control-Allow-Origin': '*',
+  'Access-Control-Expose-Headers': 'X-Hush-Dropped',
+} as const;
+
+export const PREFLIGHT = {
+  'Access-Control-Allow-Origin': '*',
+  'Access-Control-Allow-Methods': 'POST, GET, OPTIONS',
+  'Access-Control-Allow-Headers': 'Content-Type',
+  'Access-Control-Max-Age': '86400',
+} as const;
+
+/** The request facts the collector needs, from standard headers. */
+export function eventRequest(headers: Headers, peer: string): EventRequest {
+  return {
+    peer,
+    forwardedFor: headers.get('x-forwarded-for'),
+    userAgent: headers.get('user-agent'),
+    acceptLanguage: headers.get('accept-language'),
+    dnt: headers.get('dnt'),
+    gpc: headers.get('sec-gpc'),
+  };
+}
+
+/** The HTTP answer for a collector result: status, headers and body. */
+export function collectResponse(r: CollectResult): { status: number; headers: Record<string, string>; body: string | null } {
+  if (r.status === 202) {
+    return { status: 202, headers: r.dropped ? { ...EVENT_CORS, 'X-Hush-Dropped': r.dropped } : { ...EVENT_CORS }, body: null };
+  }
+  return { status: r.status, headers: { ...EVENT_CORS, 'Content-Type': 'application/json' }, body: JSON.stringify({ error: r.error }) };
+}
+
+export const TOO_LARGE = JSON.stringify({ error: `the request body is larger than ${LIMITS.bodyBytes} bytes` });
+
+export function createApp(deps: AppDeps): Hono {
+  const app = new Hono();
+  const now = deps.now ?? Date.now;
+
+  app.options('/api/event', () => new Response(null, { status: 204, headers: PREFLIGHT }));
+
+  app.post('/api/event', bodyLimit({
+    maxSize: LIMITS.bodyBytes,
+    onError: () => new Response(TOO_LARGE, { status: 413, headers: { ...EVENT_CORS, 'Content-Type': 'application/json' } }),
+  }), async (c) => {
+    const body = await c.req.text();
+    const r = collectResponse(await deps.collector.collectBody(body, eventRequest(c.req.raw.headers, deps.peer(c))));
+    return new Response(r.body, { status: r.status, headers: r.headers });
+  });
+
+  app.get('/healthz', (c) => c.json({ status: 'ok', ...(deps.health?.() ?? {}) }));
+
+  app.post('/api/v2/query', async (c) => {
+    const auth = c.req.header('authorization') ?? '';
+    const key = auth.startsWith('Bearer ') ? auth.slice(7).trim() : '';
+    if (!key) return c.json({ error: 'missing API key: send "Authorization: Bearer <key>" (create one with `hush key add --site <domain>`)' }, 401);
+    const grant = deps.apiKeys.siteFor(key);
+    if (!grant) return c.json({ error: 'invalid API key' }, 401);
+    let body: QueryBody;
+    try {
+      body = await c.req.json();
+    } catch {
+      return c.json({ error: 'the request body is not valid JSON' }, 400);
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) return c.json({ error: 'the request body must be a JSON object' }, 400);
+    if (typeof body.site_id !== 'string') return c.json({ error: '"site_id" is required' }, 400);
+    if (body.site_id !== grant.domain) return c.json({ error: `"site_id": this key does not grant access to ${JSON.stringify(body.site_id.slice(0, 100))}` }, 403);
+    const site = deps.sites.byDomain(grant.domain);
+    if (!site) return c.json({ error: '"site_id": no such site' }, 404);
+    try {
+      return c.json(runFirstQuery(deps.db, site, body, now()));
+    } catch (e) {
+      if (e instanceof QueryError) return c.json({ error: e.message }, 400);
+      throw e;
+    }
+  });
+
+  app.notFound((c) => c.json({ error: 'not found' }, 404));
+
+  app.onError((err, c) => {
+    if (err instanceof HTTPException) return c.json({ error: err.message || 'bad request' }, err.status);
+    // Name and message only: a stack or a request body could carry what must not be logged.
+    deps.logError?.(`internal error on ${c.req.method} ${c.req.path}: ${err.name}`);
+    return c.json({ error: 'internal error' }, 500);
+  });
+
+  return app;
+}

@@ -1,0 +1,166 @@
+// The Node server: wires the database, the pipeline and the app together, serves HTTP, runs the
+// housekeeping timers and shuts down cleanly. POST /api/event takes a lean path straight on
+// node:http (the same Collector as the Hono route): building a WHATWG Request and Response per
+// hit cost more than the whole pipeline in profiles; every other route goes through Hono.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { getRequestListener } from '@hono/node-server';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import type { Config } from '../config.ts';
+import { openDb } from '../store/db.ts';
+import { SiteDirectory, SiteRepo } from '../store/sites.ts';
+import { ApiKeyRepo } from '../store/api-keys.ts';
+import { HitWriter, type WriteResult } from '../store/hit-writer.ts';
+import { Batcher } from '../store/batcher.ts';
+import { sqliteKeyStore } from '../store/key-store.ts';
+import { KeyRing } from '../pseudonymize/daily-keys.ts';
+import { loadCountryTables } from '../pseudonymize/country-data.ts';
+import type { CountryTables } from '../pseudonymize/country.ts';
+import { AgentCache } from '../collector/user-agent.ts';
+import { ClientIpResolver } from '../collector/client-ip.ts';
+import { Collector, type EventRequest } from '../collector/collect.ts';
+import type { Hit } from '../collector/hit.ts';
+import { LIMITS } from '../collector/payload.ts';
+import { collectResponse, createApp, EVENT_CORS, PREFLIGHT, TOO_LARGE } from './app.ts';
+
+export interface RunningServer {
+  port: number;
+  url: string;
+  /** Stops accepting, lets open requests finish, flushes the last batch and closes the database. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Country tables to use instead of the shipped database (tests pass small ones). */
+  countries?: CountryTables;
+  log?: (line: string) => void;
+  /** Serve POST /api/event through Hono instead of the lean path (for comparison in the bench). */
+  honoOnly?: boolean;
+}
+
+const SITE_REFRESH_MS = 5_000;
+const KEY_ROTATION_MS = 10 * 60_000;
+const VISIT_PRUNE_MS = 60_000;
+
+function header(v: string | string[] | undefined): string | null {
+  return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
+}
+
+export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
+  const log = opts.log ?? ((l: string) => console.log(l));
+  const countries = opts.countries ?? (await loadCountryTables());
+  const store = openDb(config.dbPath, { synchronous: config.synchronous });
+  const sites = new SiteRepo(store.db);
+  const directory = new SiteDirectory(sites);
+  const apiKeys = new ApiKeyRepo(store.db);
+  const keys = new KeyRing(sqliteKeyStore(store.sqlite));
+  keys.rotate(Date.now()); // a server that was down may hold keys past their lifetime
+  const writer = new HitWriter(store.sqlite);
+  const batcher = new Batcher<Hit, WriteResult>((hits) => writer.write(hits), { maxItems: config.batchMax, delayMs: config.batchMs });
+  const collector = new Collector({
+    precision: config.precision, sites: directory, agents: new AgentCache(), countries, keys,
+    resolver: new ClientIpResolver(config.trustedProxies), sink: batcher,
+  });
+  const logError = (m: string) => console.error(m);
+  const app = createApp({
+    collector, db: store.db, sites, apiKeys, logError,
+    peer: (c) => getConnInfo(c).remote.address ?? '',
+    health: () => ({ sites: sites.list().length, pending: batcher.pending }),
+  });
+  const honoListener = getRequestListener(app.fetch);
+
+  const lean = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const send = (status: number, headers: Record<string, string>, body: string | null) => {
+      res.writeHead(status, headers);
+      res.end(body ?? undefined);
+    };
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > LIMITS.bodyBytes) {
+      res.setHeader('Connection', 'close');
+      send(413, { ...EVENT_CORS, 'Content-Type': 'application/json' }, TOO_LARGE);
+      req.resume();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0, tooLarge = false;
+    req.on('data', (chunk: Buffer) => {
+      if (tooLarge) return;
+      size += chunk.length;
+      if (size > LIMITS.bodyBytes) {
+        tooLarge = true;
+        res.setHeader('Connection', 'close');
+        send(413, { ...EVENT_CORS, 'Content-Type': 'application/json' }, TOO_LARGE);
+      } else chunks.push(chunk);
+    });
+    req.on('end', async () => {
+      if (tooLarge) return;
+      const body = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8');
+      const h = req.headers;
+      const facts: EventRequest = {
+        peer: req.socket.remoteAddress ?? '',
+        forwardedFor: header(h['x-forwarded-for']),
+        userAgent: header(h['user-agent']),
+        acceptLanguage: header(h['accept-language']),
+        dnt: header(h.dnt),
+        gpc: header(h['sec-gpc']),
+      };
+      try {
+        const r = collectResponse(await collector.collectBody(body, facts));
+        send(r.status, r.headers, r.body);
+      } catch (e) {
+        logError(`internal error on POST /api/event: ${(e as Error).name}`);
+        send(500, { ...EVENT_CORS, 'Content-Type': 'application/json' }, JSON.stringify({ error: 'internal error' }));
+      }
+    });
+    req.on('error', () => res.destroy());
+  };
+
+  const server = http.createServer((req, res) => {
+    if (!opts.honoOnly && req.url === '/api/event') {
+      if (req.method === 'POST') return lean(req, res);
+      if (req.method === 'OPTIONS') {
+        res.writeHead(204, PREFLIGHT);
+        res.end();
+        return;
+      }
+    }
+    honoListener(req, res);
+  });
+  server.keepAliveTimeout = 65_000;
+
+  const timers = [
+    setInterval(() => directory.refresh(), SITE_REFRESH_MS),
+    setInterval(() => {
+      const n = keys.rotate(Date.now());
+      if (n > 0) log(`deleted ${n} expired daily key(s)`);
+    }, KEY_ROTATION_MS),
+    setInterval(() => writer.prune(Date.now()), VISIT_PRUNE_MS),
+  ];
+  for (const t of timers) t.unref();
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  const url = `http://${shownHost}:${port}`;
+
+  let closing: Promise<void> | null = null;
+  return {
+    port,
+    url,
+    close() {
+      closing ??= (async () => {
+        for (const t of timers) clearInterval(t);
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        });
+        batcher.close();
+        store.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,96 @@
+// Sites: the repository (Drizzle queries used by the CLI and the API) and the in-memory
+// directory the hit path reads, refreshed on a timer so `hush site add` in another process
+// takes effect within seconds without a query per hit.
+import { asc, eq } from 'drizzle-orm';
+import { sites } from '../../db/schema.ts';
+import type { Db } from './db.ts';
+
+export type Site = typeof sites.$inferSelect;
+
+const HOST = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** Lower case, no scheme, no `www.`, no trailing dot. Null when it is not a host name. */
+export function normalizeDomain(input: string): string | null {
+  let d = input.trim().toLowerCase();
+  if (d.startsWith('http://') || d.startsWith('https://')) d = d.slice(d.indexOf('//') + 2);
+  d = d.replace(/\/+$/, '');
+  if (d.endsWith('.')) d = d.slice(0, -1);
+  if (d.startsWith('www.')) d = d.slice(4);
+  return HOST.test(d) ? d : null;
+}
+
+/** True when `tz` is an IANA time zone this runtime knows (e.g. Europe/Helsinki). */
+export function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Compiles `/admin/*, /drafts/**` into one matcher: `*` within a segment, `**` across segments. */
+export function pathMatcher(patterns: string): RegExp | null {
+  const list = patterns.split(',').map((p) => p.trim()).filter(Boolean);
+  if (list.length === 0) return null;
+  const alt = list.map((p) => p.split('**').map((part) =>
+    part.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*')).join('.*'));
+  return new RegExp(`^(?:${alt.join('|')})$`);
+}
+
+export interface NewSite {
+  domain: string;
+  timezone?: string;
+  minVisitors?: number;
+  retentionDays?: number;
+  excludePaths?: string;
+}
+
+export class SiteRepo {
+  constructor(private readonly db: Db) {}
+
+  add(s: NewSite, now = Date.now()): Site {
+    return this.db.insert(sites).values({ ...s, createdAt: now }).returning().get();
+  }
+
+  list(): Site[] {
+    return this.db.select().from(sites).orderBy(asc(sites.domain)).all();
+  }
+
+  byDomain(domain: string): Site | undefined {
+    return this.db.select().from(sites).where(eq(sites.domain, domain)).get();
+  }
+
+  remove(domain: string): boolean {
+    return this.db.delete(sites).where(eq(sites.domain, domain)).run().changes > 0;
+  }
+}
+
+/** What the hit path needs of a site. */
+export interface SiteEntry {
+  id: number;
+  domain: string;
+  timezone: string;
+  exclude: RegExp | null;
+}
+
+export class SiteDirectory {
+  private byDomain = new Map<string, SiteEntry>();
+
+  constructor(private readonly repo: SiteRepo) {
+    this.refresh();
+  }
+
+  refresh(): void {
+    const next = new Map<string, SiteEntry>();
+    for (const s of this.repo.list()) {
+      next.set(s.domain, { id: s.id, domain: s.domain, timezone: s.timezone, exclude: pathMatcher(s.excludePaths) });
+    }
+    this.byDomain = next;
+  }
+
+  /** The site for a payload domain (`www.` ignored), or undefined. */
+  get(domain: string): SiteEntry | undefined {
+    return this.byDomain.get(domain) ?? (domain.startsWith('www.') ? this.byDomain.get(domain.slice(4)) : undefined);
+  }
+}

@@ -1,0 +1,130 @@
+// Visits: one visitor id's hits with gaps under 30 minutes. The tracker keeps the visits still
+// open in memory (the single writer owns them) and tells the writer which rows to upsert, so
+// entry/exit page, pageviews, bounce and duration are exact without reading the table per hit.
+import type { Hit } from '../collector/hit.ts';
+
+export const VISIT_GAP_MS = 30 * 60_000;
+/** Open visits stay in memory this long after their last activity, for late engagement reports. */
+const KEEP_MS = 2 * VISIT_GAP_MS;
+
+export interface Visit {
+  id: number;
+  siteId: number;
+  visitorId: bigint;
+  startTs: number;
+  endTs: number;
+  entryPage: string;
+  exitPage: string;
+  hostname: string;
+  pageviews: number;
+  events: number;
+  /** Custom events sent with interactive: true; any of them means the visit did not bounce. */
+  interactiveEvents: number;
+  engagementMs: number;
+  referrerHost: string | null;
+  referrerPath: string | null;
+  source: string | null;
+  channel: string;
+  utmSource: string | null;
+  utmMedium: string | null;
+  utmCampaign: string | null;
+  utmContent: string | null;
+  utmTerm: string | null;
+  country: string | null;
+  browser: string | null;
+  browserVersion: string | null;
+  os: string | null;
+  osVersion: string | null;
+  device: string;
+  language: string | null;
+  screen: string | null;
+}
+
+export function isBounce(v: Visit): boolean {
+  return v.pageviews <= 1 && v.interactiveEvents === 0;
+}
+
+const key = (siteId: number, visitorId: bigint) => `${siteId}:${visitorId}`;
+
+export class VisitTracker {
+  private readonly open = new Map<string, Visit>();
+
+  constructor(private nextId: number) {}
+
+  /** Restores visits that were still open when the previous process stopped. */
+  restore(rows: Visit[]): void {
+    for (const v of rows) this.open.set(key(v.siteId, v.visitorId), v);
+  }
+
+  private active(siteId: number, visitorId: bigint, hit: Hit): Visit | null {
+    const v = this.open.get(key(siteId, visitorId));
+    if (!v) return null;
+    // An engagement report covers the time the page was visible up to now: measure the gap
+    // from when that engagement began, so a long read is not cut into two visits.
+    const activeAt = hit.ts - (hit.engagementMs ?? 0);
+    return activeAt - v.endTs < VISIT_GAP_MS ? v : null;
+  }
+
+  /**
+   * Attaches a hit to its visit, opening one when needed, and returns it — or null for an
+   * engagement report that belongs to no open visit (dropped as `no_visit`). May rewrite
+   * hit.visitorId to yesterday's id when the visit began before UTC midnight.
+   */
+  assign(hit: Hit): Visit | null {
+    let v = this.active(hit.siteId, hit.visitorId, hit);
+    if (!v && hit.prevVisitorId !== null) {
+      v = this.active(hit.siteId, hit.prevVisitorId, hit);
+      if (v) hit.visitorId = hit.prevVisitorId;
+    }
+    const engagement = hit.name === 'engagement';
+    if (!v) {
+      if (engagement) return null;
+      v = {
+        id: this.nextId++, siteId: hit.siteId, visitorId: hit.visitorId, startTs: hit.ts, endTs: hit.ts,
+        entryPage: hit.pathname, exitPage: hit.pathname, hostname: hit.hostname,
+        pageviews: 0, events: 0, interactiveEvents: 0, engagementMs: 0,
+        referrerHost: hit.referrerHost, referrerPath: hit.referrerPath, source: hit.source, channel: hit.channel,
+        utmSource: hit.utmSource, utmMedium: hit.utmMedium, utmCampaign: hit.utmCampaign,
+        utmContent: hit.utmContent, utmTerm: hit.utmTerm, country: hit.country, browser: hit.browser,
+        browserVersion: hit.browserVersion, os: hit.os, osVersion: hit.osVersion, device: hit.device,
+        language: hit.language, screen: hit.screen,
+      };
+      this.open.set(key(v.siteId, v.visitorId), v);
+    }
+    if (hit.ts > v.endTs) v.endTs = hit.ts;
+    if (engagement) {
+      v.engagementMs += hit.engagementMs ?? 0;
+    } else if (hit.name === 'pageview') {
+      v.pageviews++;
+      v.exitPage = hit.pathname;
+    } else {
+      v.events++;
+      if (hit.interactive) v.interactiveEvents++;
+    }
+    return v;
+  }
+
+  /** Forgets visits idle for longer than anything could still extend them. */
+  prune(now: number): number {
+    let n = 0;
+    for (const [k, v] of this.open) {
+      if (now - v.endTs > KEEP_MS) {
+        this.open.delete(k);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Drops all in-memory state (after a failed write, before restoring from the table). */
+  reset(nextId: number): void {
+    this.open.clear();
+    this.nextId = nextId;
+  }
+
+  get size(): number {
+    return this.open.size;
+  }
+}
+
+export { KEEP_MS as VISIT_KEEP_MS };
