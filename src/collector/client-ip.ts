@@ -48,7 +48,7 @@ export function parseCidrList(list: string): Cidr[] {
 function parseAny(ip: string): { v4: number } | { v6: ipaddr.IPv6 } | null {
   const n = parseIPv4(ip);
   if (n >= 0) return { v4: n };
-  if (!ipaddr.isValid(ip)) return null;
+  if (!ip.includes(':') || !ipaddr.isValid(ip)) return null;
   try {
     const a = ipaddr.process(ip);
     if (a.kind() === 'ipv4') {

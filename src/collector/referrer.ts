@@ -112,8 +112,11 @@ export function acquisition(referrer: string | null, pageHost: string, utm: Utm,
   let channel: Channel;
   if (medium && (PAID.has(medium) || medium.startsWith('paid'))) channel = 'paid';
   else if ((medium && EMAIL.has(medium)) || (sourceLc && EMAIL.has(sourceLc))) channel = 'email';
-  else if (kind?.kind === 'search' || (sourceLc && searchNames.has(sourceLc))) channel = 'search';
-  else if (kind?.kind === 'social' || (sourceLc && socialNames.has(sourceLc))) channel = 'social';
+  else if (kind?.kind === 'search') channel = 'search';
+  else if (kind?.kind === 'social') channel = 'social';
+  // No recognised referrer: a utm_source/ref naming a known network still tells the channel.
+  else if (sourceLc && socialNames.has(sourceLc)) channel = 'social';
+  else if (sourceLc && searchNames.has(sourceLc)) channel = 'search';
   else if (source) channel = 'referral';
   else channel = 'direct';
   return { referrerHost, referrerPath, source, channel };

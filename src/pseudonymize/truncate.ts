@@ -55,7 +55,9 @@ export function truncateIp(ip: string, precision: Precision): IpPrefix | null {
   const bits = PREFIX_BITS[precision];
   const quick = parseIPv4(ip);
   if (quick >= 0) return v4Prefix(quick, bits.v4);
-  if (!ipaddr.isValid(ip)) return null;
+  // Only IPv6 goes on to ipaddr.js: it also accepts legacy IPv4 forms ("1.2.3", "0x7f.1") that
+  // no socket or proxy reports, and a second opinion on IPv4 would only add ambiguity.
+  if (!ip.includes(':') || !ipaddr.isValid(ip)) return null;
   let addr: ipaddr.IPv4 | ipaddr.IPv6;
   try {
     addr = ipaddr.process(ip); // unwraps ::ffff:a.b.c.d into IPv4

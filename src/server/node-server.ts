@@ -7,21 +7,12 @@ import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Config } from '../config.ts';
-import { openDb } from '../store/db.ts';
-import { SiteDirectory, SiteRepo } from '../store/sites.ts';
-import { ApiKeyRepo } from '../store/api-keys.ts';
-import { HitWriter, type WriteResult } from '../store/hit-writer.ts';
-import { Batcher } from '../store/batcher.ts';
-import { sqliteKeyStore } from '../store/key-store.ts';
-import { KeyRing } from '../pseudonymize/daily-keys.ts';
 import { loadCountryTables } from '../pseudonymize/country-data.ts';
 import type { CountryTables } from '../pseudonymize/country.ts';
-import { AgentCache } from '../collector/user-agent.ts';
-import { ClientIpResolver } from '../collector/client-ip.ts';
-import { Collector, type EventRequest } from '../collector/collect.ts';
-import type { Hit } from '../collector/hit.ts';
+import type { EventRequest } from '../collector/collect.ts';
 import { LIMITS } from '../collector/payload.ts';
-import { collectResponse, createApp, EVENT_CORS, PREFLIGHT, TOO_LARGE } from './app.ts';
+import { createCore } from './core.ts';
+import { collectResponse, EVENT_CORS, PREFLIGHT, TOO_LARGE } from './app.ts';
 
 export interface RunningServer {
   port: number;
@@ -39,8 +30,8 @@ export interface StartOptions {
 }
 
 const SITE_REFRESH_MS = 5_000;
-const KEY_ROTATION_MS = 10 * 60_000;
-const VISIT_PRUNE_MS = 60_000;
+/** Key deletion and visit pruning: keys go within 48 h of their day's end with a wide margin. */
+const HOUSEKEEPING_MS = 60_000;
 
 function header(v: string | string[] | undefined): string | null {
   return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
@@ -49,24 +40,9 @@ function header(v: string | string[] | undefined): string | null {
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const log = opts.log ?? ((l: string) => console.log(l));
   const countries = opts.countries ?? (await loadCountryTables());
-  const store = openDb(config.dbPath, { synchronous: config.synchronous });
-  const sites = new SiteRepo(store.db);
-  const directory = new SiteDirectory(sites);
-  const apiKeys = new ApiKeyRepo(store.db);
-  const keys = new KeyRing(sqliteKeyStore(store.sqlite));
-  keys.rotate(Date.now()); // a server that was down may hold keys past their lifetime
-  const writer = new HitWriter(store.sqlite);
-  const batcher = new Batcher<Hit, WriteResult>((hits) => writer.write(hits), { maxItems: config.batchMax, delayMs: config.batchMs });
-  const collector = new Collector({
-    precision: config.precision, sites: directory, agents: new AgentCache(), countries, keys,
-    resolver: new ClientIpResolver(config.trustedProxies), sink: batcher,
-  });
   const logError = (m: string) => console.error(m);
-  const app = createApp({
-    collector, db: store.db, sites, apiKeys, logError,
-    peer: (c) => getConnInfo(c).remote.address ?? '',
-    health: () => ({ sites: sites.list().length, pending: batcher.pending }),
-  });
+  const core = createCore(config, { countries, logError, peer: (c) => getConnInfo(c).remote.address ?? '' });
+  const { collector, app } = core;
   const honoListener = getRequestListener(app.fetch);
 
   const lean = (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -129,12 +105,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   server.keepAliveTimeout = 65_000;
 
   const timers = [
-    setInterval(() => directory.refresh(), SITE_REFRESH_MS),
+    setInterval(() => core.directory.refresh(), SITE_REFRESH_MS),
     setInterval(() => {
-      const n = keys.rotate(Date.now());
-      if (n > 0) log(`deleted ${n} expired daily key(s)`);
-    }, KEY_ROTATION_MS),
-    setInterval(() => writer.prune(Date.now()), VISIT_PRUNE_MS),
+      const { keysDeleted } = core.housekeeping();
+      if (keysDeleted > 0) log(`deleted ${keysDeleted} expired daily key(s)`);
+    }, HOUSEKEEPING_MS),
   ];
   for (const t of timers) t.unref();
 
@@ -157,8 +132,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
           server.close(() => resolve());
           server.closeIdleConnections();
         });
-        batcher.close();
-        store.close();
+        core.close();
       })();
       return closing;
     },

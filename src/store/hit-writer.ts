@@ -32,7 +32,7 @@ export class HitWriter {
   private readonly recentVisits: Database.Statement;
   private readonly tracker: VisitTracker;
 
-  constructor(private readonly sqlite: Database.Database) {
+  constructor(private readonly sqlite: Database.Database, now = Date.now()) {
     this.insertEvent = sqlite.prepare(
       `INSERT INTO events (${EVENT_COLS.join(', ')}) VALUES (${EVENT_COLS.map(() => '?').join(', ')})`);
     this.upsertVisit = sqlite.prepare(
@@ -42,7 +42,7 @@ export class HitWriter {
     // safeIntegers: visitor ids are 64-bit and must come back exact to match new hashes.
     this.recentVisits = sqlite.prepare(`SELECT ${VISIT_COLS.join(', ')} FROM visits WHERE end_ts > ?`).safeIntegers(true);
     this.tracker = new VisitTracker(0);
-    this.restore(Date.now());
+    this.restore(now);
   }
 
   /** Reloads the visits that may still be open from the table (at start, and after a failed write). */

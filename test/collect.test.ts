@@ -1,0 +1,348 @@
+// POST /api/event through the real Hono app into a real SQLite file: answers, drop reasons,
+// bad input, CORS, what a stored row holds, visits, and the first Stats API query.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { harness, UA, type Harness } from './helpers/harness.ts';
+
+type Row = Record<string, unknown>;
+const events = (h: Harness, where = '1=1'): Row[] => h.core.store.sqlite.prepare(`SELECT * FROM events WHERE ${where} ORDER BY id`).all() as Row[];
+const visits = (h: Harness): Row[] => h.core.store.sqlite.prepare('SELECT * FROM visits ORDER BY id').all() as Row[];
+
+async function setup(env: Record<string, string> = {}): Promise<Harness> {
+  const h = await harness(env);
+  h.core.sites.add({ domain: 'example.com', timezone: 'Europe/Helsinki' });
+  h.core.sites.add({ domain: 'other.org', excludePaths: '/admin/*,/drafts/**' });
+  h.core.directory.refresh();
+  return h;
+}
+
+const pv = (extra: Record<string, unknown> = {}) => ({ n: 'pageview', u: 'https://example.com/', d: 'example.com', ...extra });
+
+// ---------------------------------------------------------------------------------------------
+const wire = suite('collect: accepted hits');
+let h: Harness;
+wire.before.each(async () => { h = await setup(); });
+wire.after.each(() => h.close());
+
+wire('202 with an empty body, CORS, stored after commit', async () => {
+  const r = await h.post(pv());
+  assert.is(r.status, 202);
+  assert.is(r.headers.get('access-control-allow-origin'), '*');
+  assert.is(r.headers.get('x-hush-dropped'), null);
+  assert.is(await r.text(), '');
+  assert.is(events(h).length, 1, 'the 202 comes after the row is committed');
+});
+
+wire('long keys with application/json, short keys with text/plain', async () => {
+  const a = await h.post(JSON.stringify({ name: 'pageview', url: 'https://example.com/a', domain: 'example.com' }), { headers: { 'Content-Type': 'application/json' } });
+  const b = await h.post(pv({ u: 'https://example.com/b' }));
+  assert.equal([a.status, b.status], [202, 202]);
+  assert.equal(events(h).map((e) => e.pathname), ['/a', '/b']);
+});
+
+wire('a stored row: path without query, utm kept, families only, seeds metadata', async () => {
+  await h.post(pv({
+    u: 'https://example.com/pricing?utm_source=newsletter&utm_medium=email&token=SECRET', r: 'https://news.ycombinator.com/item?id=1',
+    sw: 1440, sh: 900, l: 'fi-FI', b: 20480, s: 200, lt: 640, p: { plan: 'pro' }, $: { amount: 10, currency: 'EUR' },
+  }), { ua: UA.chromeMac, headers: { 'Accept-Language': 'en-US' } });
+  const [e] = events(h);
+  assert.is(e.pathname, '/pricing');
+  assert.is(e.utm_source, 'newsletter');
+  assert.is(e.channel, 'email');
+  assert.is(e.referrer_host, 'news.ycombinator.com');
+  assert.is(e.referrer_path, '/item');
+  assert.equal([e.browser, e.browser_version, e.os, e.os_version, e.device], ['Chrome', '120', 'macOS', '10.15', 'desktop']);
+  assert.equal([e.language, e.screen, e.bytes, e.status, e.load_ms], ['fi-FI', 'desktop', 20480, 200, 640]);
+  assert.is(e.props, '{"plan":"pro"}');
+  assert.equal([e.revenue_amount, e.revenue_currency], [10, 'EUR']);
+  assert.not.ok(JSON.stringify(e).includes('SECRET'), 'query parameters outside the allow-list are dropped');
+});
+
+wire('language falls back to Accept-Language', async () => {
+  await h.post(pv(), { headers: { 'Accept-Language': 'sv-SE,sv;q=0.9' } });
+  assert.is(events(h)[0].language, 'sv-SE');
+});
+
+wire('country comes from the truncated prefix', async () => {
+  await h.post(pv(), { ip: '8.8.8.8' });
+  await h.post(pv(), { ip: '2001:4860:4860::8888' });
+  await h.post(pv(), { ip: '::ffff:1.1.1.1' });
+  assert.equal(events(h).map((e) => e.country), ['US', 'US', 'AU']);
+});
+
+wire('several domains: one row per known site, www. ignored', async () => {
+  const r = await h.post(pv({ d: 'www.example.com,other.org,unknown.net' }));
+  assert.is(r.status, 202);
+  const rows = events(h);
+  assert.is(rows.length, 2);
+  assert.is.not(rows[0].visitor_id, rows[1].visitor_id, 'no visitor id spans two sites');
+});
+
+wire('an engagement event is stored and lengthens the visit', async () => {
+  await h.post(pv());
+  h.clock.now += 40_000;
+  const r = await h.post({ n: 'engagement', u: 'https://example.com/', d: 'example.com', e: 40_000 });
+  assert.is(r.status, 202);
+  const [v] = visits(h);
+  assert.equal([v.pageviews, v.engagement_ms, (v.end_ts as number) - (v.start_ts as number), v.bounce], [1, 40_000, 40_000, 1]);
+});
+
+wire.run();
+
+// ---------------------------------------------------------------------------------------------
+const drops = suite('collect: dropped on purpose (202 + X-Hush-Dropped, nothing stored)');
+drops.before.each(async () => { h = await setup(); });
+drops.after.each(() => h.close());
+
+const dropCases: Array<[string, unknown, { ua?: string; headers?: Record<string, string> }, string]> = [
+  ['DNT: 1', pv(), { headers: { DNT: '1' } }, 'opt_out'],
+  ['Sec-GPC: 1', pv(), { headers: { 'Sec-GPC': '1' } }, 'opt_out'],
+  ['unknown site', pv({ d: 'nobody.example' }), {}, 'unknown_site'],
+  ['bot user-agent', pv(), { ua: UA.googlebot }, 'bot'],
+  ['missing user-agent', pv(), { ua: '' }, 'bot'],
+  ['excluded path', pv({ d: 'other.org', u: 'https://other.org/admin/users' }), {}, 'excluded'],
+  ['excluded deep path', pv({ d: 'other.org', u: 'https://other.org/drafts/2026/x' }), {}, 'excluded'],
+  ['referrer spam', pv({ r: 'https://0-0.fr/' }), {}, 'referrer_spam'],
+  ['engagement without a visit', { n: 'engagement', u: 'https://example.com/', d: 'example.com', e: 5000 }, {}, 'no_visit'],
+];
+for (const [label, body, opts, reason] of dropCases) {
+  drops(label, async () => {
+    const r = await h.post(body, opts);
+    assert.is(r.status, 202);
+    assert.is(r.headers.get('x-hush-dropped'), reason);
+    assert.is(events(h).length, 0);
+    assert.is(visits(h).length, 0);
+  });
+}
+
+drops('an allowed path on a site with exclusions is stored', async () => {
+  const r = await h.post(pv({ d: 'other.org', u: 'https://other.org/administer' }));
+  assert.is(r.headers.get('x-hush-dropped'), null);
+  assert.is(events(h).length, 1);
+});
+
+drops.run();
+
+// ---------------------------------------------------------------------------------------------
+const bad = suite('collect: bad input');
+bad.before.each(async () => { h = await setup(); });
+bad.after.each(() => h.close());
+
+bad('400 with a JSON error naming the problem', async () => {
+  for (const [body, re] of [
+    ['not json', /not valid JSON/],
+    [JSON.stringify({ n: 'pageview', d: 'example.com' }), /"url" is required/],
+    [JSON.stringify(pv({ u: 'javascript:alert(1)' })), /"url" must be an absolute http\(s\) URL/],
+    [JSON.stringify(pv({ u: 'example.com/x' })), /"url" must be an absolute/],
+  ] as Array<[string, RegExp]>) {
+    const r = await h.post(body);
+    assert.is(r.status, 400, body);
+    assert.is(r.headers.get('content-type'), 'application/json');
+    assert.match((await r.json()).error, re);
+  }
+  assert.is(events(h).length, 0);
+});
+
+bad('413 for a body over 8 KiB', async () => {
+  const r = await h.post(pv({ p: { big: 'x'.repeat(1900), a: 'x'.repeat(1900), b: 'x'.repeat(1900), c: 'x'.repeat(1900), d: 'x'.repeat(1900) } }));
+  assert.is(r.status, 413);
+  assert.match((await r.json()).error, /8192 bytes/);
+});
+
+bad('no input gives a 5xx: random and hostile bodies', async () => {
+  const bodies = [
+    '{}', 'null', '[]', '0', '"\\u0000"', '{"n":{},"u":[],"d":1}', '{"n":"pageview","u":"https://example.com/","d":"example.com","p":"null"}',
+    '{"n":"pageview","u":"https://example.com/","d":"example.com","$":"[]"}', '{"__proto__":{"n":"x"}}',
+    '{"n":"pageview","u":"http://[::1/","d":"example.com"}', '\uFEFF{"n":"pageview"}', '{"n":"pageview","u":"https://example.com/","d":"example.com","sw":1e400}',
+    '{"n":"pageview","u":"https://example.com/%","d":"example.com","r":"%%%"}',
+  ];
+  let seed = 7;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  const alphabet = '{}[]":,\\ npuder0123456789.-abc\u00e9\u{1F600}';
+  for (let i = 0; i < 300; i++) {
+    let s = '';
+    const len = Math.floor(rnd() * 60);
+    for (let j = 0; j < len; j++) s += alphabet[Math.floor(rnd() * alphabet.length)];
+    bodies.push(s);
+  }
+  for (const body of bodies) {
+    const r = await h.post(body);
+    assert.ok(r.status === 202 || r.status === 400, `${r.status} for ${JSON.stringify(body)}`);
+  }
+});
+
+bad('CORS preflight', async () => {
+  const r = await h.core.app.request('/api/event', { method: 'OPTIONS', headers: { Origin: 'https://example.com', 'Access-Control-Request-Method': 'POST' } });
+  assert.is(r.status, 204);
+  assert.is(r.headers.get('access-control-allow-origin'), '*');
+  assert.match(r.headers.get('access-control-allow-methods')!, /POST/);
+  assert.match(r.headers.get('access-control-allow-headers')!, /Content-Type/);
+  assert.is(r.headers.get('access-control-allow-credentials'), null);
+});
+
+bad('healthz and unknown routes', async () => {
+  const ok = await h.core.app.request('/healthz');
+  assert.is(ok.status, 200);
+  assert.is((await ok.json()).status, 'ok');
+  const nf = await h.core.app.request('/nope');
+  assert.is(nf.status, 404);
+});
+
+bad.run();
+
+// ---------------------------------------------------------------------------------------------
+const vis = suite('visits');
+vis.before.each(async () => { h = await setup(); });
+vis.after.each(() => h.close());
+
+vis('gaps under 30 minutes continue a visit; 30 minutes or more start a new one', async () => {
+  await h.post(pv({ u: 'https://example.com/a' }));
+  h.clock.now += 29 * 60_000;
+  await h.post(pv({ u: 'https://example.com/b' }));
+  h.clock.now += 30 * 60_000;
+  await h.post(pv({ u: 'https://example.com/c' }));
+  const v = visits(h);
+  assert.is(v.length, 2);
+  assert.equal([v[0].entry_page, v[0].exit_page, v[0].pageviews, v[0].bounce], ['/a', '/b', 2, 0]);
+  assert.is((v[0].end_ts as number) - (v[0].start_ts as number), 29 * 60_000);
+  assert.equal([v[1].entry_page, v[1].pageviews, v[1].bounce], ['/c', 1, 1]);
+  const ev = events(h);
+  assert.is(ev[0].visit_id, ev[1].visit_id);
+  assert.is.not(ev[1].visit_id, ev[2].visit_id);
+});
+
+vis('different visitors (prefix or UA) are different visits', async () => {
+  await h.post(pv(), { ip: '198.51.100.7' });
+  await h.post(pv(), { ip: '198.51.100.200' }); // same /24: same visitor
+  await h.post(pv(), { ip: '198.51.101.7' });
+  await h.post(pv(), { ip: '198.51.100.7', ua: UA.iphone });
+  assert.is(visits(h).length, 3);
+});
+
+vis('a visit spanning UTC midnight stays one visit under one visitor id', async () => {
+  h.clock.now = Date.UTC(2026, 5, 15, 23, 50);
+  await h.post(pv({ u: 'https://example.com/late' }));
+  h.clock.now = Date.UTC(2026, 5, 16, 0, 10);
+  await h.post(pv({ u: 'https://example.com/after-midnight' }));
+  const v = visits(h);
+  assert.is(v.length, 1);
+  assert.equal([v[0].pageviews, v[0].exit_page], [2, '/after-midnight']);
+  const ev = events(h);
+  assert.is(ev[0].visitor_id, ev[1].visitor_id);
+  // A visitor first seen after midnight gets today's id: a new visit from a new IP prefix
+  h.clock.now = Date.UTC(2026, 5, 16, 0, 50);
+  await h.post(pv(), { ip: '203.0.113.9' });
+  assert.is(visits(h).length, 2);
+});
+
+vis('after midnight plus 30 minutes, yesterday\'s id is no longer computed: a new visit', async () => {
+  h.clock.now = Date.UTC(2026, 5, 15, 23, 59);
+  await h.post(pv());
+  h.clock.now = Date.UTC(2026, 5, 16, 0, 31);
+  await h.post(pv());
+  assert.is(visits(h).length, 2);
+});
+
+vis('interactive custom events end a bounce; non-interactive ones do not', async () => {
+  await h.post(pv());
+  await h.post({ n: 'Video Play', u: 'https://example.com/', d: 'example.com', i: false });
+  assert.is(visits(h)[0].bounce, 1);
+  await h.post({ n: 'Signup', u: 'https://example.com/', d: 'example.com' });
+  const [v] = visits(h);
+  assert.equal([v.bounce, v.events, v.pageviews], [0, 2, 1]);
+});
+
+vis('a long read reported by engagement does not split the visit', async () => {
+  await h.post(pv());
+  h.clock.now += 45 * 60_000;
+  await h.post({ n: 'engagement', u: 'https://example.com/', d: 'example.com', e: 45 * 60_000 });
+  h.clock.now += 60_000;
+  await h.post(pv({ u: 'https://example.com/next' }));
+  const v = visits(h);
+  assert.is(v.length, 1);
+  assert.equal([v[0].pageviews, v[0].engagement_ms], [2, 45 * 60_000]);
+});
+
+vis('later events carry the visit\'s acquisition, not the internal referrer', async () => {
+  await h.post(pv({ r: 'https://www.google.com/' }));
+  await h.post(pv({ u: 'https://example.com/2', r: 'https://example.com/' }));
+  assert.equal(events(h).map((e) => e.channel), ['search', 'search']);
+});
+
+vis('open visits survive a restart', async () => {
+  await h.post(pv());
+  await h.reopen();
+  h.clock.now += 60_000;
+  await h.post(pv({ u: 'https://example.com/again' }));
+  const v = visits(h);
+  assert.is(v.length, 1);
+  assert.equal([v[0].pageviews, v[0].exit_page, v[0].bounce], [2, '/again', 0]);
+});
+
+vis.run();
+
+// ---------------------------------------------------------------------------------------------
+const query = suite('stats api: first query');
+query.before.each(async () => { h = await setup(); });
+query.after.each(() => h.close());
+
+const ask = (body: unknown, key?: string) => h.core.app.request('/api/v2/query', {
+  method: 'POST', body: JSON.stringify(body), headers: key ? { Authorization: `Bearer ${key}` } : {},
+});
+const exampleId = () => h.core.sites.byDomain('example.com')!.id;
+
+query('auth: missing, invalid and other-site keys are refused', async () => {
+  const key = h.core.apiKeys.create(exampleId());
+  assert.is((await ask({ site_id: 'example.com', metrics: ['visitors'], date_range: 'day' })).status, 401);
+  assert.is((await ask({ site_id: 'example.com', metrics: ['visitors'], date_range: 'day' }, 'hush_wrong')).status, 401);
+  const r = await ask({ site_id: 'other.org', metrics: ['visitors'], date_range: 'day' }, key);
+  assert.is(r.status, 403);
+  const stored = h.core.store.sqlite.prepare('SELECT key_hash, key_prefix FROM api_keys').all() as Row[];
+  assert.is(stored.length, 1);
+  assert.not.ok(JSON.stringify(stored).includes(key), 'only a hash of the key is stored');
+});
+
+query('invalid queries name the field', async () => {
+  const key = h.core.apiKeys.create(exampleId());
+  for (const [body, re] of [
+    [{ site_id: 'example.com', metrics: [], date_range: 'day' }, /"metrics"/],
+    [{ site_id: 'example.com', metrics: ['bounce_rate'], date_range: 'day' }, /"metrics": unsupported/],
+    [{ site_id: 'example.com', metrics: ['visitors'], date_range: '7d' }, /"date_range"/],
+    [{ site_id: 'example.com', metrics: ['visitors'], date_range: 'day', dimensions: ['visit:os; DROP TABLE events'] }, /"dimensions": unsupported/],
+    [{ metrics: ['visitors'], date_range: 'day' }, /"site_id" is required/],
+  ] as Array<[unknown, RegExp]>) {
+    const r = await ask(body, key);
+    assert.is(r.status, 400, JSON.stringify(body));
+    assert.match((await r.json()).error, re);
+  }
+});
+
+query('visitors and pageviews today in the site\'s time zone, by page and by country, with k folding', async () => {
+  const key = h.core.apiKeys.create(exampleId());
+  // 12:00 UTC = 15:00 in Helsinki (summer). A hit at 20:59 UTC yesterday is 23:59 Helsinki: not today.
+  h.clock.now = Date.UTC(2026, 5, 15, 20, 59);
+  await h.post(pv({ u: 'https://example.com/yesterday' }), { ip: '8.8.8.8' });
+  h.clock.now = Date.UTC(2026, 5, 15, 21, 1); // 00:01 Helsinki, June 16
+  const ips = ['8.8.8.8', '8.8.4.4', '9.9.9.9', '1.1.1.1'];
+  for (const ip of ips) await h.post(pv({ u: 'https://example.com/' }), { ip });
+  for (const ip of ips.slice(0, 3)) await h.post(pv({ u: 'https://example.com/docs' }), { ip });
+  await h.post(pv({ u: 'https://example.com/rare' }), { ip: '8.8.8.8' });
+  await h.post({ n: 'engagement', u: 'https://example.com/', d: 'example.com', e: 100 }, { ip: '8.8.8.8' });
+  h.clock.now = Date.UTC(2026, 5, 16, 9, 0);
+
+  const total = await (await ask({ site_id: 'example.com', metrics: ['visitors', 'pageviews'], date_range: 'day' }, key)).json();
+  assert.equal(total.results, [{ metrics: [4, 8], dimensions: [] }]);
+  assert.equal(total.query.date_range, ['2026-06-15T21:00:00.000Z', '2026-06-16T20:59:59.999Z']);
+
+  const pages = await (await ask({ site_id: 'example.com', metrics: ['visitors', 'pageviews'], date_range: 'day', dimensions: ['event:page'] }, key)).json();
+  assert.equal(pages.results, [
+    { metrics: [4, 4], dimensions: ['/'] },
+    { metrics: [3, 3], dimensions: ['/docs'] },
+    { metrics: [1, 1], dimensions: ['(other)'] },
+  ]);
+  const countries = await (await ask({ site_id: 'example.com', metrics: ['visitors'], date_range: 'day', dimensions: ['visit:country'] }, key)).json();
+  // 8.8.8.0/24 and 8.8.4.0/24 and 9.9.9.0/24 are US (3 visitors ≥ k), 1.1.1.0/24 AU (1 < k)
+  assert.equal(countries.results, [{ metrics: [3], dimensions: ['US'] }, { metrics: [1], dimensions: ['(other)'] }]);
+});
+
+query.run();

@@ -1,0 +1,76 @@
+// Test harness: a real SQLite file in a fresh temp dir, the real country database, the real
+// app. `at` moves the clock so tests can cross visit gaps and midnights deterministically.
+import { mkdtempSync, rmSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadConfig, type Config } from '../../src/config.ts';
+import { createCore, type Core } from '../../src/server/core.ts';
+import { loadCountryTables } from '../../src/pseudonymize/country-data.ts';
+
+export const UA = {
+  firefox: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0',
+  iphone: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1',
+  chromeMac: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36',
+  googlebot: 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)',
+};
+
+export function tempDir(): { dir: string; cleanup(): void } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'hush-test-'));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface Harness {
+  core: Core;
+  dir: string;
+  dbPath: string;
+  clock: { now: number };
+  /** POSTs an event through the real Hono app; `ip` is the socket peer. */
+  post(body: unknown, opts?: { ip?: string; ua?: string; headers?: Record<string, string> }): Promise<Response>;
+  /** Closes the core and opens a new one on the same file, as a restart would. */
+  reopen(): Promise<void>;
+  /** Raw bytes of the database file and its WAL. */
+  fileBytes(): Buffer;
+  close(): void;
+}
+
+export async function harness(env: Record<string, string> = {}, start = Date.UTC(2026, 5, 15, 12, 0, 0)): Promise<Harness> {
+  const { dir, cleanup } = tempDir();
+  const dbPath = path.join(dir, 'hush.db');
+  const config: Config = loadConfig({ HUSH_DB: dbPath, ...env });
+  const clock = { now: start };
+  const countries = await loadCountryTables();
+  const make = () => createCore(config, {
+    countries,
+    clock: () => clock.now,
+    // The socket address arrives as an env binding, the way @hono/node-server passes the socket.
+    peer: (c) => (c.env as { peer?: string } | undefined)?.peer ?? '198.51.100.7',
+  });
+  let core = make();
+  let closed = false;
+  return {
+    get core() { return core; },
+    dir, dbPath, clock,
+    async reopen() {
+      core.close();
+      core = make();
+    },
+    async post(body, opts = {}) {
+      const req = new Request('http://hush.test/api/event', {
+        method: 'POST',
+        headers: { 'Content-Type': 'text/plain', 'User-Agent': opts.ua ?? UA.firefox, ...opts.headers },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      return core.app.fetch(req, { peer: opts.ip ?? '198.51.100.7' });
+    },
+    fileBytes() {
+      const parts = [dbPath, `${dbPath}-wal`].filter(existsSync).map((f) => readFileSync(f));
+      return Buffer.concat(parts);
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      core.close();
+      cleanup();
+    },
+  };
+}

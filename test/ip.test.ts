@@ -1,0 +1,102 @@
+// Client address resolution (trusted and untrusted proxies), truncation at both precisions,
+// and the country lookup on the truncated prefix.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ClientIpResolver, parseCidrList } from '../src/collector/client-ip.ts';
+import { truncateIp } from '../src/pseudonymize/truncate.ts';
+import { lookupCountry } from '../src/pseudonymize/country.ts';
+import { loadCountryTables } from '../src/pseudonymize/country-data.ts';
+
+const proxies = suite('client ip: proxies');
+
+proxies('without trusted proxies the socket address wins, whatever X-Forwarded-For says', () => {
+  const r = new ClientIpResolver([]);
+  assert.is(r.resolve('203.0.113.9', '1.2.3.4'), '203.0.113.9');
+});
+
+proxies('an untrusted peer cannot pick its address through X-Forwarded-For', () => {
+  const r = new ClientIpResolver(parseCidrList('10.0.0.0/8'));
+  assert.is(r.resolve('203.0.113.9', '1.2.3.4'), '203.0.113.9');
+});
+
+proxies('a trusted peer: the rightmost entry that is not a trusted proxy', () => {
+  const r = new ClientIpResolver(parseCidrList('10.0.0.0/8, 192.168.1.1'));
+  // client-forged leftmost entry, then the real client, then an inner proxy
+  assert.is(r.resolve('10.0.0.5', '6.6.6.6, 198.51.100.20, 192.168.1.1'), '198.51.100.20');
+  assert.is(r.resolve('10.0.0.5', '198.51.100.20'), '198.51.100.20');
+});
+
+proxies('every hop trusted: the leftmost is the origin', () => {
+  const r = new ClientIpResolver(parseCidrList('10.0.0.0/8'));
+  assert.is(r.resolve('10.0.0.5', '10.1.1.1, 10.2.2.2'), '10.1.1.1');
+});
+
+proxies('garbage written by a proxy falls back to the last good address', () => {
+  const r = new ClientIpResolver(parseCidrList('10.0.0.0/8'));
+  assert.is(r.resolve('10.0.0.5', 'unknown'), '10.0.0.5');
+  assert.is(r.resolve('10.0.0.5', 'nonsense, 10.9.9.9'), '10.9.9.9');
+});
+
+proxies('IPv6 and IPv4-mapped peers and ranges', () => {
+  const r = new ClientIpResolver(parseCidrList('::1/128, fd00::/8, ::ffff:127.0.0.0/104'));
+  assert.is(r.resolve('::1', '2001:db8::5'), '2001:db8::5');
+  assert.is(r.resolve('::ffff:127.0.0.1', '198.51.100.1'), '198.51.100.1'); // mapped peer, mapped range
+  assert.is(r.resolve('fd12::1', '2001:db8::1, fd00::9'), '2001:db8::1');
+  assert.is(r.resolve('2001:db8::77', '198.51.100.1'), '2001:db8::77');
+});
+
+proxies('bad CIDR lists are rejected with the offending item', () => {
+  assert.throws(() => parseCidrList('10.0.0.0/8, banana'), /"banana"/);
+  assert.throws(() => parseCidrList('10.0.0.0/33'), /10\.0\.0\.0\/33/);
+});
+
+proxies.run();
+
+const trunc = suite('truncation');
+
+trunc('IPv4 /24 by default, /16 strict', () => {
+  assert.is(truncateIp('203.0.113.77', 'default')!.text, '203.0.113.0/24');
+  assert.is(truncateIp('203.0.113.77', 'strict')!.text, '203.0.0.0/16');
+});
+
+trunc('IPv6 /48 by default, /32 strict; compressed and expanded forms agree', () => {
+  assert.is(truncateIp('2001:db8:abcd:12::1', 'default')!.text, '2001:db8:abcd::/48');
+  assert.is(truncateIp('2001:0db8:abcd:0012:0000:0000:0000:0001', 'default')!.text, '2001:db8:abcd::/48');
+  assert.is(truncateIp('2001:db8:abcd:12::1', 'strict')!.text, '2001:db8::/32');
+});
+
+trunc('IPv4-mapped IPv6 is unwrapped and truncated as IPv4', () => {
+  assert.is(truncateIp('::ffff:203.0.113.77', 'default')!.text, '203.0.113.0/24');
+  assert.is(truncateIp('::ffff:cb00:714d', 'default')!.text, '203.0.113.0/24');
+});
+
+trunc('the prefix never contains the host part', () => {
+  for (let i = 0; i < 256; i++) {
+    const p = truncateIp(`198.51.100.${i}`, 'default')!;
+    assert.is(p.text, '198.51.100.0/24');
+    assert.is(p.v4 & 255, 0);
+  }
+});
+
+trunc('non-addresses give null', () => {
+  for (const s of ['', 'localhost', '256.1.1.1', '1.2.3', '01.2.3.4', '1.2.3.4.5', 'fe80::zz']) assert.is(truncateIp(s, 'default'), null, s);
+});
+
+trunc.run();
+
+const country = suite('country');
+
+country('known prefixes resolve to their registry country; private ranges to none', async () => {
+  const t = await loadCountryTables();
+  const c = (ip: string) => lookupCountry(t, truncateIp(ip, 'default')!);
+  assert.is(c('8.8.8.8'), 'US');
+  assert.is(c('1.1.1.1'), 'AU');
+  assert.is(c('2001:4860:4860::8888'), 'US');
+  assert.is(c('::ffff:8.8.8.8'), 'US');
+  assert.is(c('10.1.2.3'), null);
+  assert.is(c('192.168.1.1'), null);
+  // strict precision still resolves (the /16 start of a registry block)
+  assert.is(lookupCountry(t, truncateIp('8.8.8.8', 'strict')!), 'US');
+});
+
+country.run();

@@ -1,0 +1,99 @@
+// Daily keys: one per UTC day, created on first use, shared through the database, deleted
+// when they pass their lifetime — and then gone from the file's bytes, not only from the table.
+// Also the visitor hash: keyed, per site, unambiguous.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { openDb } from '../src/store/db.ts';
+import { sqliteKeyStore } from '../src/store/key-store.ts';
+import { KeyRing, utcDay, DAY_MS } from '../src/pseudonymize/daily-keys.ts';
+import { visitorId, visitorMessage } from '../src/pseudonymize/visitor-id.ts';
+import { tempDir } from './helpers/harness.ts';
+
+const T0 = Date.UTC(2026, 2, 10, 15, 0, 0);
+
+const keys = suite('daily keys');
+
+keys('one 32-byte key per UTC day, stable within the day, persisted', () => {
+  const { dir, cleanup } = tempDir();
+  const file = path.join(dir, 'k.db');
+  const db = openDb(file);
+  const ring = new KeyRing(sqliteKeyStore(db.sqlite));
+  const k1 = ring.current(T0);
+  assert.is(k1.length, 32);
+  assert.ok(ring.current(T0 + 3600_000).equals(k1));
+  const k2 = ring.current(T0 + DAY_MS);
+  assert.not.ok(k2.equals(k1));
+  assert.equal(ring.days(), ['2026-03-10', '2026-03-11']);
+  // a second process (the CLI importer, a restart) sees the same keys
+  const other = new KeyRing(sqliteKeyStore(db.sqlite));
+  assert.ok(other.current(T0).equals(k1));
+  db.close();
+  cleanup();
+});
+
+keys('two rings racing for a new day agree on one key', () => {
+  const db = openDb(':memory:');
+  const a = new KeyRing(sqliteKeyStore(db.sqlite));
+  const b = new KeyRing(sqliteKeyStore(db.sqlite));
+  assert.ok(a.current(T0).equals(b.current(T0)));
+  db.close();
+});
+
+keys('yesterday is kept, older keys are deleted; after deletion the bytes are gone from file and WAL', () => {
+  const { dir, cleanup } = tempDir();
+  const file = path.join(dir, 'k.db');
+  const db = openDb(file);
+  const ring = new KeyRing(sqliteKeyStore(db.sqlite));
+  const old = Buffer.from(ring.current(T0));
+  const mid = Buffer.from(ring.current(T0 + DAY_MS));
+  ring.current(T0 + 2 * DAY_MS);
+  const bytes = () => Buffer.concat([file, `${file}-wal`].filter(existsSync).map((f) => readFileSync(f)));
+  assert.ok(bytes().includes(old), 'precondition: the key is in the file');
+  // day 3, 00:10 UTC: day 1 ended 24 h 10 min ago → deleted; day 2 (yesterday) kept
+  const n = ring.rotate(T0 + 2 * DAY_MS - 15 * 3600_000 + 10 * 60_000);
+  assert.is(n, 1);
+  assert.equal(ring.days(), [utcDay(T0 + DAY_MS), utcDay(T0 + 2 * DAY_MS)]);
+  assert.is(ring.previous(T0 + 2 * DAY_MS)?.equals(mid), true);
+  assert.not.ok(bytes().includes(old), 'the deleted key must not survive in the database file or WAL');
+  const rows = db.sqlite.prepare('SELECT day FROM daily_keys').all();
+  assert.is(rows.length, 2);
+  db.close();
+  cleanup();
+});
+
+keys('no key outlives 48 hours after its day ends', () => {
+  const db = openDb(':memory:');
+  const ring = new KeyRing(sqliteKeyStore(db.sqlite));
+  for (let d = 0; d < 5; d++) ring.current(T0 + d * DAY_MS);
+  const now = T0 + 4 * DAY_MS;
+  ring.rotate(now);
+  for (const day of ring.days()) {
+    const dayEnd = Date.parse(`${day}T00:00:00Z`) + DAY_MS;
+    assert.ok(now - dayEnd < 48 * 3600_000, `${day} is too old`);
+  }
+  db.close();
+});
+
+keys.run();
+
+const hash = suite('visitor hash');
+
+hash('64-bit, keyed, per site', () => {
+  const k1 = Buffer.alloc(32, 1), k2 = Buffer.alloc(32, 2);
+  const id = visitorId(k1, 1, '203.0.113.0/24', 'UA');
+  assert.is(typeof id, 'bigint');
+  assert.ok(id >= -(2n ** 63n) && id < 2n ** 63n);
+  assert.is(visitorId(k1, 1, '203.0.113.0/24', 'UA'), id);
+  assert.is.not(visitorId(k2, 1, '203.0.113.0/24', 'UA'), id, 'a new key unlinks the id');
+  assert.is.not(visitorId(k1, 2, '203.0.113.0/24', 'UA'), id, 'no id spans two sites');
+  assert.is.not(visitorId(k1, 1, '203.0.114.0/24', 'UA'), id);
+});
+
+hash('fields are length-prefixed: shifting characters between fields changes the message', () => {
+  assert.is.not(visitorMessage(1, '2.0.0.0/8', 'x'), visitorMessage(12, '.0.0.0/8', 'x'));
+  assert.is.not(visitorMessage(1, 'a|b', 'c'), visitorMessage(1, 'a', 'b|c'));
+});
+
+hash.run();
