@@ -4,7 +4,8 @@ import type { Precision } from './pseudonymize/truncate.ts';
 
 export interface Config {
   port: number;
-  host: string;
+  /** Listen address; undefined = all interfaces, IPv6 and IPv4 where available. */
+  host: string | undefined;
   dbPath: string;
   trustedProxies: Cidr[];
   precision: Precision;
@@ -44,7 +45,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   return {
     port: int('PORT', env.PORT, 8080, 0, 65535),
-    host: env.HOST || '0.0.0.0',
+    host: env.HOST || undefined,
     dbPath: env.HUSH_DB || './data/hush.db',
     trustedProxies,
     precision,

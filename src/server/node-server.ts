@@ -30,6 +30,9 @@ export interface StartOptions {
 }
 
 const SITE_REFRESH_MS = 5_000;
+const CLOSE_GRACE_MS = 10_000;
+/** An oversized body is read and discarded up to this size before the connection is cut. */
+const DRAIN_LIMIT = 1 << 20;
 /** Key deletion and visit pruning: keys go within 48 h of their day's end with a wide margin. */
 const HOUSEKEEPING_MS = 60_000;
 
@@ -60,16 +63,18 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const chunks: Buffer[] = [];
     let size = 0, tooLarge = false;
     req.on('data', (chunk: Buffer) => {
-      if (tooLarge) return;
       size += chunk.length;
       if (size > LIMITS.bodyBytes) {
+        // Drain (so the client can read our 413 instead of a reset), but not forever.
         tooLarge = true;
-        res.setHeader('Connection', 'close');
-        send(413, { ...EVENT_CORS, 'Content-Type': 'application/json' }, TOO_LARGE);
+        if (size > DRAIN_LIMIT) req.destroy();
       } else chunks.push(chunk);
     });
     req.on('end', async () => {
-      if (tooLarge) return;
+      if (tooLarge) {
+        res.setHeader('Connection', 'close');
+        return send(413, { ...EVENT_CORS, 'Content-Type': 'application/json' }, TOO_LARGE);
+      }
       const body = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8');
       const h = req.headers;
       const facts: EventRequest = {
@@ -118,7 +123,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     server.listen(config.port, config.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  const shownHost = !config.host || config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   const url = `http://${shownHost}:${port}`;
 
   let closing: Promise<void> | null = null;
@@ -128,8 +133,13 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     close() {
       closing ??= (async () => {
         for (const t of timers) clearInterval(t);
+        // Keep-alive connections become idle as their last response goes out; close them as
+        // they do, and cut whatever is still open after the grace period.
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
+          const sweep = setInterval(() => server.closeIdleConnections(), 25);
+          const deadline = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+          server.once('close', () => { clearInterval(sweep); clearTimeout(deadline); });
           server.closeIdleConnections();
         });
         core.close();
