@@ -154,7 +154,7 @@ function forms(ip: string): string[] {
   const a = ipaddr.parse(ip);
   if (a.kind() === 'ipv4') return [ip, `::ffff:${ip}`];
   const v6 = a as ipaddr.IPv6;
-  return [v6.toString(), v6.toNormalizedString(), v6.toFixedLengthString()];
+  return [v6.toString(), v6.toNormalizedString(), v6.parts.map((p) => p.toString(16).padStart(4, '0')).join(':')];
 }
 
 privacy('no raw IP (v4, v6, mapped) nor full user-agent in the DB file, its WAL or the logs', async () => {

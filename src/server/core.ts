@@ -6,6 +6,7 @@ import { SiteDirectory, SiteRepo } from '../store/sites.ts';
 import { ApiKeyRepo } from '../store/api-keys.ts';
 import { HitWriter, type WriteResult } from '../store/hit-writer.ts';
 import { Batcher } from '../store/batcher.ts';
+import { WriterThread } from '../store/writer-thread.ts';
 import { sqliteKeyStore } from '../store/key-store.ts';
 import { KeyRing } from '../pseudonymize/daily-keys.ts';
 import type { CountryTables } from '../pseudonymize/country.ts';
@@ -22,14 +23,36 @@ export interface Core {
   directory: SiteDirectory;
   apiKeys: ApiKeyRepo;
   keys: KeyRing;
-  writer: HitWriter;
-  batcher: Batcher<Hit, WriteResult>;
+  /** Where hits are committed: in this thread (tests) or the writer thread (the server). */
+  sink: InlineSink | WriterThread;
   collector: Collector;
   app: Hono;
   /** One round of housekeeping: refresh sites, delete expired keys, forget closed visits. */
   housekeeping(now?: number): { keysDeleted: number };
   /** Writes what is queued and closes the database. */
-  close(): void;
+  close(): Promise<void>;
+}
+
+/** Commits on this thread: a HitWriter behind a Batcher. Deterministic, for tests and tools. */
+export class InlineSink {
+  readonly writer: HitWriter;
+  private readonly batcher: Batcher<Hit, WriteResult>;
+  constructor(store: OpenDb, config: Config, now: number) {
+    this.writer = new HitWriter(store.sqlite, now);
+    this.batcher = new Batcher((hits) => this.writer.write(hits), { maxItems: config.batchMax, delayMs: config.batchMs });
+  }
+  submit(hit: Hit): Promise<WriteResult> {
+    return this.batcher.submit(hit);
+  }
+  prune(now: number): void {
+    this.writer.prune(now);
+  }
+  get pending(): number {
+    return this.batcher.pending;
+  }
+  async close(): Promise<void> {
+    this.batcher.close();
+  }
 }
 
 export interface CoreOptions {
@@ -37,35 +60,39 @@ export interface CoreOptions {
   peer: AppDeps['peer'];
   clock?: () => number;
   logError?: (m: string) => void;
+  /** Commit in a worker thread (the server) instead of inline (tests). */
+  writerThread?: boolean;
 }
 
-export function createCore(config: Config, opts: CoreOptions): Core {
+export async function createCore(config: Config, opts: CoreOptions): Promise<Core> {
   const clock = opts.clock ?? Date.now;
   const store = openDb(config.dbPath, { synchronous: config.synchronous });
   const sites = new SiteRepo(store.db);
   const directory = new SiteDirectory(sites);
   const apiKeys = new ApiKeyRepo(store.db);
   const keys = new KeyRing(sqliteKeyStore(store.sqlite));
-  const writer = new HitWriter(store.sqlite, clock());
-  const batcher = new Batcher<Hit, WriteResult>((hits) => writer.write(hits), { maxItems: config.batchMax, delayMs: config.batchMs });
+  // The thread opens its own connection once this one has applied the migrations.
+  const sink = opts.writerThread
+    ? await WriterThread.start({ dbPath: config.dbPath, synchronous: config.synchronous }, config.batchMax)
+    : new InlineSink(store, config, clock());
   const collector = new Collector({
     precision: config.precision, sites: directory, agents: new AgentCache(), countries: opts.countries, keys,
-    resolver: new ClientIpResolver(config.trustedProxies), sink: batcher, clock,
+    resolver: new ClientIpResolver(config.trustedProxies), sink, clock,
   });
   const app = createApp({
     collector, db: store.db, sites, apiKeys, peer: opts.peer, now: clock,
     logError: opts.logError ?? ((m) => console.error(m)),
-    health: () => ({ pending: batcher.pending, key_days: keys.days().length }),
+    health: () => ({ pending: sink.pending, key_days: keys.days().length }),
   });
   const core: Core = {
-    store, sites, directory, apiKeys, keys, writer, batcher, collector, app,
+    store, sites, directory, apiKeys, keys, sink, collector, app,
     housekeeping(now = clock()) {
       directory.refresh();
-      writer.prune(now);
+      sink.prune(now);
       return { keysDeleted: keys.rotate(now) };
     },
-    close() {
-      batcher.close();
+    async close() {
+      await sink.close();
       store.close();
     },
   };

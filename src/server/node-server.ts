@@ -44,7 +44,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const log = opts.log ?? ((l: string) => console.log(l));
   const countries = opts.countries ?? (await loadCountryTables());
   const logError = (m: string) => console.error(m);
-  const core = createCore(config, { countries, logError, peer: (c) => getConnInfo(c).remote.address ?? '' });
+  const core = await createCore(config, { countries, logError, writerThread: true, peer: (c) => getConnInfo(c).remote.address ?? '' });
   const { collector, app } = core;
   const honoListener = getRequestListener(app.fetch);
 
@@ -142,7 +142,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
           server.once('close', () => { clearInterval(sweep); clearTimeout(deadline); });
           server.closeIdleConnections();
         });
-        core.close();
+        await core.close();
       })();
       return closing;
     },

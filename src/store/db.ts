@@ -22,6 +22,8 @@ export interface OpenOptions {
   /** FULL: an acknowledged hit survives power loss; NORMAL: it survives a process crash. */
   synchronous?: 'FULL' | 'NORMAL';
   readonly?: boolean;
+  /** Apply pending migrations (default true; a second connection to a migrated file skips it). */
+  migrate?: boolean;
 }
 
 /** Opens (creating and migrating) the database at `file`; `:memory:` works too. */
@@ -35,6 +37,6 @@ export function openDb(file: string, opts: OpenOptions = {}): OpenDb {
     sqlite.pragma('foreign_keys = ON');
   }
   const db = drizzle(sqlite, { schema });
-  if (!opts.readonly) migrate(db, { migrationsFolder: MIGRATIONS });
+  if (!opts.readonly && opts.migrate !== false) migrate(db, { migrationsFolder: MIGRATIONS });
   return { sqlite, db, close: () => sqlite.close() };
 }

@@ -30,7 +30,7 @@ export interface Harness {
   reopen(): Promise<void>;
   /** Raw bytes of the database file and its WAL. */
   fileBytes(): Buffer;
-  close(): void;
+  close(): Promise<void>;
 }
 
 export async function harness(env: Record<string, string> = {}, start = Date.UTC(2026, 5, 15, 12, 0, 0)): Promise<Harness> {
@@ -45,14 +45,14 @@ export async function harness(env: Record<string, string> = {}, start = Date.UTC
     // The socket address arrives as an env binding, the way @hono/node-server passes the socket.
     peer: (c) => (c.env as { peer?: string } | undefined)?.peer ?? '198.51.100.7',
   });
-  let core = make();
+  let core = await make();
   let closed = false;
   return {
     get core() { return core; },
     dir, dbPath, clock,
     async reopen() {
-      core.close();
-      core = make();
+      await core.close();
+      core = await make();
     },
     async post(body, opts = {}) {
       const req = new Request('http://hush.test/api/event', {
@@ -66,10 +66,10 @@ export async function harness(env: Record<string, string> = {}, start = Date.UTC
       const parts = [dbPath, `${dbPath}-wal`].filter(existsSync).map((f) => readFileSync(f));
       return Buffer.concat(parts);
     },
-    close() {
+    async close() {
       if (closed) return;
       closed = true;
-      core.close();
+      await core.close();
       cleanup();
     },
   };

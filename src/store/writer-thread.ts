@@ -1,0 +1,96 @@
+// The main thread's side of the writer thread: a HitSink that queues hits and keeps at most
+// one batch in flight. While a batch commits, new hits queue up and go out together next, so
+// batches grow with load (group commit) and each promise settles only after its COMMIT.
+import { Worker } from 'node:worker_threads';
+import type { Hit, DropReason } from '../collector/hit.ts';
+import type { HitSink } from '../collector/collect.ts';
+import type { WorkerInit, ToWorker, FromWorker } from './writer-worker.ts';
+
+type Result = 'ok' | DropReason;
+interface Pending { resolve: (r: Result) => void; reject: (e: unknown) => void }
+
+export class WriterThread implements HitSink {
+  private readonly worker: Worker;
+  private queue: Hit[] = [];
+  private waiting: Pending[] = [];
+  private inFlight: Pending[] | null = null;
+  private nextId = 1;
+  private closed = false;
+  private onClosed: (() => void) | null = null;
+
+  private constructor(worker: Worker, private readonly maxItems: number) {
+    this.worker = worker;
+    worker.on('message', (m: FromWorker) => this.onMessage(m));
+  }
+
+  /** Starts the thread and waits until its connection is open. */
+  static async start(init: WorkerInit, maxItems: number): Promise<WriterThread> {
+    const worker = new Worker(new URL('./writer-worker-boot.mjs', import.meta.url), { workerData: init });
+    await new Promise<void>((resolve, reject) => {
+      worker.once('message', (m: FromWorker) => (m.type === 'ready' ? resolve() : reject(new Error('writer thread failed to start'))));
+      worker.once('error', reject);
+    });
+    const t = new WriterThread(worker, maxItems);
+    worker.on('error', (e) => t.failAll(e));
+    return t;
+  }
+
+  submit(hit: Hit): Promise<Result> {
+    if (this.closed) return Promise.reject(new Error('the store is closed'));
+    return new Promise<Result>((resolve, reject) => {
+      this.queue.push(hit);
+      this.waiting.push({ resolve, reject });
+      if (!this.inFlight) this.send();
+    });
+  }
+
+  private send(): void {
+    if (this.queue.length === 0) return;
+    const hits = this.queue.length > this.maxItems ? this.queue.splice(0, this.maxItems) : this.queue;
+    const pending = this.queue === hits ? this.waiting : this.waiting.splice(0, hits.length);
+    if (hits === this.queue) {
+      this.queue = [];
+      this.waiting = [];
+    }
+    this.inFlight = pending;
+    this.worker.postMessage({ type: 'write', id: this.nextId++, hits } satisfies ToWorker);
+  }
+
+  private onMessage(m: FromWorker): void {
+    if (m.type === 'written' || m.type === 'failed') {
+      const batch = this.inFlight ?? [];
+      this.inFlight = null;
+      if (m.type === 'written') for (let i = 0; i < batch.length; i++) batch[i].resolve(m.results[i] as Result);
+      else for (const p of batch) p.reject(new Error(m.error));
+      this.send();
+      if (!this.inFlight && this.queue.length === 0 && this.onClosed) this.onClosed();
+    } else if (m.type === 'closed') {
+      void this.worker.terminate();
+    }
+  }
+
+  private failAll(e: unknown): void {
+    for (const p of [...(this.inFlight ?? []), ...this.waiting]) p.reject(e);
+    this.inFlight = null;
+    this.queue = [];
+    this.waiting = [];
+  }
+
+  /** Forgets visits that can no longer be extended. */
+  prune(now: number): void {
+    this.worker.postMessage({ type: 'prune', now } satisfies ToWorker);
+  }
+
+  get pending(): number {
+    return this.queue.length + (this.inFlight?.length ?? 0);
+  }
+
+  /** Refuses new hits, waits for everything queued to commit, closes the connection. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.inFlight || this.queue.length) await new Promise<void>((r) => (this.onClosed = r));
+    const exited = new Promise((r) => this.worker.once('exit', r));
+    this.worker.postMessage({ type: 'close' } satisfies ToWorker);
+    await exited;
+  }
+}
