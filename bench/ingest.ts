@@ -119,7 +119,10 @@ try {
     { name: 'bare node:http 204', cmd: [process.execPath, path.join(here, 'bare-server.mjs')], env: {} },
     { name: 'hush (lean path)', cmd: tsx, env: hushEnv },
     { name: 'hush (via Hono)', cmd: [...tsx, '--hono'], env: hushEnv },
+    ...(process.env.BENCH_INLINE ? [{ name: 'hush (inline writer)', cmd: [...tsx, '--inline'], env: hushEnv }] : []),
   ];
+  const only = process.env.BENCH_ONLY;
+  if (only) variants.splice(0, variants.length, ...variants.filter((v) => v.name.includes(only) || v.name.startsWith('bare')));
   console.log(`ingestion: wrk -t1 -c${CONNECTIONS}, ${SECONDS}s per run, ${RUNS} runs per server (alternating), ${uas.length} user-agents, random client IPs`);
   const samples = new Map<string, Sample[]>(variants.map((v) => [v.name, []]));
   let hushAcked = 0;

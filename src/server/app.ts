@@ -3,8 +3,9 @@
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
-import type { Collector, CollectResult, EventRequest } from '../collector/collect.ts';
+import type { Collector, EventRequest } from '../collector/collect.ts';
 import { LIMITS } from '../collector/payload.ts';
+import { collectResponse, PREFLIGHT, TOO_LARGE } from './event-response.ts';
 import type { ApiKeyRepo } from '../store/api-keys.ts';
 import type { SiteRepo } from '../store/sites.ts';
 import type { Db } from '../store/db.ts';
@@ -24,19 +25,6 @@ export interface AppDeps {
   logError?: (message: string) => void;
 }
 
-/** CORS for the beacon: any origin, no credentials (the collector never reads cookies). */
-export const EVENT_CORS = {
-  'Access-Control-Allow-Origin': '*',
-  'Access-Control-Expose-Headers': 'X-Hush-Dropped',
-} as const;
-
-export const PREFLIGHT = {
-  'Access-Control-Allow-Origin': '*',
-  'Access-Control-Allow-Methods': 'POST, GET, OPTIONS',
-  'Access-Control-Allow-Headers': 'Content-Type',
-  'Access-Control-Max-Age': '86400',
-} as const;
-
 /** The request facts the collector needs, from standard headers. */
 export function eventRequest(headers: Headers, peer: string): EventRequest {
   return {
@@ -49,16 +37,6 @@ export function eventRequest(headers: Headers, peer: string): EventRequest {
   };
 }
 
-/** The HTTP answer for a collector result: status, headers and body. */
-export function collectResponse(r: CollectResult): { status: number; headers: Record<string, string>; body: string | null } {
-  if (r.status === 202) {
-    return { status: 202, headers: r.dropped ? { ...EVENT_CORS, 'X-Hush-Dropped': r.dropped } : { ...EVENT_CORS }, body: null };
-  }
-  return { status: r.status, headers: { ...EVENT_CORS, 'Content-Type': 'application/json' }, body: JSON.stringify({ error: r.error }) };
-}
-
-export const TOO_LARGE = JSON.stringify({ error: `the request body is larger than ${LIMITS.bodyBytes} bytes` });
-
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   const now = deps.now ?? Date.now;
@@ -67,7 +45,7 @@ export function createApp(deps: AppDeps): Hono {
 
   app.post('/api/event', bodyLimit({
     maxSize: LIMITS.bodyBytes,
-    onError: () => new Response(TOO_LARGE, { status: 413, headers: { ...EVENT_CORS, 'Content-Type': 'application/json' } }),
+    onError: () => new Response(TOO_LARGE.body, { status: 413, headers: TOO_LARGE.headers }),
   }), async (c) => {
     const body = await c.req.text();
     const r = collectResponse(await deps.collector.collectBody(body, eventRequest(c.req.raw.headers, deps.peer(c))));

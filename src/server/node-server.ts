@@ -12,7 +12,7 @@ import type { CountryTables } from '../pseudonymize/country.ts';
 import type { EventRequest } from '../collector/collect.ts';
 import { LIMITS } from '../collector/payload.ts';
 import { createCore } from './core.ts';
-import { collectResponse, EVENT_CORS, PREFLIGHT, TOO_LARGE } from './app.ts';
+import { collectResponse, errorResponse, PREFLIGHT, TOO_LARGE, type EventResponse } from './event-response.ts';
 
 export interface RunningServer {
   port: number;
@@ -27,6 +27,8 @@ export interface StartOptions {
   log?: (line: string) => void;
   /** Serve POST /api/event through Hono instead of the lean path (for comparison in the bench). */
   honoOnly?: boolean;
+  /** Commit in a worker thread (default) or on the main thread (for comparison in the bench). */
+  writerThread?: boolean;
 }
 
 const SITE_REFRESH_MS = 5_000;
@@ -44,19 +46,19 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const log = opts.log ?? ((l: string) => console.log(l));
   const countries = opts.countries ?? (await loadCountryTables());
   const logError = (m: string) => console.error(m);
-  const core = await createCore(config, { countries, logError, writerThread: true, peer: (c) => getConnInfo(c).remote.address ?? '' });
+  const core = await createCore(config, { countries, logError, writerThread: opts.writerThread ?? true, peer: (c) => getConnInfo(c).remote.address ?? '' });
   const { collector, app } = core;
   const honoListener = getRequestListener(app.fetch);
 
   const lean = (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const send = (status: number, headers: Record<string, string>, body: string | null) => {
-      res.writeHead(status, headers);
-      res.end(body ?? undefined);
+    const send = (r: EventResponse) => {
+      res.writeHead(r.status, r.headers);
+      res.end(r.body ?? undefined);
     };
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > LIMITS.bodyBytes) {
       res.setHeader('Connection', 'close');
-      send(413, { ...EVENT_CORS, 'Content-Type': 'application/json' }, TOO_LARGE);
+      send(TOO_LARGE);
       req.resume();
       return;
     }
@@ -73,7 +75,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     req.on('end', async () => {
       if (tooLarge) {
         res.setHeader('Connection', 'close');
-        return send(413, { ...EVENT_CORS, 'Content-Type': 'application/json' }, TOO_LARGE);
+        return send(TOO_LARGE);
       }
       const body = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8');
       const h = req.headers;
@@ -86,11 +88,10 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         gpc: header(h['sec-gpc']),
       };
       try {
-        const r = collectResponse(await collector.collectBody(body, facts));
-        send(r.status, r.headers, r.body);
+        send(collectResponse(await collector.collectBody(body, facts)));
       } catch (e) {
         logError(`internal error on POST /api/event: ${(e as Error).name}`);
-        send(500, { ...EVENT_CORS, 'Content-Type': 'application/json' }, JSON.stringify({ error: 'internal error' }));
+        send(errorResponse(500, 'internal error'));
       }
     });
     req.on('error', () => res.destroy());

@@ -1,0 +1,47 @@
+// The HTTP answer for a collector result, shared by the Hono route and the lean Node path.
+// 202s are preallocated (one per drop reason) and carry Content-Length: 0, so the hot path
+// neither builds header objects nor falls back to chunked encoding for an empty body.
+import type { CollectResult } from '../collector/collect.ts';
+import type { DropReason } from '../collector/hit.ts';
+import { LIMITS } from '../collector/payload.ts';
+
+/** CORS for the beacon: any origin, no credentials (the collector never reads cookies). */
+export const EVENT_CORS = {
+  'Access-Control-Allow-Origin': '*',
+  'Access-Control-Expose-Headers': 'X-Hush-Dropped',
+} as const;
+
+export const PREFLIGHT = {
+  'Access-Control-Allow-Origin': '*',
+  'Access-Control-Allow-Methods': 'POST, GET, OPTIONS',
+  'Access-Control-Allow-Headers': 'Content-Type',
+  'Access-Control-Max-Age': '86400',
+} as const;
+
+export interface EventResponse {
+  status: number;
+  headers: Readonly<Record<string, string>>;
+  body: string | null;
+}
+
+const ACCEPTED: EventResponse = Object.freeze({ status: 202, headers: Object.freeze({ ...EVENT_CORS, 'Content-Length': '0' }), body: null });
+const DROPPED = new Map<DropReason, EventResponse>();
+
+export const JSON_ERROR_HEADERS = Object.freeze({ ...EVENT_CORS, 'Content-Type': 'application/json' });
+
+export function errorResponse(status: number, error: string): EventResponse {
+  return { status, headers: JSON_ERROR_HEADERS, body: JSON.stringify({ error }) };
+}
+
+export const TOO_LARGE = errorResponse(413, `the request body is larger than ${LIMITS.bodyBytes} bytes`);
+
+export function collectResponse(r: CollectResult): EventResponse {
+  if (r.status !== 202) return errorResponse(r.status, r.error);
+  if (!r.dropped) return ACCEPTED;
+  let d = DROPPED.get(r.dropped);
+  if (!d) {
+    d = Object.freeze({ status: 202, headers: Object.freeze({ ...ACCEPTED.headers, 'X-Hush-Dropped': r.dropped }), body: null });
+    DROPPED.set(r.dropped, d);
+  }
+  return d;
+}
