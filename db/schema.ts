@@ -44,6 +44,32 @@ export const dailyKeys = sqliteTable('daily_keys', {
   createdAt: integer('created_at').notNull(),
 });
 
+/**
+ * Where a visit came from and what it was made with: the same columns on visits and on their
+ * events (so reports on events need no join). A function, since each table needs its own builders.
+ */
+function visitAttributes() {
+  return {
+    referrerHost: text('referrer_host'),
+    referrerPath: text('referrer_path'),
+    source: text('source'),
+    channel: text('channel').notNull(),
+    utmSource: text('utm_source'),
+    utmMedium: text('utm_medium'),
+    utmCampaign: text('utm_campaign'),
+    utmContent: text('utm_content'),
+    utmTerm: text('utm_term'),
+    country: text('country'),
+    browser: text('browser'),
+    browserVersion: text('browser_version'),
+    os: text('os'),
+    osVersion: text('os_version'),
+    device: text('device').notNull(),
+    language: text('language'),
+    screen: text('screen'),
+  };
+}
+
 /** One row per visit: a visitor id's hits with gaps under 30 minutes. */
 export const visits = sqliteTable('visits', {
   id: integer('id').primaryKey(),
@@ -61,23 +87,7 @@ export const visits = sqliteTable('visits', {
   /** 1 while the visit has at most one pageview and no interactive custom event. */
   bounce: integer('bounce').notNull(),
   engagementMs: integer('engagement_ms').notNull(),
-  referrerHost: text('referrer_host'),
-  referrerPath: text('referrer_path'),
-  source: text('source'),
-  channel: text('channel').notNull(),
-  utmSource: text('utm_source'),
-  utmMedium: text('utm_medium'),
-  utmCampaign: text('utm_campaign'),
-  utmContent: text('utm_content'),
-  utmTerm: text('utm_term'),
-  country: text('country'),
-  browser: text('browser'),
-  browserVersion: text('browser_version'),
-  os: text('os'),
-  osVersion: text('os_version'),
-  device: text('device').notNull(),
-  language: text('language'),
-  screen: text('screen'),
+  ...visitAttributes(),
 }, (t) => [
   // Reports select a site's visits by start time.
   index('visits_site_start_idx').on(t.siteId, t.startTs),
@@ -95,23 +105,7 @@ export const events = sqliteTable('events', {
   hostname: text('hostname').notNull(),
   /** Path only (plus `#fragment` in hash mode); the query string is never stored. */
   pathname: text('pathname').notNull(),
-  referrerHost: text('referrer_host'),
-  referrerPath: text('referrer_path'),
-  source: text('source'),
-  channel: text('channel').notNull(),
-  utmSource: text('utm_source'),
-  utmMedium: text('utm_medium'),
-  utmCampaign: text('utm_campaign'),
-  utmContent: text('utm_content'),
-  utmTerm: text('utm_term'),
-  country: text('country'),
-  browser: text('browser'),
-  browserVersion: text('browser_version'),
-  os: text('os'),
-  osVersion: text('os_version'),
-  device: text('device').notNull(),
-  language: text('language'),
-  screen: text('screen'),
+  ...visitAttributes(),
   bytes: integer('bytes'),
   status: integer('status'),
   loadMs: integer('load_ms'),

@@ -9,7 +9,7 @@ import { openDb } from '../src/store/db.ts';
 import { sqliteKeyStore } from '../src/store/key-store.ts';
 import { KeyRing, utcDay, DAY_MS } from '../src/pseudonymize/daily-keys.ts';
 import { visitorId, visitorMessage } from '../src/pseudonymize/visitor-id.ts';
-import { tempDir } from './helpers/harness.ts';
+import { tempDir, harness } from './helpers/harness.ts';
 
 const T0 = Date.UTC(2026, 2, 10, 15, 0, 0);
 
@@ -74,6 +74,22 @@ keys('no key outlives 48 hours after its day ends', () => {
     assert.ok(now - dayEnd < 48 * 3600_000, `${day} is too old`);
   }
   db.close();
+});
+
+keys('a (re)starting server deletes keys that expired while it was down', async () => {
+  const h = await harness({}, T0);
+  h.core.keys.current(T0);
+  h.core.keys.current(T0 + DAY_MS);
+  h.clock.now = T0 + 5 * DAY_MS;
+  await h.reopen();
+  assert.equal(h.core.keys.days(), []);
+  const n = (h.core.store.sqlite.prepare('SELECT count(*) AS n FROM daily_keys').get() as { n: number }).n;
+  assert.is(n, 0);
+  // the periodic housekeeping does the same for a server that keeps running
+  h.core.keys.current(h.clock.now);
+  h.clock.now += 3 * DAY_MS;
+  assert.is(h.core.housekeeping().keysDeleted, 1);
+  await h.close();
 });
 
 keys.run();

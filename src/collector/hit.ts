@@ -3,15 +3,8 @@
 import type { Channel } from './referrer.ts';
 import type { Device } from './user-agent.ts';
 
-export interface Hit {
-  siteId: number;
-  ts: number;
-  visitorId: bigint;
-  /** The id under yesterday's key, only in the first 30 minutes after UTC midnight (visit continuity). */
-  prevVisitorId: bigint | null;
-  name: string;
-  hostname: string;
-  pathname: string;
+/** Acquisition and client attributes: per hit, and per visit (taken from its first hit). */
+export interface VisitAttributes {
   referrerHost: string | null;
   referrerPath: string | null;
   source: string | null;
@@ -29,6 +22,17 @@ export interface Hit {
   device: Device;
   language: string | null;
   screen: string | null;
+}
+
+export interface Hit extends VisitAttributes {
+  siteId: number;
+  ts: number;
+  visitorId: bigint;
+  /** The id under yesterday's key, only in the first 30 minutes after UTC midnight (visit continuity). */
+  prevVisitorId: bigint | null;
+  name: string;
+  hostname: string;
+  pathname: string;
   bytes: number | null;
   status: number | null;
   loadMs: number | null;

@@ -1,13 +1,13 @@
 // Visits: one visitor id's hits with gaps under 30 minutes. The tracker keeps the visits still
 // open in memory (the single writer owns them) and tells the writer which rows to upsert, so
 // entry/exit page, pageviews, bounce and duration are exact without reading the table per hit.
-import type { Hit } from '../collector/hit.ts';
+import type { Hit, VisitAttributes } from '../collector/hit.ts';
 
 export const VISIT_GAP_MS = 30 * 60_000;
 /** Open visits stay in memory this long after their last activity, for late engagement reports. */
 const KEEP_MS = 2 * VISIT_GAP_MS;
 
-export interface Visit {
+export interface Visit extends VisitAttributes {
   id: number;
   siteId: number;
   visitorId: bigint;
@@ -21,23 +21,6 @@ export interface Visit {
   /** Custom events sent with interactive: true; any of them means the visit did not bounce. */
   interactiveEvents: number;
   engagementMs: number;
-  referrerHost: string | null;
-  referrerPath: string | null;
-  source: string | null;
-  channel: string;
-  utmSource: string | null;
-  utmMedium: string | null;
-  utmCampaign: string | null;
-  utmContent: string | null;
-  utmTerm: string | null;
-  country: string | null;
-  browser: string | null;
-  browserVersion: string | null;
-  os: string | null;
-  osVersion: string | null;
-  device: string;
-  language: string | null;
-  screen: string | null;
 }
 
 export function isBounce(v: Visit): boolean {
