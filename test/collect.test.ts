@@ -219,6 +219,25 @@ vis('different visitors (prefix or UA) are different visits', async () => {
   assert.is(visits(h).length, 3);
 });
 
+vis('strict precision: addresses in one /16 are one visitor, and only the /16 reaches the hash', async () => {
+  const strict = await setup({ HUSH_IP_PRECISION: 'strict' });
+  try {
+    await strict.post(pv(), { ip: '198.51.7.7' });
+    await strict.post(pv(), { ip: '198.51.200.9' });
+    await strict.post(pv(), { ip: '2001:db8:1:2::1' });
+    await strict.post(pv(), { ip: '2001:db8:ffff:2::1' });
+    assert.is(visits(strict).length, 2);
+  } finally {
+    await strict.close();
+  }
+  // default precision tells the same four addresses apart
+  await h.post(pv(), { ip: '198.51.7.7' });
+  await h.post(pv(), { ip: '198.51.200.9' });
+  await h.post(pv(), { ip: '2001:db8:1:2::1' });
+  await h.post(pv(), { ip: '2001:db8:ffff:2::1' });
+  assert.is(visits(h).length, 4);
+});
+
 vis('a visit spanning UTC midnight stays one visit under one visitor id', async () => {
   h.clock.now = Date.UTC(2026, 5, 15, 23, 50);
   await h.post(pv({ u: 'https://example.com/late' }));
