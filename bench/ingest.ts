@@ -31,7 +31,9 @@ if (!have('wrk')) {
   console.error('bench: wrk is not installed (apt-get install -y wrk): a JS load generator would be the bottleneck here');
   process.exit(1);
 }
-const pin = (cpu: number, cmd: string[]) => (have('taskset') ? ['taskset', '-c', String(cpu), ...cmd] : cmd);
+// BENCH_PIN=0 lets every process use both cores (for comparison; the headline figures pin).
+const PIN = process.env.BENCH_PIN !== '0' && have('taskset');
+const pin = (cpu: number, cmd: string[]) => (PIN ? ['taskset', '-c', String(cpu), ...cmd] : cmd);
 
 function userAgents(): string[] {
   const log = path.join(ROOT, '../shared/data/apache_logs');
@@ -123,7 +125,7 @@ try {
   ];
   const only = process.env.BENCH_ONLY;
   if (only) variants.splice(0, variants.length, ...variants.filter((v) => v.name.includes(only) || v.name.startsWith('bare')));
-  console.log(`ingestion: wrk -t1 -c${CONNECTIONS}, ${SECONDS}s per run, ${RUNS} runs per server (alternating), ${uas.length} user-agents, random client IPs`);
+  console.log(`ingestion: wrk -t1 -c${CONNECTIONS}, ${SECONDS}s per run, ${RUNS} runs per server (alternating), ${uas.length} user-agents, random client IPs, ${PIN ? 'server on CPU 0, wrk on CPU 1' : 'unpinned'}`);
   const samples = new Map<string, Sample[]>(variants.map((v) => [v.name, []]));
   let hushAcked = 0;
   for (let run = 0; run < RUNS; run++) {
