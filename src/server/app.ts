@@ -6,6 +6,8 @@ import { HTTPException } from 'hono/http-exception';
 import type { Collector, EventRequest } from '../collector/collect.ts';
 import { LIMITS } from '../collector/payload.ts';
 import { collectResponse, PREFLIGHT, TOO_LARGE } from './event-response.ts';
+import type { Asset } from './static-assets.ts';
+import { pixel } from './pixel.ts';
 import type { ApiKeyRepo } from '../store/api-keys.ts';
 import type { SiteRepo } from '../store/sites.ts';
 import type { Db } from '../store/db.ts';
@@ -18,6 +20,8 @@ export interface AppDeps {
   apiKeys: ApiKeyRepo;
   /** The socket peer address of the request. */
   peer: (c: Context) => string;
+  /** public/hush.js as built, or null when it is missing. */
+  beacon?: Asset | null;
   /** Extra facts for /healthz. */
   health?: () => Record<string, unknown>;
   now?: () => number;
@@ -50,6 +54,24 @@ export function createApp(deps: AppDeps): Hono {
     const body = await c.req.text();
     const r = collectResponse(await deps.collector.collectBody(body, eventRequest(c.req.raw.headers, deps.peer(c))));
     return new Response(r.body, { status: r.status, headers: r.headers });
+  });
+
+  app.get('/api/event.gif', (c) => pixel(c, deps.collector, eventRequest(c.req.raw.headers, deps.peer(c))));
+
+  // The page script: revalidated daily against a content-hash ETag, so an upgrade reaches
+  // every site within a day while repeat visits cost a 304 at most.
+  app.get('/hush.js', (c) => {
+    const asset = deps.beacon;
+    if (!asset) return c.json({ error: 'hush.js has not been built: run `npm run build`' }, 404);
+    const headers = {
+      'Content-Type': 'application/javascript; charset=utf-8',
+      'Cache-Control': 'public, max-age=86400, stale-while-revalidate=604800',
+      ETag: asset.etag,
+      'Access-Control-Allow-Origin': '*',
+      'Cross-Origin-Resource-Policy': 'cross-origin',
+    };
+    if (c.req.header('if-none-match') === asset.etag) return new Response(null, { status: 304, headers });
+    return new Response(asset.body, { status: 200, headers });
   });
 
   app.get('/healthz', (c) => c.json({ status: 'ok', ...(deps.health?.() ?? {}) }));

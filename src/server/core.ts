@@ -16,6 +16,7 @@ import { Collector } from '../collector/collect.ts';
 import type { Hit } from '../collector/hit.ts';
 import { createApp, type AppDeps } from './app.ts';
 import type { Hono } from 'hono';
+import type { Asset } from './static-assets.ts';
 
 export interface Core {
   store: OpenDb;
@@ -62,6 +63,8 @@ export interface CoreOptions {
   logError?: (m: string) => void;
   /** Commit in a worker thread (the server) instead of inline (tests). */
   writerThread?: boolean;
+  /** The built page script to serve at /hush.js. */
+  beacon?: Asset | null;
 }
 
 export async function createCore(config: Config, opts: CoreOptions): Promise<Core> {
@@ -80,7 +83,7 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
     resolver: new ClientIpResolver(config.trustedProxies), sink, clock,
   });
   const app = createApp({
-    collector, db: store.db, sites, apiKeys, peer: opts.peer, now: clock,
+    collector, db: store.db, sites, apiKeys, peer: opts.peer, now: clock, beacon: opts.beacon,
     logError: opts.logError ?? ((m) => console.error(m)),
     health: () => ({ pending: sink.pending, key_days: keys.days().length }),
   });

@@ -12,6 +12,7 @@ import type { CountryTables } from '../pseudonymize/country.ts';
 import type { EventRequest } from '../collector/collect.ts';
 import { LIMITS } from '../collector/payload.ts';
 import { createCore } from './core.ts';
+import { loadBeacon } from './static-assets.ts';
 import { collectResponse, errorResponse, PREFLIGHT, TOO_LARGE, type EventResponse } from './event-response.ts';
 
 export interface RunningServer {
@@ -46,7 +47,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const log = opts.log ?? ((l: string) => console.log(l));
   const countries = opts.countries ?? (await loadCountryTables());
   const logError = (m: string) => console.error(m);
-  const core = await createCore(config, { countries, logError, writerThread: opts.writerThread ?? true, peer: (c) => getConnInfo(c).remote.address ?? '' });
+  const beacon = await loadBeacon();
+  if (!beacon) log('warning: public/hush.js is missing (run `npm run build`); /hush.js answers 404');
+  const core = await createCore(config, { countries, logError, beacon, writerThread: opts.writerThread ?? true, peer: (c) => getConnInfo(c).remote.address ?? '' });
   const { collector, app } = core;
   const honoListener = getRequestListener(app.fetch);
 
