@@ -34,10 +34,13 @@ function page(body: string, attrs = 'data-outbound data-downloads', head = ''): 
 <body>${body}</body></html>`;
 }
 
+const spa = () => page('<button id="go" onclick="history.pushState({}, \'\', location.pathname + \'/step-2\')">go</button>'
+  + '<button id="same" onclick="history.replaceState({}, \'\', location.pathname)">same</button>');
 const PAGES: Record<string, { status?: number; html: () => string; type?: string }> = {
   '/': { html: () => page('<h1>home</h1><a id="out" href="https://external.test/landing">out</a><a id="dl" href="/files/report.pdf">pdf</a><a id="in" href="/about">in</a>') },
   '/about': { html: () => page('<h1>about</h1>') },
-  '/spa': { html: () => page('<button id="go" onclick="history.pushState({}, \'\', \'/spa/step-2\')">go</button><button id="same" onclick="history.replaceState({}, \'\', \'/spa/step-2\')">same</button>') },
+  '/spa': { html: spa },
+  '/spa-engage': { html: spa },
   '/hashapp': { html: () => page('<a id="h" href="#/settings">settings</a>', 'data-hash') },
   '/events': {
     html: () => page('<button id="buy" onclick="hush(\'Purchase\', {props: {plan: \'pro\'}, revenue: {amount: 9.5, currency: \'EUR\'}})">buy</button>', '',
@@ -47,6 +50,11 @@ const PAGES: Record<string, { status?: number; html: () => string; type?: string
   '/plausible': {
     html: () => `<!doctype html><html><body><button id="signup">signup</button><script>${plausibleBundle}</script></body></html>`,
   },
+  '/first-party': { html: () => `<!doctype html><html><head><script defer data-domain="site.test" data-api="http://stats.test:${statsPort}/api/event" src="/js/hush.js"></script></head><body>fp</body></html>` },
+  '/js/hush.js': { html: () => readFileSync(path.join(ROOT, 'public/hush.js'), 'utf8'), type: 'application/javascript' },
+  '/hidden': { html: () => page('<h1>hidden</h1>', '') },
+  '/local': { html: () => page('<h1>local</h1>', 'data-local') },
+  '/callback': { html: () => page('<h1>cb</h1>', '') },
   '/files/report.pdf': { html: () => '%PDF-1.4 not really', type: 'application/pdf' },
 };
 
@@ -217,6 +225,61 @@ for (const [label, init] of [
     assert.equal(sent, [], 'no request to the collector');
   });
 }
+
+test('localhost is not counted unless data-local', async () => {
+  const sent: string[] = [];
+  const { ctx, p } = await context();
+  p.on('request', (r) => { if (r.url().includes('/api/event')) sent.push(r.url()); });
+  await p.goto(`http://localhost:${sitePort}/about?local=no`);
+  await p.waitForTimeout(300);
+  assert.equal(sent, [], 'nothing sent from localhost without data-local');
+  await p.goto(`http://localhost:${sitePort}/local`);
+  const [e] = await rows("name = 'pageview' AND pathname = '/local' AND hostname = 'localhost'", 1);
+  assert.ok(e, 'counted with data-local');
+  await ctx.close();
+});
+
+test('data-api: a first-party copy of the script posts where data-api says', async () => {
+  const { ctx, p } = await context();
+  await p.goto(url('/first-party'));
+  const [e] = await rows("name = 'pageview' AND pathname = '/first-party'", 1);
+  assert.ok(e);
+  await ctx.close();
+});
+
+test('a page opened hidden (background tab, prerender) counts only once shown', async () => {
+  const { ctx, p } = await context(`
+    let state = 'hidden';
+    Object.defineProperty(Document.prototype, 'visibilityState', { get: () => state, configurable: true });
+    window.__show = () => { state = 'visible'; document.dispatchEvent(new Event('visibilitychange')); };`);
+  await p.goto(url('/hidden'));
+  await p.waitForTimeout(500);
+  assert.is((await rows("name = 'pageview' AND pathname = '/hidden'", 0, 0)).length, 0, 'nothing while hidden');
+  await p.evaluate('window.__show()');
+  const after = await rows("name = 'pageview' AND pathname = '/hidden'", 1);
+  assert.is(after.length, 1, 'counted once shown');
+  await ctx.close();
+});
+
+test('an SPA navigation reports the engagement of the page it leaves', async () => {
+  const { ctx, p } = await context();
+  await p.goto(url('/spa-engage'));
+  await p.waitForTimeout(700);
+  await p.click('#go');
+  const [e] = await rows("name = 'engagement' AND pathname = '/spa-engage'", 1);
+  assert.ok(e, 'engagement for /spa');
+  assert.ok((e.engagement_ms as number) >= 500, `engagement ${e.engagement_ms}`);
+  await ctx.close();
+});
+
+test('window.hush callback receives the answer', async () => {
+  const { ctx, p } = await context();
+  await p.goto(url('/callback'));
+  // A string, not a function: tsx's helpers do not exist in the page.
+  const status = await p.evaluate("new Promise((resolve) => hush('Callback Test', { callback: (r) => resolve(r.status) }))");
+  assert.is(status, 202);
+  await ctx.close();
+});
 
 test('data-exclude: an excluded path sends nothing', async () => {
   const sent: string[] = [];
