@@ -30,12 +30,12 @@ type HushFn = ((name: string, opts?: HushOptions) => void) & { q?: IArguments[] 
   // `*` within a path segment, `**` across segments, as the server's --exclude.
   const exclude = (attr('exclude') || '').split(',').filter(Boolean).map((p) => new RegExp(
     '^' + p.trim().replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*\*/g, '\0').replace(/\*/g, '[^/]*').replace(/\0/g, '.*') + '$'));
-  const exts = (attr('downloads') || 'pdf,xlsx,docx,txt,rtf,csv,exe,key,pps,ppt,pptx,7z,pkg,rar,gz,zip,avi,mov,mp4,mpeg,wmv,midi,mp3,wav,wma,dmg,iso,msi').split(',');
+  const downloads = attr('downloads');
+  const exts = (downloads || 'pdf,csv,txt,docx,xlsx,pptx,zip,gz,7z,rar,dmg,exe,msi,pkg,iso,mp3,mp4,mov,wav').split(',');
 
   let lastUrl: string | null = null;
   let visibleSince = 0;
   let visibleMs = 0;
-  let first = true;
 
   const send = (body: Record<string, unknown>, opts?: HushOptions, beacon?: boolean) => {
     const data = JSON.stringify(body);
@@ -70,18 +70,16 @@ type HushFn = ((name: string, opts?: HushOptions) => void) & { q?: IArguments[] 
 
   const pageview = () => {
     if (url() == lastUrl) return;
+    // Navigation Timing of the document itself, on the first page view only: bytes over the
+    // wire, HTTP status, load time (full load if done, else until the DOM was interactive).
+    const t = !lastUrl && performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming & { responseStatus?: number } | undefined;
     if (lastUrl) engagement();
     lastUrl = url();
     const extra: Record<string, unknown> = { sw: screen.width, sh: screen.height, l: nav.language };
-    if (first) {
-      // Navigation Timing of the document itself: bytes over the wire, HTTP status, load time.
-      const t = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming & { responseStatus?: number } | undefined;
-      if (t) {
-        extra.b = t.transferSize || t.encodedBodySize;
-        extra.s = t.responseStatus || undefined;
-        extra.lt = Math.round(t.loadEventEnd || t.domInteractive);
-      }
-      first = false;
+    if (t) {
+      extra.b = t.transferSize || t.encodedBodySize;
+      extra.s = t.responseStatus;
+      extra.lt = Math.round(t.loadEventEnd || t.domInteractive);
     }
     visibleSince = d.visibilityState == 'visible' ? Date.now() : 0;
     visibleMs = 0;
@@ -120,7 +118,7 @@ type HushFn = ((name: string, opts?: HushOptions) => void) & { q?: IArguments[] 
     if (!a || !a.href) return;
     const href = new URL(a.href, l.href);
     const ext = href.pathname.split('.').pop()!.toLowerCase();
-    if (attr('downloads') != null && href.pathname.includes('.') && exts.includes(ext)) {
+    if (downloads != null && href.pathname.includes('.') && exts.includes(ext)) {
       track('File Download', { props: { url: href.href } });
     } else if (attr('outbound') != null && href.host != l.host && /^https?:$/.test(href.protocol)) {
       track('Outbound Link: Click', { props: { url: href.href } });
