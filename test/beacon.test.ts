@@ -141,6 +141,14 @@ test('a page view with the seeds metadata: bytes, status, screen, language, load
   await ctx.close();
 });
 
+test('the referrer becomes a source and channel', async () => {
+  const { ctx, p } = await context();
+  await p.goto(url('/about?from=search'), { referer: 'https://www.google.com/' });
+  const r = await rows("name = 'pageview' AND pathname = '/about' AND source = 'Google'", 1);
+  assert.equal([r[0]?.referrer_host, r[0]?.channel], ['google.com', 'search']);
+  await ctx.close();
+});
+
 test('SPA navigations count once per URL; replaceState to the same URL does not', async () => {
   const { ctx, p } = await context();
   await p.goto(url('/spa'));
