@@ -73,8 +73,8 @@ async function rows(where: string, min: number, timeoutMs = 6000): Promise<Row[]
   }
 }
 
-async function context(init?: string): Promise<{ ctx: BrowserContext; p: Page }> {
-  const ctx = await browser.newContext({ userAgent: CHROME_UA });
+async function context(init?: string, userAgent = CHROME_UA): Promise<{ ctx: BrowserContext; p: Page }> {
+  const ctx = await browser.newContext({ userAgent });
   if (init) await ctx.addInitScript(init);
   return { ctx, p: await ctx.newPage() };
 }
@@ -142,7 +142,9 @@ test('a page view with the seeds metadata: bytes, status, screen, language, load
 });
 
 test('the referrer becomes a source and channel', async () => {
-  const { ctx, p } = await context();
+  // Every context here shares 127.0.0.1 and one UA, so one visit: a new UA makes a new visitor,
+  // whose visit (and so its events) takes its source from this first page view.
+  const { ctx, p } = await context(undefined, CHROME_UA.replace('Chrome/156', 'Chrome/155'));
   await p.goto(url('/about?from=search'), { referer: 'https://www.google.com/' });
   const r = await rows("name = 'pageview' AND pathname = '/about' AND source = 'Google'", 1);
   assert.equal([r[0]?.referrer_host, r[0]?.channel], ['google.com', 'search']);
