@@ -121,3 +121,16 @@ export const events = sqliteTable('events', {
   // Every report is scoped to one site and a time range.
   index('events_site_ts_idx').on(t.siteId, t.ts),
 ]);
+
+/**
+ * Access-log import progress per site, so importing a file twice (or an overlapping rotated
+ * one) counts nothing twice: lines older than `last_ts` are skipped, and lines at `last_ts` whose
+ * fingerprint is in `boundary`. Fingerprints hash the truncated prefix, never the raw IP.
+ */
+export const importState = sqliteTable('import_state', {
+  siteId: integer('site_id').primaryKey().references(() => sites.id, { onDelete: 'cascade' }),
+  lastTs: integer('last_ts').notNull(),
+  /** JSON array of the hex fingerprints of the lines at last_ts. */
+  boundary: text('boundary').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});

@@ -6,6 +6,8 @@ import { openDb, type OpenDb } from '../store/db.ts';
 import { SiteRepo, normalizeDomain, isTimeZone, pathMatcher } from '../store/sites.ts';
 import { ApiKeyRepo } from '../store/api-keys.ts';
 import { startServer } from '../server/node-server.ts';
+import { importCommand, ImportUsageError, IMPORT_HELP } from './import-command.ts';
+import { ImportError } from '../import/importer.ts';
 
 class UsageError extends Error {}
 class Failure extends Error {}
@@ -21,6 +23,7 @@ Commands:
   site list                 list websites
   site remove <domain>      delete a website and all its data
   key add --site <domain>   create a Stats API key
+  import <file…|-> --site   import web server access logs
 
 Environment: HUSH_DB (default ./data/hush.db), PORT (default 8080), HUSH_TRUSTED_PROXIES,
 HUSH_IP_PRECISION (default|strict), HUSH_SYNC (full|normal). Run 'hush <command> --help' for more.`,
@@ -201,14 +204,22 @@ export async function main(argv: string[]): Promise<number> {
       case 'serve': await serve(rest); return 0;
       case 'site': siteCmd(rest); return 0;
       case 'key': keyCmd(rest); return 0;
+      case 'import': {
+        const { values, positionals } = parse(rest, {
+          site: { type: 'string' }, format: { type: 'string' }, timezone: { type: 'string' }, pages: { type: 'string' },
+          assets: { type: 'string' }, follow: { type: 'boolean' }, 'dry-run': { type: 'boolean' },
+        });
+        if (values.help) return void console.log(IMPORT_HELP), 0;
+        return await importCommand(values, positionals);
+      }
       default: throw new UsageError(`unknown command "${cmd}" (run 'hush --help')`);
     }
   } catch (e) {
-    if (e instanceof UsageError) {
+    if (e instanceof UsageError || e instanceof ImportUsageError) {
       console.error(`hush: ${e.message}`);
       return 2;
     }
-    if (e instanceof Failure || e instanceof ConfigError) {
+    if (e instanceof Failure || e instanceof ConfigError || e instanceof ImportError) {
       console.error(`hush: ${e.message}`);
       return 1;
     }

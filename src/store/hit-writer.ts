@@ -2,7 +2,7 @@
 // inserted, and every visit the batch touched is upserted once. Prepared statements, not the
 // Drizzle builder, on this path: ~15k rows/s through the builder vs 100k+ prepared (PERF-NOTES).
 import type Database from 'better-sqlite3';
-import type { Hit, DropReason } from '../collector/hit.ts';
+import type { Hit, DropReason, VisitAttributes } from '../collector/hit.ts';
 import { VisitTracker, VISIT_KEEP_MS, isBounce, type Visit } from './visits.ts';
 
 export type WriteResult = 'ok' | DropReason;
@@ -64,16 +64,24 @@ export class HitWriter {
 
   private writeOne(h: Hit): WriteResult {
     const v = this.tracker.assign(h);
-    if (!v) return 'no_visit';
+    if (!v) {
+      if (h.name !== 'request') return 'no_visit';
+      this.insert(h, 0, h);
+      return 'ok';
+    }
+    this.insert(h, v.id, v);
+    if (h.name !== 'request') this.touched.add(v);
+    return 'ok';
+  }
+
+  private insert(h: Hit, visitId: number, v: VisitAttributes): void {
     // Events carry their visit's acquisition, so source/channel reports need no join.
     this.insertEvent.run(
-      h.siteId, h.ts, v.id, h.visitorId, h.name, h.hostname, h.pathname, v.referrerHost, v.referrerPath,
+      h.siteId, h.ts, visitId, h.visitorId, h.name, h.hostname, h.pathname, v.referrerHost, v.referrerPath,
       v.source, v.channel, v.utmSource, v.utmMedium, v.utmCampaign, v.utmContent, v.utmTerm, h.country,
       h.browser, h.browserVersion, h.os, h.osVersion, h.device, h.language, h.screen, h.bytes, h.status,
       h.loadMs, h.engagementMs, h.props, h.revenueAmount, h.revenueCurrency, h.interactive ? 1 : 0, h.sourceType,
     );
-    this.touched.add(v);
-    return 'ok';
   }
 
   private touched = new Set<Visit>();

@@ -50,7 +50,8 @@ export class VisitTracker {
 
   /**
    * Attaches a hit to its visit, opening one when needed, and returns it — or null for an
-   * engagement report that belongs to no open visit (dropped as `no_visit`). May rewrite
+   * engagement report that belongs to no open visit (dropped as `no_visit`) or a log `request`
+   * outside any visit (stored without one). May rewrite
    * hit.visitorId to yesterday's id when the visit began before UTC midnight.
    */
   assign(hit: Hit): Visit | null {
@@ -59,6 +60,9 @@ export class VisitTracker {
       v = this.active(hit.siteId, hit.prevVisitorId, hit);
       if (v) hit.visitorId = hit.prevVisitorId;
     }
+    // A non-page request from an access log (asset, POST…) joins an open visit for its status
+    // and bytes, but neither opens one nor changes it.
+    if (hit.name === 'request') return v;
     const engagement = hit.name === 'engagement';
     if (!v) {
       if (engagement) return null;
