@@ -124,13 +124,14 @@ export const events = sqliteTable('events', {
 
 /**
  * Access-log import progress per site, so importing a file twice (or an overlapping rotated
- * one) counts nothing twice: lines older than `last_ts` are skipped, and lines at `last_ts` whose
- * fingerprint is in `boundary`. Fingerprints hash the truncated prefix, never the raw IP.
+ * one) counts nothing twice: lines more than 5 minutes older than `last_ts` are skipped, and
+ * within those 5 minutes lines whose fingerprint is in `boundary`. Fingerprints hash only what
+ * events store anyway (the IP prefix, never the address; UA families, never the string).
  */
 export const importState = sqliteTable('import_state', {
   siteId: integer('site_id').primaryKey().references(() => sites.id, { onDelete: 'cascade' }),
   lastTs: integer('last_ts').notNull(),
-  /** JSON array of the hex fingerprints of the lines at last_ts. */
+  /** JSON array of [fingerprint, log time, count] for the lines of the last 5 minutes. */
   boundary: text('boundary').notNull(),
   updatedAt: integer('updated_at').notNull(),
 });

@@ -52,6 +52,7 @@ const PAGES: Record<string, { status?: number; html: () => string; type?: string
   },
   '/first-party': { html: () => `<!doctype html><html><head><script defer data-domain="site.test" data-api="http://stats.test:${statsPort}/api/event" src="/js/hush.js"></script></head><body>fp</body></html>` },
   '/js/hush.js': { html: () => readFileSync(path.join(ROOT, 'public/hush.js'), 'utf8'), type: 'application/javascript' },
+  '/read': { html: () => page('<h1>a long read</h1>', '') },
   '/hidden': { html: () => page('<h1>hidden</h1>', '') },
   '/local': { html: () => page('<h1>local</h1>', 'data-local') },
   '/callback': { html: () => page('<h1>cb</h1>', '') },
@@ -208,11 +209,11 @@ test('a page answered with 404 records its status', async () => {
 
 test('engagement: visible time is reported when the page is hidden', async () => {
   const { ctx, p } = await context();
-  await p.goto(url('/about'));
-  await rows("name = 'pageview' AND pathname = '/about'", 1);
+  await p.goto(url('/read'));
+  await rows("name = 'pageview' AND pathname = '/read'", 1);
   await p.waitForTimeout(1200);
   await p.close({ runBeforeUnload: true });
-  const [e] = await rows("name = 'engagement' AND pathname = '/about'", 1);
+  const [e] = await rows("name = 'engagement' AND pathname = '/read'", 1);
   assert.ok(e, 'engagement stored');
   assert.ok((e.engagement_ms as number) >= 1000, `engagement ${e.engagement_ms}`);
   await ctx.close();

@@ -44,9 +44,9 @@ export class Importer {
   readonly summary: ImportSummary = { lines: 0, pageviews: 0, requests: 0, skipped: {}, malformed: [], formats: [] };
   private batch: Hit[] = [];
   private readonly watermarks: WatermarkStore;
-  /** Lines already imported by earlier runs or files: skipped. Refreshed at each source's start. */
+  /** Lines imported by earlier runs or files: skipped. Taken from `next` at each source's start. */
   private seen: Watermark;
-  /** The newest line imported so far, saved with each batch. */
+  /** Everything imported so far, saved with each batch. */
   private next: Watermark;
   private readonly batchSize: number;
 
@@ -58,7 +58,7 @@ export class Importer {
   ) {
     this.watermarks = new WatermarkStore(sqlite);
     this.seen = this.watermarks.load(opts.siteId);
-    this.next = { lastTs: this.seen.lastTs, boundary: new Set(this.seen.boundary) };
+    this.next = this.seen.clone();
     this.batchSize = opts.batchSize ?? 5000;
   }
 
@@ -75,7 +75,7 @@ export class Importer {
 
   /** Imports every line of one source (a file, stdin or a followed file). */
   async importLines(lines: AsyncIterable<string>, sourceName: string): Promise<void> {
-    this.seen = { lastTs: this.next.lastTs, boundary: new Set(this.next.boundary) };
+    this.seen = this.next.clone();
     let parse: LineParser | null = this.opts.format === 'auto' ? null : parserFor(this.opts.format, this.opts.timezone);
     if (parse) this.summary.formats.push(`${sourceName}: ${this.opts.format}`);
     const pending: Array<[number, string]> = [];
@@ -117,10 +117,13 @@ export class Importer {
     // The address is truncated here, as in the collector; the fingerprint sees only the prefix.
     const prefix = truncateIp(r.ip, this.deps.precision);
     if (!prefix) return this.malformed(lineNo, line);
-    const fp = r.ts <= this.seen.lastTs || r.ts >= this.next.lastTs ? fingerprint(r, prefix.text) : '';
-    if (r.ts < this.seen.lastTs || (r.ts === this.seen.lastTs && this.seen.boundary.has(fp))) return this.skip('duplicate');
-    if (r.ts > this.next.lastTs) this.next = { lastTs: r.ts, boundary: new Set([fp]) };
-    else if (r.ts === this.next.lastTs) this.next.boundary.add(fp);
+    let fp = '';
+    if (this.seen.inWindow(r.ts) || this.next.inWindow(r.ts)) {
+      const a = this.deps.agents.get(r.userAgent);
+      fp = fingerprint(r, prefix.text, `${a.browser}/${a.browserVersion}/${a.os}/${a.osVersion}/${a.device}`);
+    }
+    if (this.seen.seen(r.ts, fp)) return this.skip('duplicate');
+    this.next.add(r.ts, fp);
     this.hit(r, lineNo, line);
   }
 

@@ -1,18 +1,60 @@
-// Per-site import progress (see import_state in db/schema.ts): the newest imported timestamp and
-// the fingerprints of the lines at exactly that timestamp.
+// Per-site import progress (import_state in db/schema.ts): the newest imported log time and the
+// fingerprints of the lines imported in the 5 minutes before it. Logs are only roughly ordered
+// (Apache writes a line when the request ends, stamped with its start), so a line older than
+// the newest is a duplicate only if it is older than the window, or its fingerprint is there.
+// Fingerprints hash what is stored anyway — time, IP prefix, request, status, bytes, referrer
+// and the browser/OS families — never the address or the full user-agent.
 import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { LogRecord } from './formats.ts';
 
-export interface Watermark {
-  lastTs: number;
-  boundary: Set<string>;
+export const WINDOW_MS = 5 * 60_000;
+
+export class Watermark {
+  lastTs = -Infinity;
+  /** fingerprint → [log time, how many identical lines] */
+  recent = new Map<string, [number, number]>();
+
+  clone(): Watermark {
+    const w = new Watermark();
+    w.lastTs = this.lastTs;
+    for (const [k, [ts, n]] of this.recent) w.recent.set(k, [ts, n]);
+    return w;
+  }
+
+  /** Whether a line was imported before; consumes one occurrence when it was. */
+  seen(ts: number, fp: string): boolean {
+    if (ts > this.lastTs) return false;
+    if (ts < this.lastTs - WINDOW_MS) return true;
+    const e = this.recent.get(fp);
+    if (!e || e[1] === 0) return false;
+    e[1]--;
+    return true;
+  }
+
+  /** Records an imported line. */
+  add(ts: number, fp: string): void {
+    if (ts > this.lastTs) this.lastTs = ts;
+    if (ts < this.lastTs - WINDOW_MS) return;
+    const e = this.recent.get(fp);
+    if (e) e[1]++;
+    else this.recent.set(fp, [ts, 1]);
+  }
+
+  /** Forgets fingerprints that fell out of the window. */
+  prune(): void {
+    for (const [k, [ts]] of this.recent) if (ts < this.lastTs - WINDOW_MS) this.recent.delete(k);
+  }
+
+  /** Whether a line at `ts` needs a fingerprint at all (it is inside a window). */
+  inWindow(ts: number): boolean {
+    return ts >= this.lastTs - WINDOW_MS;
+  }
 }
 
-/** A fingerprint of a log line that holds the IP prefix, never the address. */
-export function fingerprint(r: LogRecord, prefix: string): string {
+export function fingerprint(r: LogRecord, prefix: string, agent: string): string {
   return createHash('sha256')
-    .update(`${r.ts}\n${prefix}\n${r.method}\n${r.path}\n${r.status}\n${r.bytes}\n${r.referrer}\n${r.userAgent}`)
+    .update(`${r.ts}\n${prefix}\n${r.method}\n${r.path}\n${r.status}\n${r.bytes}\n${r.referrer}\n${agent}`)
     .digest('base64url').slice(0, 16);
 }
 
@@ -27,12 +69,19 @@ export class WatermarkStore {
   }
 
   load(siteId: number): Watermark {
+    const w = new Watermark();
     const row = this.get.get(siteId) as { lastTs: number; boundary: string } | undefined;
-    return row ? { lastTs: row.lastTs, boundary: new Set(JSON.parse(row.boundary) as string[]) } : { lastTs: -Infinity, boundary: new Set() };
+    if (row) {
+      w.lastTs = row.lastTs;
+      for (const [fp, ts, n] of JSON.parse(row.boundary) as Array<[string, number, number]>) w.recent.set(fp, [ts, n]);
+    }
+    return w;
   }
 
   save(siteId: number, w: Watermark): void {
     if (w.lastTs === -Infinity) return;
-    this.put.run(siteId, w.lastTs, JSON.stringify([...w.boundary]), Date.now());
+    w.prune();
+    const list = [...w.recent].map(([fp, [ts, n]]) => [fp, ts, n]);
+    this.put.run(siteId, w.lastTs, JSON.stringify(list), Date.now());
   }
 }
