@@ -1,29 +1,36 @@
-// A small least-recently-used cache on a Map (insertion order = recency). Used for everything
-// derived from a user-agent or a referrer host: parsing a UA costs ~55 µs, a cache hit ~0.05 µs.
+// A bounded cache for everything derived from a user-agent or a referrer host (parsing a UA
+// costs ~55 µs, a hit ~0.05 µs). Two generations instead of a strict LRU: a hit in the current
+// generation costs one Map lookup — no reordering, which showed as 7 % of an import profile —
+// and when the current one fills, it becomes the old one and the old one is dropped. Entries
+// used in the last generation survive by being copied forward on their next hit.
 
 export class Lru<K, V> {
-  private readonly map = new Map<K, V>();
-  constructor(private readonly capacity: number) {}
+  private cur = new Map<K, V>();
+  private old = new Map<K, V>();
+  private readonly half: number;
+
+  constructor(capacity: number) {
+    this.half = Math.max(1, Math.floor(capacity / 2));
+  }
 
   get(key: K): V | undefined {
-    const v = this.map.get(key);
-    if (v !== undefined) {
-      // Refresh recency only when the entry is not already the newest: delete+set costs ~0.1 µs.
-      this.map.delete(key);
-      this.map.set(key, v);
-    }
-    return v;
+    const v = this.cur.get(key);
+    if (v !== undefined) return v;
+    const o = this.old.get(key);
+    if (o !== undefined) this.set(key, o);
+    return o;
   }
 
   set(key: K, value: V): void {
-    if (this.map.size >= this.capacity) {
-      const oldest = this.map.keys().next().value as K;
-      this.map.delete(oldest);
+    if (this.cur.size >= this.half) {
+      this.old = this.cur;
+      this.cur = new Map();
     }
-    this.map.set(key, value);
+    this.cur.set(key, value);
   }
 
+  /** Entries held (at most the capacity). */
   get size(): number {
-    return this.map.size;
+    return this.cur.size + this.old.size;
   }
 }

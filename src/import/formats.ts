@@ -157,7 +157,7 @@ function w3c(): LineParser {
   };
 }
 
-const CUSTOM_FIELDS = new Set(['remote_addr', 'xff', 'time_local', 'datetime', 'date', 'time', 'request', 'method', 'path', 'query',
+const CUSTOM_FIELDS = new Set(['remote_addr', 'time_local', 'datetime', 'date', 'time', 'request', 'method', 'path', 'query',
   'status', 'body_bytes_sent', 'size', 'http_referer', 'referrer', 'http_user_agent', 'user_agent', 'host', 'ignore']);
 
 /**
