@@ -5,6 +5,8 @@ import { loadConfig } from '../config.ts';
 import { openDb } from '../store/db.ts';
 import { SiteDirectory, SiteRepo, isTimeZone, normalizeDomain, pathMatcher } from '../store/sites.ts';
 import { HitWriter } from '../store/hit-writer.ts';
+import type { Hit } from '../collector/hit.ts';
+import { WatermarkStore, type ImportStateRow } from '../import/watermark.ts';
 import { sqliteKeyStore } from '../store/key-store.ts';
 import { KeyRing, type KeyStore } from '../pseudonymize/daily-keys.ts';
 import { loadCountryTables } from '../pseudonymize/country-data.ts';
@@ -89,10 +91,22 @@ export async function importCommand(values: Record<string, string | boolean | un
     if (!site) throw new ImportError(`import: no site ${domain} (add it with: hush site add ${domain})`);
     const dryRun = values['dry-run'] === true;
     const keys = new KeyRing(dryRun ? memoryKeys() : sqliteKeyStore(store.sqlite));
-    const importer = new Importer(store.sqlite, new HitWriter(store.sqlite), {
+    // Batches commit on this thread: a writer thread overlapped parsing and writing for ~10 %
+    // more lines/s but held a second heap and the batches in flight (~+80 MB peak RSS).
+    const writer = new HitWriter(store.sqlite);
+    const watermarks = new WatermarkStore(store.sqlite);
+    const commit = store.sqlite.transaction((hits: Hit[], state: ImportStateRow, pruneTs: number) => {
+      const results = hits.length ? writer.write(hits) : [];
+      watermarks.saveRow(state);
+      writer.prune(pruneTs);
+      return results;
+    });
+    const importer = new Importer({
       precision: config.precision, sites: new SiteDirectory(sites), agents: new AgentCache(),
       countries: await loadCountryTables(), keys,
-    }, { siteId: site.id, domain, format: format as FormatName | 'auto', timezone, rules, dryRun });
+    }, { siteId: site.id, domain, format: format as FormatName | 'auto', timezone, rules, dryRun },
+    dryRun ? null : async (hits, state, pruneTs) => commit(hits, state, pruneTs),
+    watermarks.load(site.id));
 
     const started = Date.now();
     const progress: SourceProgress = { bytes: 0, total: null };
@@ -111,7 +125,7 @@ export async function importCommand(values: Record<string, string | boolean | un
         lastPlain = Date.now();
         process.stderr.write(`${text}\n`);
       }
-      if (follow) importer.flush(); // lines trickle in: commit them within a couple of seconds
+      if (follow) void importer.flush(); // lines trickle in: commit them within a couple of seconds
     }, tty ? 250 : 2000);
 
     const abort = new AbortController();
@@ -137,7 +151,7 @@ export async function importCommand(values: Record<string, string | boolean | un
       clearInterval(ticker);
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      importer.flush();
+      await importer.drain();
       if (tty) process.stderr.write('\r\x1b[K');
     }
     // Keys of past log days go by the same rule as the server's: nothing older than yesterday.

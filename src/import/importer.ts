@@ -3,15 +3,13 @@
 // visits), with the log's own time. Pages become page views; every other request is stored as a
 // `request` event for the status and bytes reports. Writes go in large transactions together
 // with the import watermark, so a crash or a second run never counts a line twice.
-import type Database from 'better-sqlite3';
 import type { Hit } from '../collector/hit.ts';
 import type { EventInput } from '../collector/payload.ts';
 import { runPipeline, type PipelineDeps } from '../collector/pipeline.ts';
 import { truncateIp } from '../pseudonymize/truncate.ts';
-import type { HitWriter } from '../store/hit-writer.ts';
 import { detectFormat, parserFor, type FormatName, type LineParser, type LogRecord } from './formats.ts';
 import { isPage, type PageRules } from './classify.ts';
-import { fingerprint, WatermarkStore, type Watermark } from './watermark.ts';
+import { fingerprint, WatermarkStore, type ImportStateRow, type Watermark } from './watermark.ts';
 import { maskIps } from './mask.ts';
 
 export type SkipReason = 'bot' | 'malformed' | 'duplicate' | 'excluded' | 'referrer_spam' | 'unknown_site' | 'opt_out' | 'no_visit';
@@ -40,24 +38,32 @@ export interface ImporterOptions {
 const AUTO_SAMPLE = 20;
 const SHOW_MALFORMED = 5;
 
+/** Where import batches go: committed with the watermark row in one transaction. */
+export type ImportSink = (hits: Hit[], state: ImportStateRow, pruneTs: number) => Promise<string[]>;
+
 export class Importer {
   readonly summary: ImportSummary = { lines: 0, pageviews: 0, requests: 0, skipped: {}, malformed: [], formats: [] };
   private batch: Hit[] = [];
-  private readonly watermarks: WatermarkStore;
+  /** The batch being committed, if any: at most one, so parsing overlaps one commit. */
+  private inflight: Promise<void> | null = null;
+  private lastTs = 0;
   /** Lines imported by earlier runs or files: skipped. Taken from `next` at each source's start. */
   private seen: Watermark;
   /** Everything imported so far, saved with each batch. */
   private next: Watermark;
   private readonly batchSize: number;
 
+  /**
+   * @param sink where batches are committed; null for a dry run
+   * @param start what earlier imports of this site left (WatermarkStore.load)
+   */
   constructor(
-    private readonly sqlite: Database.Database,
-    private readonly writer: HitWriter,
     private readonly deps: PipelineDeps,
     private readonly opts: ImporterOptions,
+    private readonly sink: ImportSink | null,
+    start: Watermark,
   ) {
-    this.watermarks = new WatermarkStore(sqlite);
-    this.seen = this.watermarks.load(opts.siteId);
+    this.seen = start;
     this.next = this.seen.clone();
     this.batchSize = opts.batchSize ?? 5000;
   }
@@ -91,12 +97,14 @@ export class Importer {
         continue;
       }
       this.line(parse, lineNo, line);
+      if (this.batch.length >= this.batchSize) await this.flush();
     }
     if (pending.length) {
       parse = this.detect(pending, sourceName);
       for (const [n, l] of pending) this.line(parse, n, l);
     }
-    this.flush();
+    await this.flush();
+    await this.inflight;
   }
 
   private detect(sample: Array<[number, string]>, sourceName: string): LineParser {
@@ -144,25 +152,32 @@ export class Importer {
     if (result.kind === 'drop') return this.skip(result.reason);
     if (page) this.summary.pageviews++;
     else this.summary.requests++;
-    if (this.opts.dryRun) return;
+    if (!this.sink) return;
     for (const h of result.hits) this.batch.push(h);
-    if (this.batch.length >= this.batchSize) this.flush();
+    this.lastTs = r.ts;
   }
 
-  /** Writes the pending hits and the watermark in one transaction. */
-  flush(): void {
-    if (this.opts.dryRun) return;
+  /**
+   * Sends the pending hits with the watermark to the sink, once the previous batch has
+   * committed; resolves when this batch is on its way (await `inflight` for its commit).
+   */
+  async flush(): Promise<void> {
+    if (!this.sink) return;
+    await this.inflight;
+    const state = WatermarkStore.row(this.opts.siteId, this.next);
+    if (!state) return;
     const batch = this.batch;
     this.batch = [];
-    this.sqlite.transaction(() => {
-      if (batch.length) {
-        const results = this.writer.write(batch);
-        for (const res of results) if (res !== 'ok') this.skip(res);
-        // Visits end 30 minutes after their last hit in log time, not wall-clock time.
-        this.writer.prune(batch[batch.length - 1].ts);
-      }
-      this.watermarks.save(this.opts.siteId, this.next);
-    })();
+    // Visits end 30 minutes after their last hit in log time, not wall-clock time.
+    this.inflight = this.sink(batch, state, this.lastTs).then((results) => {
+      for (const res of results) if (res !== 'ok') this.skip(res as SkipReason);
+    });
+  }
+
+  /** Waits until everything sent has committed. */
+  async drain(): Promise<void> {
+    await this.flush();
+    await this.inflight;
   }
 }
 

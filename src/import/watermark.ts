@@ -62,6 +62,12 @@ export function fingerprint(r: LogRecord, prefix: string, agent: string): string
   return hashLine(`${r.ts}\n${prefix}\n${r.method}\n${r.path}\n${r.status}\n${r.bytes}\n${r.referrer}\n${agent}`);
 }
 
+export interface ImportStateRow {
+  siteId: number;
+  lastTs: number;
+  boundary: string;
+}
+
 export class WatermarkStore {
   private readonly get: Database.Statement;
   private readonly put: Database.Statement;
@@ -82,10 +88,14 @@ export class WatermarkStore {
     return w;
   }
 
-  save(siteId: number, w: Watermark): void {
-    if (w.lastTs === -Infinity) return;
+  /** The row to store for a watermark (built on the importing thread, saved by the writer). */
+  static row(siteId: number, w: Watermark): ImportStateRow | null {
+    if (w.lastTs === -Infinity) return null;
     w.prune();
-    const list = [...w.recent].map(([fp, [ts, n]]) => [fp, ts, n]);
-    this.put.run(siteId, w.lastTs, JSON.stringify(list), Date.now());
+    return { siteId, lastTs: w.lastTs, boundary: JSON.stringify([...w.recent].map(([fp, [ts, n]]) => [fp, ts, n])) };
+  }
+
+  saveRow(row: ImportStateRow | null): void {
+    if (row) this.put.run(row.siteId, row.lastTs, row.boundary, Date.now());
   }
 }
