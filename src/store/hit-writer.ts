@@ -31,6 +31,7 @@ export class HitWriter {
   private readonly maxVisitId: Database.Statement;
   private readonly recentVisits: Database.Statement;
   private readonly tracker: VisitTracker;
+  private readonly tx: (hits: Hit[]) => WriteResult[];
 
   constructor(private readonly sqlite: Database.Database, now = Date.now()) {
     this.insertEvent = sqlite.prepare(
@@ -43,6 +44,7 @@ export class HitWriter {
     this.recentVisits = sqlite.prepare(`SELECT ${VISIT_COLS.join(', ')} FROM visits WHERE end_ts > ?`).safeIntegers(true);
     this.tracker = new VisitTracker(0);
     this.restore(now);
+    this.tx = sqlite.transaction((hits: Hit[]) => this.writeBatch(hits));
   }
 
   /** Reloads the visits that may still be open from the table (at start, and after a failed write). */
@@ -90,22 +92,25 @@ export class HitWriter {
   write(hits: Hit[]): WriteResult[] {
     this.touched.clear();
     try {
-      return this.sqlite.transaction(() => {
-        const results = hits.map((h) => this.writeOne(h));
-        for (const v of this.touched) {
-          this.upsertVisit.run(
-            v.id, v.siteId, v.visitorId, v.startTs, v.endTs, v.entryPage, v.exitPage, v.hostname, v.pageviews,
-            v.events, isBounce(v) ? 1 : 0, v.engagementMs, v.referrerHost, v.referrerPath, v.source, v.channel,
-            v.utmSource, v.utmMedium, v.utmCampaign, v.utmContent, v.utmTerm, v.country, v.browser,
-            v.browserVersion, v.os, v.osVersion, v.device, v.language, v.screen,
-          );
-        }
-        return results;
-      })();
+      return this.tx(hits);
     } catch (e) {
       this.restore(Date.now());
       throw e;
     }
+  }
+
+  /** One transaction: every hit's event row, then each visit the batch touched, once. */
+  private writeBatch(hits: Hit[]): WriteResult[] {
+    const results = hits.map((h) => this.writeOne(h));
+    for (const v of this.touched) {
+      this.upsertVisit.run(
+        v.id, v.siteId, v.visitorId, v.startTs, v.endTs, v.entryPage, v.exitPage, v.hostname, v.pageviews,
+        v.events, isBounce(v) ? 1 : 0, v.engagementMs, v.referrerHost, v.referrerPath, v.source, v.channel,
+        v.utmSource, v.utmMedium, v.utmCampaign, v.utmContent, v.utmTerm, v.country, v.browser,
+        v.browserVersion, v.os, v.osVersion, v.device, v.language, v.screen,
+      );
+    }
+    return results;
   }
 
   /** Forgets visits that can no longer be extended (called on a timer). */
