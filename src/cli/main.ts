@@ -8,6 +8,7 @@ import { ApiKeyRepo } from '../store/api-keys.ts';
 import { startServer } from '../server/node-server.ts';
 import { importCommand, ImportUsageError, IMPORT_HELP } from './import-command.ts';
 import { ImportError } from '../import/importer.ts';
+import { enforceRetention } from '../privacy/retention.ts';
 
 class UsageError extends Error {}
 class Failure extends Error {}
@@ -24,6 +25,7 @@ Commands:
   site remove <domain>      delete a website and all its data
   key add --site <domain>   create a Stats API key
   import <file…|-> --site   import web server access logs
+  retention [--dry-run]     delete data past each site's retention now
 
 Environment: HUSH_DB (default ./data/hush.db), PORT (default 8080), HUSH_TRUSTED_PROXIES,
 HUSH_IP_PRECISION (default|strict), HUSH_SYNC (full|normal). Run 'hush <command> --help' for more.`,
@@ -36,13 +38,18 @@ Options:
   site: `Usage: hush site add <domain> [--timezone Area/City] [--min-visitors K] [--exclude PATTERNS]
        hush site list
        hush site remove <domain> [--yes]`,
-  'site add': `Usage: hush site add <domain> [--timezone Area/City] [--min-visitors K] [--exclude PATTERNS]
+  'site add': `Usage: hush site add <domain> [--timezone Area/City] [--min-visitors K] [--retention-days N] [--exclude PATTERNS]
 
 Registers a website so its hits are accepted.
 Options:
   --timezone TZ        IANA time zone its reports use (default UTC), e.g. Europe/Helsinki
   --min-visitors K     k-anonymity: report rows with fewer visitors fold into "(other)" (default 3)
+  --retention-days N   delete events older than N days (default 760, about 25 months: the CNIL ceiling)
   --exclude PATTERNS   comma-separated paths whose hits are dropped, e.g. "/admin/*,/drafts/**"`,
+  retention: `Usage: hush retention [--dry-run]
+
+Deletes every site's events and visits older than its retention (whole local days in the site's
+time zone). The server does this hourly by itself; this runs it now. --dry-run only counts.`,
   'site list': `Usage: hush site list
 
 Lists registered websites with their time zone and k.`,
@@ -119,6 +126,7 @@ function siteCmd(args: string[]): void {
   if (sub === 'add') {
     const { values, positionals } = parse(rest, {
       timezone: { type: 'string' }, 'min-visitors': { type: 'string' }, exclude: { type: 'string' },
+      'retention-days': { type: 'string' },
     });
     if (values.help) return void console.log(HELP['site add']);
     const domain = domainArg(positionals[0], 'site add');
@@ -130,6 +138,11 @@ function siteCmd(args: string[]): void {
     if (!Number.isInteger(minVisitors) || minVisitors < 1 || minVisitors > 1000) {
       throw new UsageError(`site add: --min-visitors must be a whole number from 1 to 1000, got "${kRaw}"`);
     }
+    const rRaw = values['retention-days'] as string | undefined;
+    const retentionDays = rRaw === undefined ? 760 : Number(rRaw);
+    if (!Number.isInteger(retentionDays) || retentionDays < 1 || retentionDays > 36500) {
+      throw new UsageError(`site add: --retention-days must be a whole number of days from 1 to 36500, got "${rRaw}"`);
+    }
     const excludePaths = (values.exclude as string | undefined) ?? '';
     try {
       pathMatcher(excludePaths);
@@ -139,9 +152,9 @@ function siteCmd(args: string[]): void {
     withDb(({ db }) => {
       const repo = new SiteRepo(db);
       if (repo.byDomain(domain)) throw new Failure(`site add: ${domain} already exists`);
-      repo.add({ domain, timezone, minVisitors, excludePaths });
+      repo.add({ domain, timezone, minVisitors, excludePaths, retentionDays });
     });
-    console.log(`Added ${domain} (time zone ${timezone}, k=${minVisitors}). Snippet:`);
+    console.log(`Added ${domain} (time zone ${timezone}, k=${minVisitors}, retention ${retentionDays} days). Snippet:`);
     console.log(`  <script defer data-domain="${domain}" src="https://YOUR-HUSH-HOST/hush.js"></script>`);
     return;
   }
@@ -204,6 +217,18 @@ export async function main(argv: string[]): Promise<number> {
       case 'serve': await serve(rest); return 0;
       case 'site': siteCmd(rest); return 0;
       case 'key': keyCmd(rest); return 0;
+      case 'retention': {
+        const { values, positionals } = parse(rest, { 'dry-run': { type: 'boolean' } });
+        if (values.help) return void console.log(HELP.retention), 0;
+        if (positionals.length) throw new UsageError(`retention: unexpected argument "${positionals[0]}"`);
+        const dry = values['dry-run'] === true;
+        const results = withDb(({ sqlite }) => enforceRetention(sqlite, Date.now(), dry));
+        if (results.length === 0) console.log('No sites.');
+        for (const r of results) {
+          console.log(`${r.domain}: ${dry ? 'would delete' : 'deleted'} ${r.events} events and ${r.visits} visits before ${new Date(r.cutoff).toISOString()}`);
+        }
+        return 0;
+      }
       case 'import': {
         const { values, positionals } = parse(rest, {
           site: { type: 'string' }, format: { type: 'string' }, timezone: { type: 'string' }, pages: { type: 'string' },

@@ -17,6 +17,7 @@ import type { Hit } from '../collector/hit.ts';
 import { createApp, type AppDeps } from './app.ts';
 import type { Hono } from 'hono';
 import type { Asset } from './static-assets.ts';
+import { enforceRetention, type RetentionResult } from '../privacy/retention.ts';
 
 export interface Core {
   store: OpenDb;
@@ -30,6 +31,8 @@ export interface Core {
   app: Hono;
   /** One round of housekeeping: refresh sites, delete expired keys, forget closed visits. */
   housekeeping(now?: number): { keysDeleted: number };
+  /** Deletes every site's rows past its retention (the server runs it hourly and at start). */
+  retention(now?: number): RetentionResult[];
   /** Writes what is queued and closes the database. */
   close(): Promise<void>;
 }
@@ -93,6 +96,9 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
       directory.refresh();
       sink.prune(now);
       return { keysDeleted: keys.rotate(now) };
+    },
+    retention(now = clock()) {
+      return enforceRetention(store.sqlite, now);
     },
     async close() {
       await sink.close();

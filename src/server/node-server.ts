@@ -38,6 +38,8 @@ const CLOSE_GRACE_MS = 10_000;
 const DRAIN_LIMIT = 1 << 20;
 /** Key deletion and visit pruning: keys go within 48 h of their day's end with a wide margin. */
 const HOUSEKEEPING_MS = 60_000;
+/** Retention runs hourly: it deletes whole local days, so finer is pointless. */
+const RETENTION_MS = 3_600_000;
 
 function header(v: string | string[] | undefined): string | null {
   return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
@@ -120,6 +122,14 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       if (keysDeleted > 0) log(`deleted ${keysDeleted} expired daily key(s)`);
     }, HOUSEKEEPING_MS),
   ];
+  const retention = () => {
+    // Counts only: what was deleted, never which rows.
+    for (const r of core.retention()) {
+      if (r.events || r.visits) log(`retention: deleted ${r.events} events and ${r.visits} visits of ${r.domain} older than ${new Date(r.cutoff).toISOString()}`);
+    }
+  };
+  retention();
+  timers.push(setInterval(retention, RETENTION_MS));
   for (const t of timers) t.unref();
 
   await new Promise<void>((resolve, reject) => {

@@ -1,0 +1,82 @@
+// Retention (DESIGN invariant 6): exactly the rows past each site's retention go, counted in
+// whole local days of the site's time zone, across DST changes; dry runs only count; the CLI.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { harness, type Harness } from './helpers/harness.ts';
+import { retentionCutoff } from '../src/privacy/retention.ts';
+import { runCli } from './helpers/spawn-server.ts';
+
+let h: Harness;
+const r = suite('retention');
+r.before.each(async () => { h = await harness(); });
+r.after.each(() => h.close());
+
+function event(siteId: number, ts: number): void {
+  h.core.store.sqlite.prepare(`INSERT INTO events (site_id, ts, visit_id, visitor_id, name, hostname, pathname, channel, device)
+    VALUES (?, ?, 0, 1, 'pageview', 'x', '/', 'direct', 'desktop')`).run(siteId, ts);
+}
+function visit(siteId: number, start: number, end: number): void {
+  h.core.store.sqlite.prepare(`INSERT INTO visits (site_id, visitor_id, start_ts, end_ts, entry_page, exit_page, hostname, pageviews, events, bounce, engagement_ms, channel, device)
+    VALUES (?, 1, ?, ?, '/', '/', 'x', 1, 0, 1, 0, 'direct', 'desktop')`).run(siteId, start, end);
+}
+const left = (siteId: number, table = 'events', col = 'ts') => (h.core.store.sqlite.prepare(`SELECT ${col} AS t FROM ${table} WHERE site_id = ? ORDER BY ${col}`).all(siteId) as Array<{ t: number }>).map((x) => x.t);
+
+r('cutoffs are local midnights, DST included', () => {
+  // Helsinki leaves summer time on 2026-10-25: 30 days before 2026-11-20 is 2026-10-21, still UTC+3
+  assert.is(new Date(retentionCutoff(Date.UTC(2026, 10, 20, 12), 30, 'Europe/Helsinki')).toISOString(), '2026-10-20T21:00:00.000Z');
+  // New York springs forward on 2026-03-08 at 02:00: its midnight is still EST (UTC−5)
+  assert.is(new Date(retentionCutoff(Date.UTC(2026, 2, 20, 12), 12, 'America/New_York')).toISOString(), '2026-03-08T05:00:00.000Z');
+  assert.is(new Date(retentionCutoff(Date.UTC(2026, 2, 20, 12), 13, 'America/New_York')).toISOString(), '2026-03-07T05:00:00.000Z');
+  assert.is(new Date(retentionCutoff(Date.UTC(2026, 10, 20, 0, 30), 1, 'UTC')).toISOString(), '2026-11-19T00:00:00.000Z');
+});
+
+r('deletes exactly what is past the limit, per site and time zone; visits only when wholly past', () => {
+  const hel = h.core.sites.add({ domain: 'hel.fi', timezone: 'Europe/Helsinki', retentionDays: 30 });
+  const utc = h.core.sites.add({ domain: 'utc.org', timezone: 'UTC', retentionDays: 1 });
+  const now = Date.UTC(2026, 10, 20, 12);
+  const helCut = Date.parse('2026-10-20T21:00:00Z'), utcCut = Date.parse('2026-11-19T00:00:00Z');
+  for (const ts of [helCut - 86_400_000, helCut - 1, helCut, helCut + 1, now]) event(hel.id, ts);
+  for (const ts of [utcCut - 1, utcCut, now]) event(utc.id, ts);
+  visit(hel.id, helCut - 10_000, helCut - 5_000); // wholly past: deleted
+  visit(hel.id, helCut - 10_000, helCut + 5_000); // spans the cutoff: kept
+  const results = h.core.retention(now);
+  assert.equal(results.map((x) => [x.domain, x.events, x.visits]), [['hel.fi', 2, 1], ['utc.org', 1, 0]]);
+  assert.equal(left(hel.id), [helCut, helCut + 1, now]);
+  assert.equal(left(utc.id), [utcCut, now]);
+  assert.equal(left(hel.id, 'visits', 'end_ts'), [helCut + 5_000]);
+  // running again deletes nothing more
+  assert.equal(h.core.retention(now).map((x) => x.events + x.visits), [0, 0]);
+});
+
+r('large backlogs go in batches and all of it goes', () => {
+  const s = h.core.sites.add({ domain: 'big.com', timezone: 'UTC', retentionDays: 1 });
+  const now = Date.UTC(2026, 10, 20, 12);
+  const insert = h.core.store.sqlite.transaction(() => { for (let i = 0; i < 12_345; i++) event(s.id, now - 10 * 86_400_000 + i); });
+  insert();
+  event(s.id, now);
+  assert.equal(h.core.retention(now).map((x) => x.events), [12_345]);
+  assert.equal(left(s.id), [now]);
+});
+
+r.run();
+
+const cli = suite('retention: cli');
+cli('hush retention --dry-run counts, hush retention deletes', async () => {
+  const hh = await harness();
+  const s = hh.core.sites.add({ domain: 'old.com', timezone: 'UTC', retentionDays: 1 });
+  hh.core.store.sqlite.prepare(`INSERT INTO events (site_id, ts, visit_id, visitor_id, name, hostname, pathname, channel, device)
+    VALUES (?, ?, 0, 1, 'pageview', 'x', '/', 'direct', 'desktop')`).run(s.id, Date.now() - 5 * 86_400_000);
+  const env = { HUSH_DB: hh.dbPath };
+  const dry = await runCli(['retention', '--dry-run'], env);
+  assert.is(dry.code, 0, dry.stderr);
+  assert.match(dry.stdout, /old\.com: would delete 1 events and 0 visits/);
+  const real = await runCli(['retention'], env);
+  assert.match(real.stdout, /old\.com: deleted 1 events/);
+  const again = await runCli(['retention'], env);
+  assert.match(again.stdout, /old\.com: deleted 0 events/);
+  const bad = await runCli(['site', 'add', 'x.com', '--retention-days', '0'], env);
+  assert.is(bad.code, 2);
+  assert.match(bad.stderr, /--retention-days must be a whole number of days/);
+  await hh.close();
+});
+cli.run();
