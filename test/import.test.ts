@@ -32,7 +32,8 @@ function q<T>(sql: string): T[] {
 async function fresh(): Promise<void> {
   ({ dir, cleanup } = tempDir());
   env = { HUSH_DB: path.join(dir, 'hush.db') };
-  const r = await runCli(['site', 'add', 'semicomplete.com'], env);
+  // The log is from 2015: a long retention, or every line would be past it.
+  const r = await runCli(['site', 'add', 'semicomplete.com', '--retention-days', '36500'], env);
   assert.is(r.code, 0, r.stderr);
 }
 
@@ -113,6 +114,25 @@ real('importing the same file again counts nothing twice', async () => {
   const r = await runCli(['import', LOG, '--site', 'semicomplete.com'], env);
   assert.match(r.stdout, /duplicate 9,999/);
   assert.is(q<{ n: number }>('SELECT count(*) AS n FROM events')[0].n, before);
+});
+
+real('the imported database passes the privacy audit, and --ips finds none of the file\'s addresses', async () => {
+  const ipsFile = path.join(dir, 'ips.txt');
+  writeFileSync(ipsFile, [...new Set(parsed.map((l) => l.ip))].join('\n'));
+  const r = await runCli(['audit', '--ips', ipsFile], env);
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /Clean: nothing found/);
+});
+
+real('lines past the site\'s retention are never stored', async () => {
+  const other = path.join(dir, 'short.db');
+  const e2 = { HUSH_DB: other };
+  await runCli(['site', 'add', 'semicomplete.com', '--retention-days', '30'], e2);
+  const r = await runCli(['import', LOG, '--site', 'semicomplete.com'], e2);
+  assert.match(r.stdout, /past retention 9,999/);
+  const d = new Database(other, { readonly: true });
+  assert.is((d.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n, 0);
+  d.close();
 });
 
 real.run();

@@ -7,6 +7,7 @@ import { SiteDirectory, SiteRepo, isTimeZone, normalizeDomain, pathMatcher } fro
 import { HitWriter } from '../store/hit-writer.ts';
 import type { Hit } from '../collector/hit.ts';
 import { WatermarkStore, type ImportStateRow } from '../import/watermark.ts';
+import { retentionCutoff } from '../privacy/retention.ts';
 import { sqliteKeyStore } from '../store/key-store.ts';
 import { KeyRing, type KeyStore } from '../pseudonymize/daily-keys.ts';
 import { loadCountryTables } from '../pseudonymize/country-data.ts';
@@ -41,7 +42,7 @@ lines were malformed (the first few are shown, addresses masked), 1 error, 2 bad
 const fmt = (n: number) => n.toLocaleString('en-US');
 
 function summaryText(s: ImportSummary, ms: number): string {
-  const skipped = Object.entries(s.skipped).filter(([, n]) => n).map(([k, n]) => `${k.replace('_', ' ')} ${fmt(n!)}`).join(', ') || 'none';
+  const skipped = Object.entries(s.skipped).filter(([, n]) => n).map(([k, n]) => `${k.replace(/_/g, ' ')} ${fmt(n!)}`).join(', ') || 'none';
   const lines = [
     `Read ${fmt(s.lines)} lines in ${(ms / 1000).toFixed(1)} s (${fmt(Math.round(s.lines / Math.max(ms, 1) * 1000))} lines/s)`,
     `  format:            ${s.formats.join('; ') || '-'}`,
@@ -104,7 +105,7 @@ export async function importCommand(values: Record<string, string | boolean | un
     const importer = new Importer({
       precision: config.precision, sites: new SiteDirectory(sites), agents: new AgentCache(),
       countries: await loadCountryTables(), keys,
-    }, { siteId: site.id, domain, format: format as FormatName | 'auto', timezone, rules, dryRun },
+    }, { siteId: site.id, domain, format: format as FormatName | 'auto', timezone, rules, dryRun, retainFrom: retentionCutoff(Date.now(), site.retentionDays, site.timezone) },
     dryRun ? null : async (hits, state, pruneTs) => commit(hits, state, pruneTs),
     watermarks.load(site.id));
 

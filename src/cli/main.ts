@@ -9,6 +9,9 @@ import { startServer } from '../server/node-server.ts';
 import { importCommand, ImportUsageError, IMPORT_HELP } from './import-command.ts';
 import { ImportError } from '../import/importer.ts';
 import { enforceRetention } from '../privacy/retention.ts';
+import { audit, formatReport } from '../privacy/audit.ts';
+import { readFileSync, existsSync } from 'node:fs';
+import ipaddr from 'ipaddr.js';
 
 class UsageError extends Error {}
 class Failure extends Error {}
@@ -26,6 +29,7 @@ Commands:
   key add --site <domain>   create a Stats API key
   import <file…|-> --site   import web server access logs
   retention [--dry-run]     delete data past each site's retention now
+  audit [--json] [--ips F]  check the stored data against the privacy invariants
 
 Environment: HUSH_DB (default ./data/hush.db), PORT (default 8080), HUSH_TRUSTED_PROXIES,
 HUSH_IP_PRECISION (default|strict), HUSH_SYNC (full|normal). Run 'hush <command> --help' for more.`,
@@ -46,6 +50,15 @@ Options:
   --min-visitors K     k-anonymity: report rows with fewer visitors fold into "(other)" (default 3)
   --retention-days N   delete events older than N days (default 760, about 25 months: the CNIL ceiling)
   --exclude PATTERNS   comma-separated paths whose hits are dropped, e.g. "/admin/*,/drafts/**"`,
+  audit: `Usage: hush audit [--json] [--ips FILE]
+
+Read-only check of the database named by HUSH_DB, safe beside a running server: the schema
+against the data inventory; every stored value and the raw bytes of the database file and its
+WAL for IP addresses, user-agent strings and e-mail addresses; daily keys past their lifetime;
+events past each site's retention; min_visitors below the floor (HUSH_MIN_K_FLOOR, default 3).
+  --json       the same report as JSON
+  --ips FILE   also look for these addresses (one a line) as text, integers, hex and raw bytes
+Exit code 0 when clean, 1 when anything was found.`,
   retention: `Usage: hush retention [--dry-run]
 
 Deletes every site's events and visits older than its retention (whole local days in the site's
@@ -217,6 +230,25 @@ export async function main(argv: string[]): Promise<number> {
       case 'serve': await serve(rest); return 0;
       case 'site': siteCmd(rest); return 0;
       case 'key': keyCmd(rest); return 0;
+      case 'audit': {
+        const { values, positionals } = parse(rest, { json: { type: 'boolean' }, ips: { type: 'string' } });
+        if (values.help) return void console.log(HELP.audit), 0;
+        if (positionals.length) throw new UsageError(`audit: unexpected argument "${positionals[0]}"`);
+        const config = loadConfig();
+        if (!existsSync(config.dbPath)) throw new Failure(`audit: no database at ${config.dbPath} (set HUSH_DB)`);
+        let ips: string[] = [];
+        if (values.ips !== undefined) {
+          const file = String(values.ips);
+          if (!existsSync(file)) throw new UsageError(`audit: --ips ${file}: no such file`);
+          ips = readFileSync(file, 'utf8').split(/\s+/).filter(Boolean);
+          const bad = ips.find((ip) => !ipaddr.isValid(ip));
+          if (bad !== undefined) throw new UsageError(`audit: --ips: line "${bad.slice(0, 60)}" is not an IP address`);
+        }
+        const floor = Number(process.env.HUSH_MIN_K_FLOOR ?? 3);
+        const report = audit(config.dbPath, { ips, kFloor: floor });
+        console.log(values.json ? JSON.stringify(report, null, 2) : formatReport(report));
+        return report.clean ? 0 : 1;
+      }
       case 'retention': {
         const { values, positionals } = parse(rest, { 'dry-run': { type: 'boolean' } });
         if (values.help) return void console.log(HELP.retention), 0;

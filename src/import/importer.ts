@@ -12,7 +12,7 @@ import { isPage, type PageRules } from './classify.ts';
 import { fingerprint, WatermarkStore, type ImportStateRow, type Watermark } from './watermark.ts';
 import { maskIps } from './mask.ts';
 
-export type SkipReason = 'bot' | 'malformed' | 'duplicate' | 'excluded' | 'referrer_spam' | 'unknown_site' | 'opt_out' | 'no_visit';
+export type SkipReason = 'past_retention' | 'bot' | 'malformed' | 'duplicate' | 'excluded' | 'referrer_spam' | 'unknown_site' | 'opt_out' | 'no_visit';
 
 export interface ImportSummary {
   lines: number;
@@ -31,6 +31,8 @@ export interface ImporterOptions {
   timezone: string;
   rules: PageRules;
   dryRun: boolean;
+  /** Lines before this instant are past the site's retention: never stored. */
+  retainFrom: number;
   /** Hits per transaction (5,000: ~25 ms of writing, short enough not to stall a live server). */
   batchSize?: number;
 }
@@ -122,6 +124,7 @@ export class Importer {
     this.summary.lines++;
     const r = parse(line);
     if (!r) return this.malformed(lineNo, line);
+    if (r.ts < this.opts.retainFrom) return this.skip('past_retention');
     // The address is truncated here, as in the collector; the fingerprint sees only the prefix.
     const prefix = truncateIp(r.ip, this.deps.precision);
     if (!prefix) return this.malformed(lineNo, line);

@@ -1,0 +1,108 @@
+// The data inventory: every stored column, what it holds, why, where it comes from and how long
+// it stays. One declaration serves the audit (a column missing here fails it, so nothing new can
+// be stored without being declared), GET /api/privacy and the privacy-policy text.
+
+export interface Field {
+  what: string;
+  purpose: string;
+  source: string;
+  retention: string;
+}
+
+type Table = Record<string, Field>;
+
+const SITE_RETENTION = "the site's retention (default 760 days, about 25 months)";
+const UNTIL_REMOVED = 'until the site is removed';
+
+const f = (what: string, purpose: string, source: string, retention: string): Field => ({ what, purpose, source, retention });
+
+/** Visit-level attributes, stored on visits and copied onto their events. */
+function visitAttributes(retention: string): Table {
+  return {
+    referrer_host: f('referring site host (www. removed); empty for direct and self-referrals', 'traffic sources report', 'beacon referrer or log Referer', retention),
+    referrer_path: f('referring page path, without query string', 'referrer drill-down', 'beacon referrer or log Referer', retention),
+    source: f('source name (e.g. "Google") or utm_source/ref', 'traffic sources report', 'referrer, campaign parameters', retention),
+    channel: f('search, social, email, paid, direct or referral', 'channels report', 'referrer, campaign parameters', retention),
+    utm_source: f('utm_source campaign parameter', 'campaign report', 'page URL', retention),
+    utm_medium: f('utm_medium campaign parameter', 'campaign report', 'page URL', retention),
+    utm_campaign: f('utm_campaign campaign parameter', 'campaign report', 'page URL', retention),
+    utm_content: f('utm_content campaign parameter', 'campaign report', 'page URL', retention),
+    utm_term: f('utm_term campaign parameter', 'campaign report', 'page URL', retention),
+    country: f('ISO 3166-1 country code', 'countries report', 'truncated IP prefix (the address itself is never stored)', retention),
+    browser: f('browser family', 'browsers report', 'user-agent (the string itself is never stored)', retention),
+    browser_version: f('browser major version', 'browsers report', 'user-agent', retention),
+    os: f('operating system family', 'operating systems report', 'user-agent', retention),
+    os_version: f('operating system major version', 'operating systems report', 'user-agent', retention),
+    device: f('desktop, mobile, tablet or tv', 'devices report', 'user-agent', retention),
+    language: f('primary language tag and region, e.g. en-US', 'languages report', 'navigator.language or Accept-Language', retention),
+    screen: f('screen width class: mobile, tablet, laptop or desktop', 'screen sizes report', 'screen.width', retention),
+  };
+}
+
+export const INVENTORY: Record<string, Table> = {
+  sites: {
+    id: f('row id', 'internal reference', 'Hush', UNTIL_REMOVED),
+    domain: f("the site's domain", 'matching hits to a site', 'site owner', UNTIL_REMOVED),
+    timezone: f("the site's time zone", 'reporting days', 'site owner', UNTIL_REMOVED),
+    min_visitors: f('k for k-anonymity', 'suppressing small groups in reports', 'site owner', UNTIL_REMOVED),
+    retention_days: f('how long events are kept', 'retention enforcement', 'site owner', UNTIL_REMOVED),
+    exclude_paths: f('paths not counted', 'excluding private pages', 'site owner', UNTIL_REMOVED),
+    created_at: f('when the site was added', 'administration', 'Hush', UNTIL_REMOVED),
+  },
+  api_keys: {
+    id: f('row id', 'internal reference', 'Hush', 'until revoked'),
+    site_id: f('site the key grants', 'authorisation', 'Hush', 'until revoked'),
+    key_hash: f('SHA-256 of the API key (the key itself is shown once, never stored)', 'authorisation', 'hush key add', 'until revoked'),
+    key_prefix: f('first characters of the key', 'telling keys apart', 'hush key add', 'until revoked'),
+    created_at: f('when the key was created', 'administration', 'Hush', 'until revoked'),
+  },
+  daily_keys: {
+    day: f('UTC day of the key', 'key rotation', 'Hush', 'deleted within 48 hours after the day ends'),
+    key: f('32 random bytes: the HMAC key for visitor ids of that day', 'counting unique visitors within a day without identifying anyone', 'random generator', 'deleted within 48 hours after the day ends'),
+    created_at: f('when the key was created', 'key rotation', 'Hush', 'deleted within 48 hours after the day ends'),
+  },
+  visits: {
+    id: f('row id', 'internal reference', 'Hush', SITE_RETENTION),
+    site_id: f('site', 'per-site reports', 'Hush', SITE_RETENTION),
+    visitor_id: f("64-bit HMAC of site, truncated IP prefix and user-agent under the day's key", 'counting unique visitors and visits; unlinkable once the key is deleted', 'pseudonymisation', SITE_RETENTION),
+    start_ts: f('first activity', 'visits over time', 'server clock or log time', SITE_RETENTION),
+    end_ts: f('last activity', 'visit duration', 'server clock or log time', SITE_RETENTION),
+    entry_page: f('first page path', 'entry pages report', 'page URL', SITE_RETENTION),
+    exit_page: f('last page path', 'exit pages report', 'page URL', SITE_RETENTION),
+    hostname: f('host of the entry page', 'hostname report', 'page URL', SITE_RETENTION),
+    pageviews: f('page views in the visit', 'views per visit, bounce rate', 'Hush', SITE_RETENTION),
+    events: f('custom events in the visit', 'conversion reports', 'Hush', SITE_RETENTION),
+    bounce: f('1 when the visit had one page view and no interactive event', 'bounce rate', 'Hush', SITE_RETENTION),
+    engagement_ms: f('visible time on pages, ms', 'time on page, visit duration', 'beacon engagement events', SITE_RETENTION),
+    ...visitAttributes(SITE_RETENTION),
+  },
+  events: {
+    id: f('row id', 'internal reference', 'Hush', SITE_RETENTION),
+    site_id: f('site', 'per-site reports', 'Hush', SITE_RETENTION),
+    ts: f('date and time of access (ms)', 'reports over time', 'server clock or log time', SITE_RETENTION),
+    visit_id: f('the visit this hit belongs to', 'visit metrics', 'Hush', SITE_RETENTION),
+    visitor_id: f('see visits.visitor_id', 'unique visitors', 'pseudonymisation', SITE_RETENTION),
+    name: f('pageview, engagement, request (log) or a custom event name', 'event reports', 'beacon or log', SITE_RETENTION),
+    hostname: f('page host', 'hostname report', 'page URL', SITE_RETENTION),
+    pathname: f('page path (query string removed except campaign keys, kept separately)', 'pages report', 'page URL', SITE_RETENTION),
+    ...visitAttributes(SITE_RETENTION),
+    bytes: f('data volume transmitted, bytes', 'bytes-transferred report', 'Navigation Timing or log', SITE_RETENTION),
+    status: f('HTTP status of the page', 'status report (e.g. 404s)', 'Navigation Timing or log', SITE_RETENTION),
+    load_ms: f('page load time, ms', 'performance report', 'Navigation Timing', SITE_RETENTION),
+    engagement_ms: f('visible time on the page, ms', 'time on page', 'beacon', SITE_RETENTION),
+    props: f('custom properties the site sends with an event', 'custom event reports', 'site owner via the script', SITE_RETENTION),
+    revenue_amount: f('revenue of a conversion', 'revenue reports', 'site owner via the script', SITE_RETENTION),
+    revenue_currency: f('ISO 4217 currency', 'revenue reports', 'site owner via the script', SITE_RETENTION),
+    interactive: f('whether the event counts against bounce', 'bounce rate', 'site owner via the script', SITE_RETENTION),
+    source_type: f('script or log', 'telling beacon and log data apart', 'Hush', SITE_RETENTION),
+  },
+  import_state: {
+    site_id: f('site', 'import bookkeeping', 'Hush', UNTIL_REMOVED),
+    last_ts: f('newest imported log time', 'not importing a line twice', 'access log', UNTIL_REMOVED),
+    boundary: f('fingerprints of the last 5 minutes of imported lines (hashes of the IP prefix and UA families, never of the address)', 'not importing a line twice', 'access log', UNTIL_REMOVED),
+    updated_at: f('when the import last ran', 'administration', 'Hush', UNTIL_REMOVED),
+  },
+};
+
+/** Tables SQLite and Drizzle keep for themselves; they hold no personal data. */
+export const SYSTEM_TABLES = new Set(['__drizzle_migrations', 'sqlite_sequence', 'sqlite_stat1']);
