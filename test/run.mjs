@@ -30,7 +30,7 @@ async function worker() {
     const r = await runFile(f);
     const src = readFileSync(path.join(dir, f), 'utf8');
     const suites = (src.match(/\bsuite\(/g) || []).length;
-    const runs = (src.match(/\.run\(\)/g) || []).length;
+    const runs = (src.match(/^\s*\w+\.run\(\);?\s*$/gm) || []).length;
     const total = Number(/Total:\s+(\d+)/.exec(r.out)?.[1] ?? 0);
     const ok = Number(/Passed:\s+(\d+)/.exec(r.out)?.[1] ?? 0);
     const skip = Number(/Skipped:\s+(\d+)/.exec(r.out)?.[1] ?? 0);

@@ -36,7 +36,8 @@ export interface AuditOptions {
 }
 
 const V4 = /(?<![\d.])(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?![\d.])/g;
-const V6 = /(?<![\w:.])(?:[0-9a-fA-F]{1,4}:){2,7}(?::|[0-9a-fA-F]{1,4})(?::[0-9a-fA-F]{1,4})*(?![\w:])|(?<![\w:])::(?:[fF]{4}:)?[0-9a-fA-F]{1,4}(?::[0-9a-fA-F]{1,4})+(?![\w:])/g;
+// Candidate IPv6 tokens: hex, colons and dots with at least two colons; ipaddr.js decides.
+const V6 = /(?<![\w:.])[0-9a-fA-F.]*:[0-9a-fA-F.]*:[0-9a-fA-F:.]*(?![\w:])/g;
 const UA = /Mozilla\/\d\.\d \(|AppleWebKit\/\d{3}|Gecko\/\d{8}|(?:Chrome|Firefox|Safari|Edg|OPR)\/\d+\.\d+\.\d+/;
 const EMAIL = /[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*\.[A-Za-z]{2,24}/;
 
@@ -48,7 +49,10 @@ function ipsIn(text: string): string[] {
   for (const m of text.matchAll(V4)) {
     if ([m[1], m[2], m[3], m[4]].every((o) => Number(o) <= 255)) out.push(m[0]);
   }
-  for (const m of text.matchAll(V6)) if (ipaddr.isValid(m[0]) && m[0].split(':').length > 3) out.push(m[0]);
+  for (const m of text.matchAll(V6)) {
+    // at least three groups (a time such as 10:05:03 is not an address) and a hex digit
+    if (/[0-9a-fA-F]/.test(m[0]) && m[0].split(':').length > 3 && ipaddr.IPv6.isValid(m[0])) out.push(m[0]);
+  }
   return out;
 }
 
