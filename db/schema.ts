@@ -14,6 +14,8 @@ export const sites = sqliteTable('sites', {
   /** Comma-separated path patterns (`*` wildcard) whose hits are dropped as `excluded`. */
   excludePaths: text('exclude_paths').notNull().default(''),
   createdAt: integer('created_at').notNull(),
+  /** 1 when the site's retention and k may be listed at the public /api/privacy. */
+  listed: integer('listed').notNull().default(0),
 }, (t) => [
   // Hits are matched to a site by domain on every request (through an in-memory cache).
   uniqueIndex('sites_domain_uq').on(t.domain),

@@ -14,6 +14,8 @@ export interface Config {
   /** Longest time a hit waits for its batch to commit before the 202. */
   batchMs: number;
   batchMax: number;
+  /** Lowest k a site may have (HUSH_MIN_K_FLOOR); the audit fails below it. */
+  kFloor: number;
 }
 
 export class ConfigError extends Error {}
@@ -52,5 +54,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     synchronous: sync,
     batchMs: int('HUSH_BATCH_MS', env.HUSH_BATCH_MS, 2, 0, 1000),
     batchMax: int('HUSH_BATCH_MAX', env.HUSH_BATCH_MAX, 1000, 1, 100000),
+    kFloor: int('HUSH_MIN_K_FLOOR', env.HUSH_MIN_K_FLOOR, 3, 1, 1000),
   };
 }

@@ -85,7 +85,7 @@ sites('site remove asks for --yes when the site has data, then deletes all of it
   db.close();
   const refused = await runCli(['site', 'remove', 'data.com'], env);
   assert.is(refused.code, 1);
-  assert.match(refused.stderr, /has 1 events; run again with --yes/);
+  assert.match(refused.stderr, /deletes data\.com and all its data \(1 events\); run again with --yes/);
   const ok = await runCli(['site', 'remove', 'data.com', '--yes'], env);
   assert.is(ok.code, 0, ok.stderr);
   const db2 = new Database(env.HUSH_DB, { readonly: true });

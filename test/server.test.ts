@@ -183,12 +183,17 @@ privacy('no raw IP (v4, v6, mapped) nor full user-agent in the DB file, its WAL 
     }));
     await Promise.all(batch);
   }
+  // a query string outside the campaign allow-list, and a request that errors, must not reach the logs
+  await post(s.url, { n: 'pageview', u: 'https://example.com/account?session_token=HUSHQS123&utm_source=x', d: 'example.com' });
+  await post(s.url, '{"n":"pageview","u":"https://example.com/?secret=HUSHQS456","d":');
   s.child.kill('SIGTERM');
   await s.exited;
+  assert.not.ok(s.output().includes('HUSHQS'), 'no query string or request body in the logs');
   assert.ok(accepted > 5000, `most hits are stored (${accepted})`);
 
   const bytes = Buffer.concat([dbPath, `${dbPath}-wal`].filter(existsSync).map((f) => readFileSync(f)));
   const text = bytes.toString('latin1');
+  assert.not.ok(text.includes('HUSHQS123'), 'query strings are not stored');
   const logs = s.output();
   const ips = new Set(clients.map((c) => c.ip));
   let checkedIps = 0;

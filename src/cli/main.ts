@@ -10,6 +10,9 @@ import { importCommand, ImportUsageError, IMPORT_HELP } from './import-command.t
 import { ImportError } from '../import/importer.ts';
 import { enforceRetention } from '../privacy/retention.ts';
 import { audit, formatReport } from '../privacy/audit.ts';
+import { removeSite } from '../privacy/erase.ts';
+import { privacyDocument, privacyMarkdown } from '../privacy/document.ts';
+import { createInterface } from 'node:readline/promises';
 import { readFileSync, existsSync } from 'node:fs';
 import ipaddr from 'ipaddr.js';
 
@@ -30,6 +33,7 @@ Commands:
   import <file…|-> --site   import web server access logs
   retention [--dry-run]     delete data past each site's retention now
   audit [--json] [--ips F]  check the stored data against the privacy invariants
+  privacy [--markdown]      what is stored, why and for how long (policy text with --markdown)
 
 Environment: HUSH_DB (default ./data/hush.db), PORT (default 8080), HUSH_TRUSTED_PROXIES,
 HUSH_IP_PRECISION (default|strict), HUSH_SYNC (full|normal). Run 'hush <command> --help' for more.`,
@@ -49,6 +53,7 @@ Options:
   --timezone TZ        IANA time zone its reports use (default UTC), e.g. Europe/Helsinki
   --min-visitors K     k-anonymity: report rows with fewer visitors fold into "(other)" (default 3)
   --retention-days N   delete events older than N days (default 760, about 25 months: the CNIL ceiling)
+  --list-publicly      show this site's retention and k at the public /api/privacy
   --exclude PATTERNS   comma-separated paths whose hits are dropped, e.g. "/admin/*,/drafts/**"`,
   audit: `Usage: hush audit [--json] [--ips FILE]
 
@@ -66,9 +71,16 @@ time zone). The server does this hourly by itself; this runs it now. --dry-run o
   'site list': `Usage: hush site list
 
 Lists registered websites with their time zone and k.`,
-  'site remove': `Usage: hush site remove <domain> [--yes]
+  'site remove': `Usage: hush site remove <domain> [--erase] [--yes]
 
-Deletes a website, its API keys and all its events and visits. Asks for --yes when it has data.`,
+Deletes a website, its API keys and all its events and visits (freed pages are zeroed).
+  --erase   also compact the database (VACUUM) so no byte of the site's rows remains in the file
+  --yes     do not ask for confirmation (needed when not on a terminal)`,
+  privacy: `Usage: hush privacy [--markdown --site <domain>]
+
+Prints what Hush stores, why and for how long (the same document as GET /api/privacy). With
+--markdown and --site, a ready-to-paste privacy-policy section and a GDPR record-of-processing
+entry for that site.`,
   key: `Usage: hush key add --site <domain>`,
   'key add': `Usage: hush key add --site <domain>
 
@@ -133,13 +145,13 @@ async function serve(args: string[]): Promise<void> {
   process.once('SIGINT', () => void stop('SIGINT'));
 }
 
-function siteCmd(args: string[]): void {
+async function siteCmd(args: string[]): Promise<void> {
   const [sub, ...rest] = args;
   if (!sub || sub === '--help' || sub === '-h') return void console.log(HELP.site);
   if (sub === 'add') {
     const { values, positionals } = parse(rest, {
       timezone: { type: 'string' }, 'min-visitors': { type: 'string' }, exclude: { type: 'string' },
-      'retention-days': { type: 'string' },
+      'retention-days': { type: 'string' }, 'list-publicly': { type: 'boolean' },
     });
     if (values.help) return void console.log(HELP['site add']);
     const domain = domainArg(positionals[0], 'site add');
@@ -165,7 +177,7 @@ function siteCmd(args: string[]): void {
     withDb(({ db }) => {
       const repo = new SiteRepo(db);
       if (repo.byDomain(domain)) throw new Failure(`site add: ${domain} already exists`);
-      repo.add({ domain, timezone, minVisitors, excludePaths, retentionDays });
+      repo.add({ domain, timezone, minVisitors, excludePaths, retentionDays, listed: values['list-publicly'] ? 1 : 0 });
     });
     console.log(`Added ${domain} (time zone ${timezone}, k=${minVisitors}, retention ${retentionDays} days). Snippet:`);
     console.log(`  <script defer data-domain="${domain}" src="https://YOUR-HUSH-HOST/hush.js"></script>`);
@@ -181,23 +193,28 @@ function siteCmd(args: string[]): void {
     return;
   }
   if (sub === 'remove') {
-    const { values, positionals } = parse(rest, { yes: { type: 'boolean', short: 'y' } });
+    const { values, positionals } = parse(rest, { yes: { type: 'boolean', short: 'y' }, erase: { type: 'boolean' } });
     if (values.help) return void console.log(HELP['site remove']);
     const domain = domainArg(positionals[0], 'site remove');
-    const msg = withDb(({ sqlite, db }) => {
-      const repo = new SiteRepo(db);
-      const site = repo.byDomain(domain);
+    const config = loadConfig();
+    const store = openDb(config.dbPath, { synchronous: config.synchronous });
+    try {
+      const site = new SiteRepo(store.db).byDomain(domain);
       if (!site) throw new Failure(`site remove: no site ${domain} (see hush site list)`);
-      const n = (sqlite.prepare('SELECT count(*) AS n FROM events WHERE site_id = ?').get(site.id) as { n: number }).n;
-      if (n > 0 && !values.yes) throw new Failure(`site remove: ${domain} has ${n} events; run again with --yes to delete the site and all its data`);
-      sqlite.transaction(() => {
-        sqlite.prepare('DELETE FROM events WHERE site_id = ?').run(site.id);
-        sqlite.prepare('DELETE FROM visits WHERE site_id = ?').run(site.id);
-        repo.remove(domain);
-      })();
-      return `Removed ${domain} and its ${n} events.`;
-    });
-    console.log(msg);
+      const n = (store.sqlite.prepare('SELECT count(*) AS n FROM events WHERE site_id = ?').get(site.id) as { n: number }).n;
+      if (!values.yes && (n > 0 || values.erase)) {
+        const what = `${domain} and all its data (${n} events)${values.erase ? ', then compact the database file' : ''}`;
+        if (!process.stdin.isTTY) throw new Failure(`site remove: this deletes ${what}; run again with --yes to confirm`);
+        const rl = createInterface({ input: process.stdin, output: process.stdout });
+        const answer = await rl.question(`This deletes ${what}. Type the domain to confirm: `);
+        rl.close();
+        if (answer.trim().toLowerCase() !== domain) throw new Failure('site remove: not confirmed; nothing was deleted');
+      }
+      const removed = removeSite(store.sqlite, site.id, values.erase === true);
+      console.log(`Removed ${domain}: ${removed.events} events and ${removed.visits} visits${values.erase ? '; the database was compacted, so no byte of them is left in the file' : ''}.`);
+    } finally {
+      store.close();
+    }
     return;
   }
   throw new UsageError(`site: unknown subcommand "${sub}" (add, list, remove)`);
@@ -228,8 +245,24 @@ export async function main(argv: string[]): Promise<number> {
         console.log(HELP.main);
         return cmd === undefined ? 2 : 0;
       case 'serve': await serve(rest); return 0;
-      case 'site': siteCmd(rest); return 0;
+      case 'site': await siteCmd(rest); return 0;
       case 'key': keyCmd(rest); return 0;
+      case 'privacy': {
+        const { values, positionals } = parse(rest, { markdown: { type: 'boolean' }, site: { type: 'string' } });
+        if (values.help) return void console.log(HELP.privacy), 0;
+        if (positionals.length) throw new UsageError(`privacy: unexpected argument "${positionals[0]}"`);
+        const config = loadConfig();
+        if (values.markdown) {
+          const domain = domainArg(values.site as string | undefined, 'privacy --markdown --site');
+          const site = withDb(({ db }) => new SiteRepo(db).byDomain(domain));
+          if (!site) throw new Failure(`privacy: no site ${domain} (see hush site list)`);
+          console.log(privacyMarkdown(config.precision, site));
+        } else {
+          const listed = withDb(({ db }) => new SiteRepo(db).list().filter((s) => s.listed === 1));
+          console.log(JSON.stringify(privacyDocument(config.precision, config.kFloor, listed), null, 2));
+        }
+        return 0;
+      }
       case 'audit': {
         const { values, positionals } = parse(rest, { json: { type: 'boolean' }, ips: { type: 'string' } });
         if (values.help) return void console.log(HELP.audit), 0;
@@ -244,8 +277,7 @@ export async function main(argv: string[]): Promise<number> {
           const bad = ips.find((ip) => !ipaddr.isValid(ip));
           if (bad !== undefined) throw new UsageError(`audit: --ips: line "${bad.slice(0, 60)}" is not an IP address`);
         }
-        const floor = Number(process.env.HUSH_MIN_K_FLOOR ?? 3);
-        const report = audit(config.dbPath, { ips, kFloor: floor });
+        const report = audit(config.dbPath, { ips, kFloor: config.kFloor });
         console.log(values.json ? JSON.stringify(report, null, 2) : formatReport(report));
         return report.clean ? 0 : 1;
       }

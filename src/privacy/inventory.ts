@@ -48,6 +48,7 @@ export const INVENTORY: Record<string, Table> = {
     retention_days: f('how long events are kept', 'retention enforcement', 'site owner', UNTIL_REMOVED),
     exclude_paths: f('paths not counted', 'excluding private pages', 'site owner', UNTIL_REMOVED),
     created_at: f('when the site was added', 'administration', 'Hush', UNTIL_REMOVED),
+    listed: f("whether the site's settings appear at /api/privacy", 'transparency', 'site owner', UNTIL_REMOVED),
   },
   api_keys: {
     id: f('row id', 'internal reference', 'Hush', 'until revoked'),

@@ -22,6 +22,8 @@ export interface AppDeps {
   peer: (c: Context) => string;
   /** public/hush.js as built, or null when it is missing. */
   beacon?: Asset | null;
+  /** The public privacy document (GET /api/privacy). */
+  privacy?: () => Record<string, unknown>;
   /** Extra facts for /healthz. */
   health?: () => Record<string, unknown>;
   now?: () => number;
@@ -72,6 +74,11 @@ export function createApp(deps: AppDeps): Hono {
     };
     if (c.req.header('if-none-match') === asset.etag) return new Response(null, { status: 304, headers });
     return new Response(asset.body, { status: 200, headers });
+  });
+
+  app.get('/api/privacy', (c) => {
+    c.header('Access-Control-Allow-Origin', '*');
+    return c.json(deps.privacy?.() ?? {});
   });
 
   app.get('/healthz', (c) => c.json({ status: 'ok', ...(deps.health?.() ?? {}) }));

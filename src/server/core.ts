@@ -18,6 +18,7 @@ import { createApp, type AppDeps } from './app.ts';
 import type { Hono } from 'hono';
 import type { Asset } from './static-assets.ts';
 import { enforceRetention, type RetentionResult } from '../privacy/retention.ts';
+import { privacyDocument } from '../privacy/document.ts';
 
 export interface Core {
   store: OpenDb;
@@ -89,6 +90,7 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
     collector, db: store.db, sites, apiKeys, peer: opts.peer, now: clock, beacon: opts.beacon,
     logError: opts.logError ?? ((m) => console.error(m)),
     health: () => ({ pending: sink.pending, key_days: keys.days().length }),
+    privacy: () => privacyDocument(config.precision, config.kFloor, sites.list().filter((s) => s.listed === 1)),
   });
   const core: Core = {
     store, sites, directory, apiKeys, keys, sink, collector, app,

@@ -44,6 +44,7 @@ export interface NewSite {
   minVisitors?: number;
   retentionDays?: number;
   excludePaths?: string;
+  listed?: number;
 }
 
 export class SiteRepo {

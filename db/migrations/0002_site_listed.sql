@@ -1,0 +1,1 @@
+ALTER TABLE `sites` ADD `listed` integer DEFAULT 0 NOT NULL;
