@@ -3,7 +3,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parserFor, detectFormat, customParser, parseClf } from '../src/import/formats.ts';
 import { isPage } from '../src/import/classify.ts';
-import { maskIps } from '../src/import/mask.ts';
+import { maskIps, maskLine } from '../src/import/mask.ts';
 import { pathMatcher } from '../src/store/sites.ts';
 
 const T = Date.UTC(2026, 2, 1, 10, 0, 0);
@@ -114,6 +114,13 @@ pages('masking replaces every address by its prefix and leaves times alone', () 
   assert.not.ok(m.includes('198.51.100.23'));
   assert.ok(m.includes('10:05:03'));
   assert.ok(m.includes('203.0.0.0/16'));
+});
+
+pages('shown log lines hide user-agents too, even cut-off ones', () => {
+  const m = maskLine('203.0.113.77 - - [01/Mar/2026:10:05:03 +0000] "GET / HTTP/1.1" 200 1 "-" "Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firef');
+  assert.not.ok(m.includes('Mozilla'));
+  assert.ok(m.includes('"[user-agent]"'));
+  assert.ok(m.includes('"GET / HTTP/1.1"'));
 });
 
 pages.run();

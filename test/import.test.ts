@@ -60,6 +60,7 @@ real('imports, with the summary and exit code 3 for the one truncated line', asy
   assert.match(r.stdout, /combined \(detected\)/);
   assert.match(r.stdout, /malformed 1/);
   assert.match(r.stdout, /line 8899: /);
+  assert.match(r.stdout, /"\[user-agent\]"/);
   assert.not.match(r.stdout, /referrer spam|excluded/, 'no other skip reason, so the counts below are exact');
 });
 
@@ -105,7 +106,10 @@ real('none of the file\'s addresses in the database, its WAL or the output; no k
     assert.not.ok(bytes.includes(ip), `${ip} in the database`);
     assert.not.ok(output.includes(ip), `${ip} in the output`);
   }
-  for (const ua of new Set(parsed.map((l) => l.ua).filter((u) => u.length > 30))) assert.not.ok(bytes.includes(ua), 'a full UA in the database');
+  for (const ua of new Set(parsed.map((l) => l.ua).filter((u) => u.length > 30))) {
+    assert.not.ok(bytes.includes(ua), 'a full UA in the database');
+    assert.not.ok(output.includes(ua.slice(0, 30)), 'a UA in the output');
+  }
   assert.is(q('SELECT day FROM daily_keys').length, 0, 'the 2015 keys were deleted after use');
 });
 

@@ -10,7 +10,7 @@ import { truncateIp } from '../pseudonymize/truncate.ts';
 import { detectFormat, parserFor, type FormatName, type LineParser, type LogRecord } from './formats.ts';
 import { isPage, type PageRules } from './classify.ts';
 import { fingerprint, WatermarkStore, type ImportStateRow, type Watermark } from './watermark.ts';
-import { maskIps } from './mask.ts';
+import { maskLine } from './mask.ts';
 
 export type SkipReason = 'past_retention' | 'bot' | 'malformed' | 'duplicate' | 'excluded' | 'referrer_spam' | 'unknown_site' | 'opt_out' | 'no_visit';
 
@@ -19,7 +19,7 @@ export interface ImportSummary {
   pageviews: number;
   requests: number;
   skipped: Partial<Record<SkipReason, number>>;
-  /** The first malformed lines, numbered, with IPs masked. */
+  /** The first malformed lines, numbered, with addresses and user-agents masked. */
   malformed: string[];
   formats: string[];
 }
@@ -77,7 +77,7 @@ export class Importer {
   private malformed(lineNo: number, line: string): void {
     this.skip('malformed');
     if (this.summary.malformed.length < SHOW_MALFORMED) {
-      this.summary.malformed.push(`line ${lineNo}: ${maskIps(line).slice(0, 300)}`);
+      this.summary.malformed.push(`line ${lineNo}: ${maskLine(line).slice(0, 300)}`);
     }
   }
 

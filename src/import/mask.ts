@@ -5,6 +5,15 @@ import { truncateIp } from '../pseudonymize/truncate.ts';
 const V4 = /\b(?:\d{1,3}\.){3}\d{1,3}\b/g;
 const V6 = /(?<![\w:])(?:[0-9a-fA-F]{0,4}:){2,7}[0-9a-fA-F]{0,4}(?:%\w+)?(?![\w:])/g;
 
+// A quoted field holding a browser token, or everything after the last quote that opens one
+// (malformed lines are often cut inside the user-agent).
+const QUOTED_UA = /"[^"]*(?:Mozilla|WebKit|Gecko|Chrome|Safari|Firefox|Opera|bot|crawl|spider|curl|Wget)[^"]*("|$)/gi;
+
+/** Masks addresses and user-agent strings in a log line shown to the user. */
+export function maskLine(text: string): string {
+  return maskIps(text).replace(QUOTED_UA, '"[user-agent]"');
+}
+
 export function maskIps(text: string): string {
   const mask = (ip: string) => {
     const p = truncateIp(ip, 'strict');
