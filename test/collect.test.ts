@@ -282,6 +282,14 @@ vis('a long read reported by engagement does not split the visit', async () => {
   assert.equal([v[0].pageviews, v[0].engagement_ms], [2, 45 * 60_000]);
 });
 
+vis('a beacon custom event named "request" is an ordinary event, not a log request', async () => {
+  const r = await h.post({ n: 'request', u: 'https://example.com/', d: 'example.com' });
+  assert.is(r.status, 202);
+  const [v] = visits(h);
+  assert.ok(v, 'it opens a visit like any custom event');
+  assert.is(v.events, 1);
+});
+
 vis('later events carry the visit\'s acquisition, not the internal referrer', async () => {
   await h.post(pv({ r: 'https://www.google.com/' }));
   await h.post(pv({ u: 'https://example.com/2', r: 'https://example.com/' }));

@@ -3,7 +3,7 @@
 // Drizzle builder, on this path: ~15k rows/s through the builder vs 100k+ prepared (PERF-NOTES).
 import type Database from 'better-sqlite3';
 import type { Hit, DropReason, VisitAttributes } from '../collector/hit.ts';
-import { VisitTracker, VISIT_KEEP_MS, isBounce, type Visit } from './visits.ts';
+import { VisitTracker, VISIT_KEEP_MS, isBounce, isLogRequest, type Visit } from './visits.ts';
 
 export type WriteResult = 'ok' | DropReason;
 
@@ -67,12 +67,12 @@ export class HitWriter {
   private writeOne(h: Hit): WriteResult {
     const v = this.tracker.assign(h);
     if (!v) {
-      if (h.name !== 'request') return 'no_visit';
+      if (!isLogRequest(h)) return 'no_visit';
       this.insert(h, 0, h);
       return 'ok';
     }
     this.insert(h, v.id, v);
-    if (h.name !== 'request') this.touched.add(v);
+    if (!isLogRequest(h)) this.touched.add(v);
     return 'ok';
   }
 

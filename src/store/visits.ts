@@ -23,6 +23,11 @@ export interface Visit extends VisitAttributes {
   engagementMs: number;
 }
 
+/** A non-page request from an access log; a beacon event that happens to be named "request" is not one. */
+export function isLogRequest(hit: Hit): boolean {
+  return hit.name === 'request' && hit.sourceType === 'log';
+}
+
 export function isBounce(v: Visit): boolean {
   return v.pageviews <= 1 && v.interactiveEvents === 0;
 }
@@ -62,7 +67,7 @@ export class VisitTracker {
     }
     // A non-page request from an access log (asset, POST…) joins an open visit for its status
     // and bytes, but neither opens one nor changes it.
-    if (hit.name === 'request') return v;
+    if (isLogRequest(hit)) return v;
     const engagement = hit.name === 'engagement';
     if (!v) {
       if (engagement) return null;
