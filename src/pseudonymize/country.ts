@@ -55,11 +55,3 @@ export function lookupCountry(t: CountryTables, prefix: IpPrefix): string | null
   const i = search(t.v6Start, t.v6End, prefix.v6hi);
   return i < 0 ? null : t.codes[t.v6Code[i]];
 }
-
-/** An empty table: every lookup answers null (used where no database is wanted, e.g. unit tests). */
-export function emptyCountryTables(): CountryTables {
-  return {
-    codes: [], v4Start: new Uint32Array(0), v4End: new Uint32Array(0), v4Code: new Uint16Array(0),
-    v6Start: new BigUint64Array(0), v6End: new BigUint64Array(0), v6Code: new Uint16Array(0),
-  };
-}

@@ -8,7 +8,6 @@ import { getRequestListener } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Config } from '../config.ts';
 import { loadCountryTables } from '../pseudonymize/country-data.ts';
-import type { CountryTables } from '../pseudonymize/country.ts';
 import type { EventRequest } from '../collector/collect.ts';
 import { LIMITS } from '../collector/payload.ts';
 import { createCore } from './core.ts';
@@ -23,8 +22,6 @@ export interface RunningServer {
 }
 
 export interface StartOptions {
-  /** Country tables to use instead of the shipped database (tests pass small ones). */
-  countries?: CountryTables;
   log?: (line: string) => void;
   /** Serve POST /api/event through Hono instead of the lean path (for comparison in the bench). */
   honoOnly?: boolean;
@@ -47,7 +44,7 @@ function header(v: string | string[] | undefined): string | null {
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const log = opts.log ?? ((l: string) => console.log(l));
-  const countries = opts.countries ?? (await loadCountryTables());
+  const countries = await loadCountryTables();
   const logError = (m: string) => console.error(m);
   const beacon = await loadBeacon();
   if (!beacon) log('warning: public/hush.js is missing (run `npm run build`); /hush.js answers 404');
