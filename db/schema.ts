@@ -1,6 +1,6 @@
 // The whole stored data model. Every column here is part of the data inventory a privacy
 // reviewer reads: nothing holds a raw IP, a full user-agent or a daily key outside `daily_keys`.
-import { blob, index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { blob, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /** A website whose hits Hush accepts. `domain` is normalised: lower case, no `www.`. */
 export const sites = sqliteTable('sites', {
@@ -137,3 +137,80 @@ export const importState = sqliteTable('import_state', {
   boundary: text('boundary').notNull(),
   updatedAt: integer('updated_at').notNull(),
 });
+
+/**
+ * Goals: a custom event name (`kind` event) or a page path pattern (`kind` page, `*` within a
+ * segment, `**` across) whose visitors and conversion rate reports show under `event:goal`.
+ */
+export const goals = sqliteTable('goals', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  siteId: integer('site_id').notNull().references(() => sites.id, { onDelete: 'cascade' }),
+  /** Display name, unique per site: the event name, or `Visit <pattern>` for a page goal. */
+  name: text('name').notNull(),
+  kind: text('kind', { enum: ['event', 'page'] }).notNull(),
+  /** The event name or the path pattern. */
+  value: text('value').notNull(),
+  createdAt: integer('created_at').notNull(),
+}, (t) => [uniqueIndex('goals_site_name_uq').on(t.siteId, t.name)]);
+
+/** The additive base sums of every report metric (see src/reports/metrics.ts), for a rollup row. */
+function baseSums() {
+  return {
+    visitors: integer('visitors').notNull(),
+    visits: integer('visits').notNull(),
+    pageviews: integer('pageviews').notNull(),
+    events: integer('events').notNull(),
+    bounces: integer('bounces').notNull(),
+    durationMs: integer('duration_ms').notNull(),
+    visitPageviews: integer('visit_pageviews').notNull(),
+    bytes: integer('bytes').notNull(),
+    loadMs: integer('load_ms').notNull(),
+    loadN: integer('load_n').notNull(),
+    engagedMs: integer('engaged_ms').notNull(),
+    engagedVisits: integer('engaged_visits').notNull(),
+  };
+}
+
+/**
+ * Daily rollups: per site, local day (in the site's time zone) and dimension value. Distinct
+ * visitors and visits are per day, so days add up exactly (the visitor key rotates daily).
+ * `dim` 0 is the whole site; other codes are listed in src/reports/dimensions.ts.
+ */
+export const dailyStats = sqliteTable('daily_stats', {
+  siteId: integer('site_id').notNull(),
+  /** Local day: days since 1970-01-01 of the site's calendar date. */
+  day: integer('day').notNull(),
+  dim: integer('dim').notNull(),
+  /** The dimension value; NULL for "(none)". */
+  value: text('value'),
+  ...baseSums(),
+}, (t) => [
+  // Reports read one dimension of one site over a run of days.
+  index('daily_stats_site_dim_day_idx').on(t.siteId, t.dim, t.day),
+]);
+
+/** Hourly whole-site rollups, for hourly charts. Hourly uniques are never summed into days. */
+export const hourlyStats = sqliteTable('hourly_stats', {
+  siteId: integer('site_id').notNull(),
+  /** Local hour: hours since 1970-01-01T00:00 of the site's wall clock. */
+  hour: integer('hour').notNull(),
+  ...baseSums(),
+}, (t) => [primaryKey({ columns: [t.siteId, t.hour] })]);
+
+/** Local days whose rollups have been built (reports read raw events for days not listed). */
+export const rollupDays = sqliteTable('rollup_days', {
+  siteId: integer('site_id').notNull(),
+  day: integer('day').notNull(),
+  builtAt: integer('built_at').notNull(),
+}, (t) => [primaryKey({ columns: [t.siteId, t.day] })]);
+
+/**
+ * UTC hours with events written since their rollups were last built. The writer bumps `gen`
+ * with every batch; the builder clears a row only if `gen` is what it read, so nothing is missed.
+ */
+export const rollupDirty = sqliteTable('rollup_dirty', {
+  siteId: integer('site_id').notNull(),
+  /** Hours since 1970-01-01T00:00Z. */
+  hour: integer('hour').notNull(),
+  gen: integer('gen').notNull(),
+}, (t) => [primaryKey({ columns: [t.siteId, t.hour] })]);

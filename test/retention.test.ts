@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 import { harness, type Harness } from './helpers/harness.ts';
 import { retentionCutoff } from '../src/privacy/retention.ts';
 import { runCli } from './helpers/spawn-server.ts';
+import { ROLLUP_DIMENSIONS } from '../src/reports/dimensions.ts';
 
 let h: Harness;
 const r = suite('retention');
@@ -48,6 +49,25 @@ r('deletes exactly what is past the limit, per site and time zone; visits only w
   assert.equal(h.core.retention(now).map((x) => x.events + x.visits), [0, 0]);
 });
 
+r('rollups of local days before the cutoff go too; the kept days still report', () => {
+  const hel = h.core.sites.add({ domain: 'hel.fi', timezone: 'Europe/Helsinki', retentionDays: 30 });
+  const now = Date.UTC(2026, 10, 20, 12);
+  const helCut = Date.parse('2026-10-20T21:00:00Z'); // local midnight, 2026-10-21 in Helsinki
+  for (const ts of [helCut - 86_400_000, helCut - 1, helCut, helCut + 3_600_000, now]) event(hel.id, ts);
+  h.core.store.sqlite.prepare('INSERT INTO rollup_dirty (site_id, hour, gen) SELECT DISTINCT site_id, ts / 3600000, 1 FROM events WHERE true ON CONFLICT DO NOTHING').run();
+  h.core.refreshRollups(now);
+  const days = () => (h.core.store.sqlite.prepare('SELECT DISTINCT day FROM daily_stats WHERE site_id = ? ORDER BY day').all(hel.id) as Array<{ day: number }>).map((x) => x.day);
+  const cutDay = Math.floor(Date.UTC(2026, 9, 21) / 86_400_000);
+  assert.equal(days(), [cutDay - 1, cutDay, cutDay + 30]);
+  const dry = h.core.store.sqlite.prepare('SELECT count(*) AS n FROM hourly_stats WHERE site_id = ? AND hour < ?').get(hel.id, cutDay * 24) as { n: number };
+  const [res] = h.core.retention(now);
+  // The day past retention had one row per rolled-up dimension plus its total.
+  assert.is(res.rollups, dry.n + ROLLUP_DIMENSIONS.length + 1);
+  assert.equal(days(), [cutDay, cutDay + 30]);
+  assert.is((h.core.store.sqlite.prepare('SELECT count(*) AS n FROM hourly_stats WHERE site_id = ? AND hour < ?').get(hel.id, cutDay * 24) as { n: number }).n, 0);
+  assert.is((h.core.store.sqlite.prepare('SELECT min(day) AS d FROM rollup_days WHERE site_id = ?').get(hel.id) as { d: number }).d, cutDay);
+});
+
 r('large backlogs go in batches and all of it goes', () => {
   const s = h.core.sites.add({ domain: 'big.com', timezone: 'UTC', retentionDays: 1 });
   const now = Date.UTC(2026, 10, 20, 12);
@@ -69,7 +89,7 @@ cli('hush retention --dry-run counts, hush retention deletes', async () => {
   const env = { HUSH_DB: hh.dbPath };
   const dry = await runCli(['retention', '--dry-run'], env);
   assert.is(dry.code, 0, dry.stderr);
-  assert.match(dry.stdout, /old\.com: would delete 1 events and 0 visits/);
+  assert.match(dry.stdout, /old\.com: would delete 1 events, 0 visits and 0 rollup rows/);
   const real = await runCli(['retention'], env);
   assert.match(real.stdout, /old\.com: deleted 1 events/);
   const again = await runCli(['retention'], env);

@@ -39,6 +39,17 @@ function visitAttributes(retention: string): Table {
   };
 }
 
+/** The counts a rollup row keeps: totals over a day or hour, never a single visit. */
+function rollupSums(): Table {
+  const sum = (what: string) => f(what, 'fast reports', 'aggregated events', SITE_RETENTION);
+  return {
+    visitors: sum('unique visitors (per day)'), visits: sum('visits'), pageviews: sum('page views'), events: sum('events'),
+    bounces: sum('bounced visits'), duration_ms: sum('total visit duration, ms'), visit_pageviews: sum('page views of the visits'),
+    bytes: sum('bytes transferred'), load_ms: sum('total page load time, ms'), load_n: sum('page loads timed'),
+    engaged_ms: sum('total engaged time, ms'), engaged_visits: sum('visits with engaged time'),
+  };
+}
+
 export const INVENTORY: Record<string, Table> = {
   sites: {
     id: f('row id', 'internal reference', 'Hush', UNTIL_REMOVED),
@@ -96,6 +107,36 @@ export const INVENTORY: Record<string, Table> = {
     revenue_currency: f('ISO 4217 currency', 'revenue reports', 'site owner via the script', SITE_RETENTION),
     interactive: f('whether the event counts against bounce', 'bounce rate', 'site owner via the script', SITE_RETENTION),
     source_type: f('script or log', 'telling beacon and log data apart', 'Hush', SITE_RETENTION),
+  },
+  goals: {
+    id: f('row id', 'internal reference', 'Hush', UNTIL_REMOVED),
+    site_id: f('site', 'per-site goals', 'Hush', UNTIL_REMOVED),
+    name: f('goal name', 'goal conversions report', 'site owner', UNTIL_REMOVED),
+    kind: f('event or page', 'goal conversions report', 'site owner', UNTIL_REMOVED),
+    value: f('custom event name or page path pattern', 'goal conversions report', 'site owner', UNTIL_REMOVED),
+    created_at: f('when the goal was added', 'administration', 'Hush', UNTIL_REMOVED),
+  },
+  daily_stats: {
+    site_id: f('site', 'per-site reports', 'Hush', SITE_RETENTION),
+    day: f("local day in the site's time zone", 'reports by day', 'Hush', SITE_RETENTION),
+    dim: f('which report the row belongs to (page, source, country, …)', 'fast reports', 'Hush', SITE_RETENTION),
+    value: f('the report row: a page path, source, country, browser family, …', 'fast reports', 'aggregated events', SITE_RETENTION),
+    ...rollupSums(),
+  },
+  hourly_stats: {
+    site_id: f('site', 'per-site reports', 'Hush', SITE_RETENTION),
+    hour: f("local hour in the site's time zone", 'hourly charts', 'Hush', SITE_RETENTION),
+    ...rollupSums(),
+  },
+  rollup_days: {
+    site_id: f('site', 'rollup bookkeeping', 'Hush', SITE_RETENTION),
+    day: f('a local day whose rollups are built', 'rollup bookkeeping', 'Hush', SITE_RETENTION),
+    built_at: f('when they were built', 'rollup bookkeeping', 'Hush', SITE_RETENTION),
+  },
+  rollup_dirty: {
+    site_id: f('site', 'rollup bookkeeping', 'Hush', 'until the rollups are rebuilt (seconds)'),
+    hour: f('a UTC hour with new events', 'rollup bookkeeping', 'Hush', 'until the rollups are rebuilt (seconds)'),
+    gen: f('write counter', 'rollup bookkeeping', 'Hush', 'until the rollups are rebuilt (seconds)'),
   },
   import_state: {
     site_id: f('site', 'import bookkeeping', 'Hush', UNTIL_REMOVED),

@@ -3,7 +3,7 @@
 // "keep 30 days" means 30 calendar days there, across DST changes. Deletes go in batches of
 // 5,000 rows (a few ms each), so a live writer is never locked out for long.
 import type Database from 'better-sqlite3';
-import { localMidnight, localParts } from '../reports/time-zone.ts';
+import { localDayNumber, localMidnight, localParts } from '../reports/time-zone.ts';
 
 const BATCH = 5000;
 
@@ -13,6 +13,8 @@ export interface RetentionResult {
   cutoff: number;
   events: number;
   visits: number;
+  /** Rollup rows (daily, hourly) of local days before the cutoff. */
+  rollups: number;
 }
 
 /** Start of the local day `days` days before the local day of `now`. */
@@ -33,6 +35,12 @@ export function enforceRetention(sqlite: Database.Database, now: number, dryRun 
   const delEvents = sqlite.prepare('DELETE FROM events WHERE id IN (SELECT id FROM events WHERE site_id = ? AND ts < ? LIMIT ?)');
   // start_ts < cutoff lets the (site_id, start_ts) index narrow the search; end_ts decides.
   const delVisits = sqlite.prepare('DELETE FROM visits WHERE id IN (SELECT id FROM visits WHERE site_id = ? AND start_ts < ? AND end_ts < ? LIMIT ?)');
+  // The cutoff is a local midnight, so rollups go by whole local days before it.
+  const countRollups = sqlite.prepare(`SELECT (SELECT count(*) FROM daily_stats WHERE site_id = ? AND day < ?)
+    + (SELECT count(*) FROM hourly_stats WHERE site_id = ? AND hour < ? * 24) AS n`);
+  const delDaily = sqlite.prepare('DELETE FROM daily_stats WHERE rowid IN (SELECT rowid FROM daily_stats WHERE site_id = ? AND day < ? LIMIT ?)');
+  const delHourly = sqlite.prepare('DELETE FROM hourly_stats WHERE rowid IN (SELECT rowid FROM hourly_stats WHERE site_id = ? AND hour < ? * 24 LIMIT ?)');
+  const delBuilt = sqlite.prepare('DELETE FROM rollup_days WHERE site_id = ? AND day < ?');
   const drain = (stmt: Database.Statement, args: unknown[]) => {
     let total = 0;
     for (;;) {
@@ -43,13 +51,19 @@ export function enforceRetention(sqlite: Database.Database, now: number, dryRun 
   };
   return sites.map((s) => {
     const cutoff = retentionCutoff(now, s.days, s.timezone);
+    const day = localDayNumber(cutoff, s.timezone);
     if (dryRun) {
       return {
         domain: s.domain, cutoff,
         events: (countEvents.get(s.id, cutoff) as { n: number }).n,
         visits: (countVisits.get(s.id, cutoff, cutoff) as { n: number }).n,
+        rollups: (countRollups.get(s.id, day, s.id, day) as { n: number }).n,
       };
     }
-    return { domain: s.domain, cutoff, events: drain(delEvents, [s.id, cutoff]), visits: drain(delVisits, [s.id, cutoff, cutoff]) };
+    const events = drain(delEvents, [s.id, cutoff]);
+    const visits = drain(delVisits, [s.id, cutoff, cutoff]);
+    const rollups = drain(delDaily, [s.id, day]) + drain(delHourly, [s.id, day]);
+    delBuilt.run(s.id, day);
+    return { domain: s.domain, cutoff, events, visits, rollups };
   });
 }

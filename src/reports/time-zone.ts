@@ -25,7 +25,7 @@ export function localParts(ms: number, tz: string): { y: number; m: number; d: n
 }
 
 /** Offset of the zone from UTC at an instant, in ms (Helsinki in summer: +3 h). */
-function offsetAt(ms: number, tz: string): number {
+export function offsetAt(ms: number, tz: string): number {
   const p = localParts(ms, tz);
   return Date.UTC(p.y, p.m - 1, p.d, p.h, p.mi, p.s) - (ms - (ms % 1000));
 }
@@ -43,4 +43,59 @@ export function localDay(now: number, tz: string): { start: number; end: number;
   const p = localParts(now, tz);
   const date = `${p.y}-${String(p.m).padStart(2, '0')}-${String(p.d).padStart(2, '0')}`;
   return { start: localMidnight(p.y, p.m, p.d, tz), end: localMidnight(p.y, p.m, p.d + 1, tz), date };
+}
+
+export const DAY = 86_400_000;
+export const HOUR = 3_600_000;
+
+/** Days since 1970-01-01 of a calendar date: the key local days are grouped and stored by. */
+export function dayNumber(y: number, m: number, d: number): number {
+  return Math.floor(Date.UTC(y, m - 1, d) / DAY);
+}
+
+/** YYYY-MM-DD of a day number. */
+export function dayDate(n: number): string {
+  return new Date(n * DAY).toISOString().slice(0, 10);
+}
+
+/** The local day number of an instant. */
+export function localDayNumber(ms: number, tz: string): number {
+  return Math.floor((ms + offsetAt(ms, tz)) / DAY);
+}
+
+/** The UTC instant at which a local day (by number) starts. */
+export function dayStart(n: number, tz: string): number {
+  const d = new Date(n * DAY);
+  return localMidnight(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), tz);
+}
+
+/**
+ * The zone's UTC offsets over [start, end) as [from instant, offset] segments, so SQL can turn
+ * `ts` into local wall-clock ms with a short CASE: a year has at most two changes.
+ */
+export function offsetSegments(start: number, end: number, tz: string): Array<[number, number]> {
+  const segs: Array<[number, number]> = [[start, offsetAt(start, tz)]];
+  // Offsets change at most a few times a year and never twice within 6 hours.
+  const STEP = 6 * HOUR;
+  for (let t = start; t < end; t += STEP) {
+    const hi0 = Math.min(t + STEP, end);
+    const cur = segs[segs.length - 1][1];
+    if (offsetAt(hi0, tz) === cur || hi0 === end && offsetAt(end - 1, tz) === cur) continue;
+    // Binary search the change to the minute (offsets change on whole minutes).
+    let lo = t, hi = hi0;
+    while (hi - lo > 60_000) {
+      const mid = lo + Math.floor((hi - lo) / 120_000) * 60_000;
+      if (offsetAt(mid, tz) === cur) lo = mid; else hi = mid;
+    }
+    if (hi < end) segs.push([hi, offsetAt(hi, tz)]);
+  }
+  return segs;
+}
+
+/** A SQL expression for the local wall-clock ms of column `col` (numbers only, no user input). */
+export function localMsSql(col: string, segs: Array<[number, number]>): string {
+  if (segs.length === 1) return `(${col} + ${segs[0][1]})`;
+  let expr = 'CASE';
+  for (let i = 1; i < segs.length; i++) expr += ` WHEN ${col} < ${segs[i][0]} THEN ${segs[i - 1][1]}`;
+  return `(${col} + ${expr} ELSE ${segs[segs.length - 1][1]} END)`;
 }

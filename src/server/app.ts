@@ -10,12 +10,14 @@ import type { Asset } from './static-assets.ts';
 import { pixel } from './pixel.ts';
 import type { ApiKeyRepo } from '../store/api-keys.ts';
 import type { SiteRepo } from '../store/sites.ts';
-import type { Db } from '../store/db.ts';
-import { QueryError, runFirstQuery, type QueryBody } from '../reports/first-query.ts';
+import { QueryError } from '../reports/query-error.ts';
+import type { QueryResponse } from '../reports/engine.ts';
+import type { Site } from '../store/sites.ts';
 
 export interface AppDeps {
   collector: Collector;
-  db: Db;
+  /** Runs a Stats API query for a site the caller may read (throws QueryError when invalid). */
+  query: (site: Site, body: Record<string, unknown>) => QueryResponse | Promise<QueryResponse>;
   sites: SiteRepo;
   apiKeys: ApiKeyRepo;
   /** The socket peer address of the request. */
@@ -89,7 +91,7 @@ export function createApp(deps: AppDeps): Hono {
     if (!key) return c.json({ error: 'missing API key: send "Authorization: Bearer <key>" (create one with `hush key add --site <domain>`)' }, 401);
     const grant = deps.apiKeys.siteFor(key);
     if (!grant) return c.json({ error: 'invalid API key' }, 401);
-    let body: QueryBody;
+    let body: Record<string, unknown>;
     try {
       body = await c.req.json();
     } catch {
@@ -101,7 +103,7 @@ export function createApp(deps: AppDeps): Hono {
     const site = deps.sites.byDomain(grant.domain);
     if (!site) return c.json({ error: '"site_id": no such site' }, 404);
     try {
-      return c.json(runFirstQuery(deps.db, site, body, now()));
+      return c.json(await deps.query(site, body));
     } catch (e) {
       if (e instanceof QueryError) return c.json({ error: e.message }, 400);
       throw e;

@@ -19,12 +19,17 @@ import type { Hono } from 'hono';
 import type { Asset } from './static-assets.ts';
 import { enforceRetention, type RetentionResult } from '../privacy/retention.ts';
 import { privacyDocument } from '../privacy/document.ts';
+import { GoalRepo } from '../store/goals.ts';
+import { runQuery } from '../reports/engine.ts';
+import { refreshRollups, type RefreshResult } from '../reports/rollups.ts';
+import { registerReportFunctions } from '../reports/sql-functions.ts';
 
 export interface Core {
   store: OpenDb;
   sites: SiteRepo;
   directory: SiteDirectory;
   apiKeys: ApiKeyRepo;
+  goals: GoalRepo;
   keys: KeyRing;
   /** Where hits are committed: in this thread (tests) or the writer thread (the server). */
   sink: InlineSink | WriterThread;
@@ -34,6 +39,8 @@ export interface Core {
   housekeeping(now?: number): { keysDeleted: number };
   /** Deletes every site's rows past its retention (the server runs it hourly and at start). */
   retention(now?: number): RetentionResult[];
+  /** Rebuilds the rollups of every local day written since the last refresh. */
+  refreshRollups(now?: number): RefreshResult;
   /** Writes what is queued and closes the database. */
   close(): Promise<void>;
 }
@@ -77,6 +84,8 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
   const sites = new SiteRepo(store.db);
   const directory = new SiteDirectory(sites);
   const apiKeys = new ApiKeyRepo(store.db);
+  const goals = new GoalRepo(store.db);
+  registerReportFunctions(store.sqlite);
   const keys = new KeyRing(sqliteKeyStore(store.sqlite));
   // The thread opens its own connection once this one has applied the migrations.
   const sink = opts.writerThread
@@ -87,13 +96,14 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
     resolver: new ClientIpResolver(config.trustedProxies), sink, clock,
   });
   const app = createApp({
-    collector, db: store.db, sites, apiKeys, peer: opts.peer, now: clock, beacon: opts.beacon,
+    collector, sites, apiKeys,
+    query: (site, body) => runQuery({ sqlite: store.sqlite, site, goals: goals.list(site.id), now: clock() }, body), peer: opts.peer, now: clock, beacon: opts.beacon,
     logError: opts.logError ?? ((m) => console.error(m)),
     health: () => ({ pending: sink.pending, key_days: keys.days().length }),
     privacy: () => privacyDocument(config.precision, config.kFloor, sites.list().filter((s) => s.listed === 1)),
   });
   const core: Core = {
-    store, sites, directory, apiKeys, keys, sink, collector, app,
+    store, sites, directory, apiKeys, goals, keys, sink, collector, app,
     housekeeping(now = clock()) {
       directory.refresh();
       sink.prune(now);
@@ -101,6 +111,9 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
     },
     retention(now = clock()) {
       return enforceRetention(store.sqlite, now);
+    },
+    refreshRollups(now = clock()) {
+      return refreshRollups(store.sqlite, sites.list(), now);
     },
     async close() {
       await sink.close();

@@ -122,7 +122,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const retention = () => {
     // Counts only: what was deleted, never which rows.
     for (const r of core.retention()) {
-      if (r.events || r.visits) log(`retention: deleted ${r.events} events and ${r.visits} visits of ${r.domain} older than ${new Date(r.cutoff).toISOString()}`);
+      if (r.events || r.visits || r.rollups) log(`retention: deleted ${r.events} events, ${r.visits} visits and ${r.rollups} rollup rows of ${r.domain} older than ${new Date(r.cutoff).toISOString()}`);
     }
   };
   retention();

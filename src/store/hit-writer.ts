@@ -7,6 +7,8 @@ import { VisitTracker, VISIT_KEEP_MS, isBounce, isLogRequest, type Visit } from 
 
 export type WriteResult = 'ok' | DropReason;
 
+const HOUR_MS = 3_600_000;
+
 const EVENT_COLS = [
   'site_id', 'ts', 'visit_id', 'visitor_id', 'name', 'hostname', 'pathname', 'referrer_host', 'referrer_path',
   'source', 'channel', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_content', 'utm_term', 'country',
@@ -29,6 +31,7 @@ export class HitWriter {
   private readonly insertEvent: Database.Statement;
   private readonly upsertVisit: Database.Statement;
   private readonly maxVisitId: Database.Statement;
+  private readonly markDirty: Database.Statement;
   private readonly recentVisits: Database.Statement;
   private readonly tracker: VisitTracker;
   private readonly tx: (hits: Hit[]) => WriteResult[];
@@ -39,6 +42,8 @@ export class HitWriter {
     this.upsertVisit = sqlite.prepare(
       `INSERT INTO visits (${VISIT_COLS.join(', ')}) VALUES (${VISIT_COLS.map(() => '?').join(', ')})
        ON CONFLICT(id) DO UPDATE SET ${VISIT_MUTABLE.map((c) => `${c} = excluded.${c}`).join(', ')}`);
+    // The UTC hours a batch wrote, so the rollup builder knows which local days to rebuild.
+    this.markDirty = sqlite.prepare('INSERT INTO rollup_dirty (site_id, hour, gen) VALUES (?, ?, 1) ON CONFLICT DO UPDATE SET gen = gen + 1');
     this.maxVisitId = sqlite.prepare('SELECT coalesce(max(id), 0) AS m FROM visits');
     // safeIntegers: visitor ids are 64-bit and must come back exact to match new hashes.
     this.recentVisits = sqlite.prepare(`SELECT ${VISIT_COLS.join(', ')} FROM visits WHERE end_ts > ?`).safeIntegers(true);
@@ -77,11 +82,12 @@ export class HitWriter {
   }
 
   private insert(h: Hit, visitId: number, v: VisitAttributes): void {
-    // Events carry their visit's acquisition, so source/channel reports need no join.
+    // Events carry their visit's acquisition, language and screen (set by its first hit), so
+    // visit reports need no join.
     this.insertEvent.run(
       h.siteId, h.ts, visitId, h.visitorId, h.name, h.hostname, h.pathname, v.referrerHost, v.referrerPath,
       v.source, v.channel, v.utmSource, v.utmMedium, v.utmCampaign, v.utmContent, v.utmTerm, h.country,
-      h.browser, h.browserVersion, h.os, h.osVersion, h.device, h.language, h.screen, h.bytes, h.status,
+      h.browser, h.browserVersion, h.os, h.osVersion, h.device, v.language, v.screen, h.bytes, h.status,
       h.loadMs, h.engagementMs, h.props, h.revenueAmount, h.revenueCurrency, h.interactive ? 1 : 0, h.sourceType,
     );
   }
@@ -102,6 +108,19 @@ export class HitWriter {
   /** One transaction: every hit's event row, then each visit the batch touched, once. */
   private writeBatch(hits: Hit[]): WriteResult[] {
     const results = hits.map((h) => this.writeOne(h));
+    let lastSite = -1, lastHour = -1;
+    const marked = new Set<string>();
+    hits.forEach((h, i) => {
+      if (results[i] !== 'ok') return;
+      const hour = Math.floor(h.ts / HOUR_MS);
+      // A batch is nearly always one site and one hour: skip the set for repeats.
+      if (h.siteId === lastSite && hour === lastHour) return;
+      lastSite = h.siteId; lastHour = hour;
+      const key = `${h.siteId}:${hour}`;
+      if (marked.has(key)) return;
+      marked.add(key);
+      this.markDirty.run(h.siteId, hour);
+    });
     for (const v of this.touched) {
       this.upsertVisit.run(
         v.id, v.siteId, v.visitorId, v.startTs, v.endTs, v.entryPage, v.exitPage, v.hostname, v.pageviews,

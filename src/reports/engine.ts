@@ -1,0 +1,276 @@
+// The report engine behind POST /api/v2/query, the CSV export and the dashboard: validates the
+// query, reads base sums from rollups or raw events (the planner picks per run of days), groups
+// them into result rows, applies k-anonymity, derives the metrics, sorts, pages and compares.
+//
+// k-anonymity, per site k (min_visitors):
+//  - a row with a non-time dimension describing fewer than k visitors folds into "(other)"
+//    (per time bucket), so totals stay right;
+//  - with filters, the filtered total and its complement (unfiltered − filtered) must each be
+//    0 or ≥ k, or the whole answer is suppressed; and each row's complement is checked the same
+//    way, so two queries cannot be subtracted to isolate a smaller group (differencing).
+import type Database from 'better-sqlite3';
+import type { Site } from '../store/sites.ts';
+import type { Goal } from '../store/goals.ts';
+import { GOAL, type Dimension } from './dimensions.ts';
+import { compileFilter, withoutGoalFilters, NONE, type Compiled, type Filter } from './filters.ts';
+import { goalCondition } from './goal-sql.ts';
+import { addInto, B, derive, zero, type Base, type Metric, type Totals } from './metrics.ts';
+import { parseQuery, dimName, type Query } from './query.ts';
+import { rawRows, type SourceRow } from './raw-source.ts';
+import { builtDays, dailyRows, dirtyDays, hourlyRows } from './rollups.ts';
+import { bucketLabel, timeLabels } from './time-buckets.ts';
+import { rangeLabel, type Range } from './date-range.ts';
+import { dayStart } from './time-zone.ts';
+
+export const OTHER = '(other)';
+
+export interface ReportContext {
+  sqlite: Database.Database;
+  site: Pick<Site, 'id' | 'domain' | 'timezone' | 'minVisitors'>;
+  goals: Goal[];
+  now: number;
+  /** Read raw events even where rollups exist (tests compare both paths). */
+  forceRaw?: boolean;
+}
+
+export interface ResultRow {
+  metrics: Array<number | null>;
+  dimensions: string[];
+  comparison?: { dimensions: string[]; metrics: Array<number | null>; change: Array<number | null> };
+}
+
+export interface QueryResponse {
+  results: ResultRow[];
+  meta: Record<string, unknown>;
+  query: Record<string, unknown>;
+}
+
+interface Row {
+  labels: string[];
+  base: Base;
+  other: boolean;
+  suppressed: boolean;
+  metrics: Array<number | null>;
+}
+
+type Used = Set<'rollups' | 'raw'>;
+
+function and(a: Compiled | null, b: Compiled): Compiled {
+  return a ? { sql: `(${a.sql} AND ${b.sql})`, params: [...a.params, ...b.params] } : b;
+}
+
+/** Base rows from rollups for built days and raw events for the rest, or raw events only. */
+function fetchBase(ctx: ReportContext, r: Range, dims: Dimension[], hourly: boolean, collapse: boolean,
+  filter: Compiled | null, used: Used): SourceRow[] {
+  const siteId = ctx.site.id;
+  const raw = (start: number, end: number) => {
+    used.add('raw');
+    return rawRows(ctx.sqlite, { siteId, start, end, tz: r.tz, dims, hourly, collapseDays: collapse, filter });
+  };
+  const rollupable = !ctx.forceRaw && !filter && r.whole && dims.length <= 1 && dims.every((d) => d.code !== undefined) && !(hourly && dims.length);
+  if (!rollupable) return raw(r.start, r.end);
+  const built = builtDays(ctx.sqlite, siteId, r.fromDay, r.toDay);
+  const dirty = built.length === r.toDay - r.fromDay + 1 ? [] : dirtyDays(ctx.sqlite, siteId, r.tz, r.fromDay, r.toDay);
+  const out: SourceRow[] = [];
+  let i = 0;
+  for (let d = r.fromDay; d <= r.toDay;) {
+    const isBuilt = built[i] === d;
+    let e = d;
+    if (isBuilt) while (built[i + 1] === e + 1) { i++; e++; }
+    else e = (i < built.length ? built[i] : r.toDay + 1) - 1;
+    if (isBuilt) {
+      used.add('rollups');
+      out.push(...(hourly ? hourlyRows(ctx.sqlite, siteId, d, e) : dailyRows(ctx.sqlite, siteId, dims[0]?.code ?? 0, d, e, collapse)));
+      i++;
+    } else {
+      // Unbuilt days are read raw, skipping those without events (neither built nor dirty).
+      const pending = dirty.filter((x) => x >= d && x <= e);
+      if (pending.length) out.push(...raw(dayStart(pending[0], r.tz), dayStart(pending[pending.length - 1] + 1, r.tz)));
+    }
+    d = e + 1;
+  }
+  return out;
+}
+
+/** The query's rows for a range and filter: base sums per combination of output labels. */
+function collect(ctx: ReportContext, q: Query, r: Range, filter: Filter | null, used: Used): Map<string, Row> {
+  const time = q.dims.find((d) => 'time' in d) as { bucket: 'hour' | 'day' | 'week' | 'month' } | undefined;
+  const plain = q.dims.flatMap((d) => ('dim' in d && d.dim.name !== GOAL ? [d.dim] : []));
+  const compiled = filter ? compileFilter(filter, ctx.goals) : null;
+  const hasGoalDim = q.dims.some((d) => 'dim' in d && d.dim.name === GOAL);
+  const runs = hasGoalDim
+    ? ctx.goals.map((g) => ({ goal: g.name as string | null, cond: and(compiled, goalCondition(g)) }))
+    : [{ goal: null, cond: compiled }];
+  const rows = new Map<string, Row>();
+  for (const run of runs) {
+    for (const s of fetchBase(ctx, r, plain, time?.bucket === 'hour', !time, run.cond, used)) {
+      let p = 0;
+      const labels = q.dims.map((d) => {
+        if ('time' in d) return bucketLabel(d.bucket, r, s.day!, s.hour);
+        if (d.dim.name === GOAL) return run.goal!;
+        return s.keys[p++] ?? NONE;
+      });
+      const key = labels.join('\u0000');
+      const row = rows.get(key);
+      if (row) addInto(row.base, s.base);
+      else rows.set(key, { labels, base: [...s.base], other: false, suppressed: false, metrics: [] });
+    }
+  }
+  return rows;
+}
+
+function total(ctx: ReportContext, r: Range, filter: Filter | null, used: Used): Base {
+  const sum = zero();
+  const compiled = filter ? compileFilter(filter, ctx.goals) : null;
+  for (const s of fetchBase(ctx, r, [], false, true, compiled, used)) addInto(sum, s.base);
+  return sum;
+}
+
+const small = (n: number, k: number) => n > 0 && n < k;
+
+interface Computed {
+  rows: Row[];
+  folded: number;
+  suppressed: string | null;
+}
+
+function compute(ctx: ReportContext, q: Query, r: Range, used: Used): Computed {
+  const k = ctx.site.minVisitors;
+  const totalF = total(ctx, r, q.filter, used);
+  const totals: Totals = { visitors: totalF[B.visitors], convBase: totalF[B.visitors] };
+  if (q.metrics.includes('conversion_rate')) totals.convBase = total(ctx, r, withoutGoalFilters(q.filter), used)[B.visitors];
+
+  if (q.filter) {
+    const all = total(ctx, r, null, used)[B.visitors];
+    const f = totalF[B.visitors];
+    if (small(f, k) || small(all - f, k)) {
+      const suppressed = `fewer than ${k} visitors match the filters, or fewer than ${k} are left out by them`;
+      return { rows: q.dims.length ? [] : [nullRow(q)], folded: 0, suppressed };
+    }
+  }
+  if (q.dims.length === 0) {
+    const row: Row = { labels: [], base: totalF, other: false, suppressed: false, metrics: [] };
+    row.metrics = q.metrics.map((m) => derive(m, row.base, totals));
+    return { rows: [row], folded: 0, suppressed: null };
+  }
+
+  const rows = collect(ctx, q, r, q.filter, used);
+  const unfiltered = q.filter ? collect(ctx, q, r, null, used) : null;
+  const timeIdx = q.dims.findIndex((d) => 'time' in d);
+  const grouped = q.dims.some((d) => 'dim' in d);
+  const kept: Row[] = [];
+  const others = new Map<string, Row>();
+  let folded = 0;
+  for (const [key, row] of rows) {
+    const v = row.base[B.visitors];
+    const u = unfiltered?.get(key)?.base[B.visitors] ?? v;
+    const tooSmall = v < k || small(u - v, k);
+    if (grouped && tooSmall) {
+      folded++;
+      const t = timeIdx >= 0 ? row.labels[timeIdx] : '';
+      let o = others.get(t);
+      if (!o) {
+        o = { labels: q.dims.map((d, i) => (i === timeIdx ? t : OTHER)), base: zero(), other: true, suppressed: false, metrics: [] };
+        others.set(t, o);
+      }
+      addInto(o.base, row.base);
+    } else {
+      // A time bucket of a filtered query: too small to show, but nothing to fold it into.
+      row.suppressed = !grouped && q.filter !== null && tooSmall;
+      kept.push(row);
+    }
+  }
+  const all = [...kept, ...others.values()];
+  for (const row of all) row.metrics = row.suppressed ? q.metrics.map(() => null) : q.metrics.map((m) => derive(m, row.base, totals));
+  sortRows(all, q);
+  return { rows: all, folded, suppressed: null };
+}
+
+function nullRow(q: Query): Row {
+  return { labels: [], base: zero(), other: false, suppressed: true, metrics: q.metrics.map(() => null) };
+}
+
+function sortRows(rows: Row[], q: Query): void {
+  const names = q.dims.map(dimName);
+  const keyOf = (row: Row, name: string): string | number | null => {
+    const m = q.metrics.indexOf(name as Metric);
+    return m >= 0 ? row.metrics[m] : row.labels[names.indexOf(name)];
+  };
+  const cmp = (a: string | number | null, b: string | number | null) => {
+    if (a === b) return 0;
+    if (a === null) return -1;
+    if (b === null) return 1;
+    return a < b ? -1 : 1;
+  };
+  const timeFirst = q.dims.some((d) => 'time' in d && dimName(d) === q.orderBy[0][0]);
+  rows.sort((a, b) => {
+    let start = 0;
+    if (timeFirst) {
+      const c = cmp(keyOf(a, q.orderBy[0][0]), keyOf(b, q.orderBy[0][0])) * (q.orderBy[0][1] === 'asc' ? 1 : -1);
+      if (c) return c;
+      start = 1;
+    }
+    // "(other)" comes after the named rows (of its time bucket).
+    if (a.other !== b.other) return a.other ? 1 : -1;
+    for (const [name, dir] of q.orderBy.slice(start)) {
+      const c = cmp(keyOf(a, name), keyOf(b, name)) * (dir === 'asc' ? 1 : -1);
+      if (c) return c;
+    }
+    return cmp(a.labels.join('\u0000'), b.labels.join('\u0000'));
+  });
+}
+
+const RATES = new Set<Metric>(['bounce_rate', 'conversion_rate', 'percentage']);
+
+function change(m: Metric, cur: number | null, prev: number | null): number | null {
+  if (cur === null || prev === null) return null;
+  if (RATES.has(m)) return Math.round((cur - prev) * 10) / 10;
+  if (prev === 0) return cur > 0 ? 100 : 0;
+  return Math.round(((cur - prev) / prev) * 1000) / 10;
+}
+
+/** Runs a Stats API query for a site the caller may read. Throws QueryError for a bad request. */
+export function runQuery(ctx: ReportContext, body: Record<string, unknown>): QueryResponse {
+  const firstEvent = () => (ctx.sqlite.prepare('SELECT min(ts) AS t FROM events WHERE site_id = ?').get(ctx.site.id) as { t: number | null }).t;
+  const q = parseQuery(body, ctx.site.timezone, ctx.now, firstEvent);
+  return execute(ctx, q);
+}
+
+export function execute(ctx: ReportContext, q: Query): QueryResponse {
+  const used: Used = new Set();
+  const main = compute(ctx, q, q.range, used);
+  const time = q.dims.find((d) => 'time' in d) as { bucket: 'hour' | 'day' | 'week' | 'month' } | undefined;
+  const timeIdx = q.dims.findIndex((d) => 'time' in d);
+  const meta: Record<string, unknown> = {
+    time_zone: ctx.site.timezone,
+    min_visitors: ctx.site.minVisitors,
+    folded_rows: main.folded,
+  };
+  if (main.suppressed) meta.suppressed = main.suppressed;
+  if (q.timeLabels && time) meta.time_labels = timeLabels(time.bucket, q.range);
+  if (q.totalRows) meta.total_rows = main.rows.length;
+  const page = main.rows.slice(q.offset, q.offset + q.limit);
+  const results: ResultRow[] = page.map((r) => ({ metrics: r.metrics, dimensions: r.labels }));
+
+  if (q.comparison) {
+    const prev = compute(ctx, q, q.comparison.range, used);
+    // Time buckets pair up by position (day 1 with day 1); other dimensions by value.
+    const mainLabels = time ? timeLabels(time.bucket, q.range) : [];
+    const prevLabels = time ? timeLabels(time.bucket, q.comparison.range) : [];
+    const keyOf = (labels: string[], list: string[]) => labels.map((l, i) => (i === timeIdx ? String(list.indexOf(l)) : l)).join('\u0000');
+    const prevByKey = new Map(prev.rows.map((r) => [keyOf(r.labels, prevLabels), r]));
+    page.forEach((r, i) => {
+      const p = prevByKey.get(keyOf(r.labels, mainLabels));
+      const metrics = p ? p.metrics : q.metrics.map((m) => (p === undefined && !prev.suppressed && !RATES.has(m) ? 0 : null));
+      results[i].comparison = {
+        dimensions: p ? p.labels : r.labels.map((l, j) => (j === timeIdx ? prevLabels[mainLabels.indexOf(l)] ?? l : l)),
+        metrics,
+        change: q.metrics.map((m, j) => change(m, r.metrics[j], metrics[j])),
+      };
+    });
+    meta.comparison_date_range = rangeLabel(q.comparison.range);
+    if (prev.suppressed) meta.comparison_suppressed = prev.suppressed;
+  }
+  meta.source = [...used].sort().join('+') || 'none';
+  return { results, meta, query: { site_id: ctx.site.domain, date_range: rangeLabel(q.range), ...q.echo } };
+}

@@ -1,0 +1,54 @@
+// Metrics: what a report row counts. Every source (rollups, raw events) returns the same twelve
+// additive base sums per local day; each public metric is derived from them, so adding days,
+// folding small rows into "(other)" and comparing periods are all plain sums.
+
+/** Additive sums per local day. Distinct counts (visitors, visits) are per day, then summed. */
+export const BASE = [
+  'visitors', 'visits', 'pageviews', 'events', 'bounces', 'duration_ms', 'visit_pageviews', 'bytes',
+  'load_ms', 'load_n', 'engaged_ms', 'engaged_visits',
+] as const;
+export type Base = number[];
+export const B = Object.fromEntries(BASE.map((k, i) => [k, i])) as Record<(typeof BASE)[number], number>;
+
+export const zero = (): Base => new Array(BASE.length).fill(0);
+
+export function addInto(into: Base, from: Base): void {
+  for (let i = 0; i < into.length; i++) into[i] += from[i];
+}
+
+export const METRICS = [
+  'visitors', 'visits', 'pageviews', 'views_per_visit', 'bounce_rate', 'visit_duration', 'events',
+  'time_on_page', 'percentage', 'conversion_rate', 'bytes', 'load_time',
+] as const;
+export type Metric = (typeof METRICS)[number];
+
+export interface Totals {
+  /** Visitors of the whole query (filters applied, no dimensions): the base of `percentage`. */
+  visitors: number;
+  /** Visitors without the goal filters: the base of `conversion_rate`. */
+  convBase: number;
+}
+
+const round = (x: number, digits: number) => {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+};
+const ratio = (a: number, b: number, digits: number, scale = 1) => (b > 0 ? round((a / b) * scale, digits) : null);
+
+/** A public metric from a row's base sums. Rates are null where their divisor is zero. */
+export function derive(m: Metric, b: Base, totals: Totals): number | null {
+  switch (m) {
+    case 'visitors': return b[B.visitors];
+    case 'visits': return b[B.visits];
+    case 'pageviews': return b[B.pageviews];
+    case 'events': return b[B.events];
+    case 'bytes': return b[B.bytes];
+    case 'views_per_visit': return ratio(b[B.visit_pageviews], b[B.visits], 2) ?? 0;
+    case 'bounce_rate': return ratio(b[B.bounces], b[B.visits], 1, 100) ?? 0;
+    case 'visit_duration': return ratio(b[B.duration_ms], b[B.visits], 0, 1 / 1000) ?? 0;
+    case 'time_on_page': return ratio(b[B.engaged_ms], b[B.engaged_visits], 0, 1 / 1000);
+    case 'load_time': return ratio(b[B.load_ms], b[B.load_n], 0);
+    case 'percentage': return ratio(b[B.visitors], totals.visitors, 1, 100) ?? 0;
+    case 'conversion_rate': return ratio(b[B.visitors], totals.convBase, 1, 100) ?? 0;
+  }
+}

@@ -1,0 +1,113 @@
+// Reports from raw events: the base sums per local day (and hour) and dimension values, read
+// through the (site_id, ts) index. Events are first grouped per visit, so a visit's bounce,
+// duration and page count (kept on its visits row) join once per day it touched. The daily
+// rollups are built by this same query, one day at a time, so both paths count alike.
+import type Database from 'better-sqlite3';
+import type { Dimension } from './dimensions.ts';
+import type { Compiled } from './filters.ts';
+import { B, BASE, type Base } from './metrics.ts';
+
+const B_EVENTS = B.events;
+import { localMsSql, offsetSegments } from './time-zone.ts';
+
+export interface SourceRequest {
+  siteId: number;
+  /** [start, end) in ms, and the site's zone for local days and hours. */
+  start: number;
+  end: number;
+  tz: string;
+  /** Dimensions to group by (not time, not goals). */
+  dims: Dimension[];
+  /** Group by local hour as well as local day. */
+  hourly: boolean;
+  /** Sum the days together (no time dimension asked). */
+  collapseDays: boolean;
+  filter: Compiled | null;
+}
+
+export interface SourceRow {
+  day: number | null;
+  hour: number | null;
+  keys: Array<string | null>;
+  base: Base;
+}
+
+const COUNTED = 'n > 0 AND vid != 0';
+
+// Per visit (and day and dimension values): its counts. `n` = events that are not engagement
+// reports; a log request outside any visit has vid 0 and counts as an event only.
+const PER_VISIT = `max(e.visitor_id) AS vis,
+    sum(e.name != 'engagement') AS n,
+    sum(e.name = 'pageview') AS pv,
+    sum(CASE WHEN e.name != 'engagement' THEN e.bytes END) AS b,
+    sum(CASE WHEN e.name = 'pageview' THEN e.load_ms END) AS ls,
+    count(CASE WHEN e.name = 'pageview' THEN e.load_ms END) AS ln,
+    sum(CASE WHEN e.name = 'engagement' THEN e.engagement_ms END) AS eng`;
+
+// The base sums, in the order of BASE.
+const SUMS = [
+  `count(DISTINCT CASE WHEN ${COUNTED} THEN vis END)`,
+  `sum(${COUNTED})`,
+  'sum(pv)',
+  'sum(n)',
+  `sum(CASE WHEN ${COUNTED} THEN v.bounce END)`,
+  `sum(CASE WHEN ${COUNTED} THEN v.end_ts - v.start_ts END)`,
+  `sum(CASE WHEN ${COUNTED} THEN v.pageviews END)`,
+  'sum(b)', 'sum(ls)', 'sum(ln)', 'sum(eng)',
+  'sum(eng IS NOT NULL AND vid != 0)',
+].map((s, i) => `coalesce(${s}, 0) AS ${BASE[i]}`);
+
+const statements = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+
+/** Prepared once per connection and SQL text: the dashboard asks the same shapes all day. */
+export function prepared(sqlite: Database.Database, sql: string): Database.Statement {
+  let m = statements.get(sqlite);
+  if (!m) statements.set(sqlite, (m = new Map()));
+  let st = m.get(sql);
+  if (!st) {
+    if (m.size > 500) m.clear();
+    st = sqlite.prepare(sql).raw(true);
+    m.set(sql, st);
+  }
+  return st;
+}
+
+export function rawRows(sqlite: Database.Database, q: SourceRequest): SourceRow[] {
+  const local = localMsSql('e.ts', offsetSegments(q.start, q.end, q.tz));
+  const keys = q.dims.map((_, i) => `k${i}`);
+  const inner = [`${local} / 86400000 AS day`];
+  if (q.hourly) inner.push(`${local} / 3600000 AS hr`);
+  const params: unknown[] = [];
+  q.dims.forEach((d, i) => {
+    if (!d.visitSql) {
+      inner.push(`${d.eventSql} AS k${i}`);
+      params.push(...(d.params ?? []));
+    }
+  });
+  const innerGroup = ['day', ...(q.hourly ? ['hr'] : []), ...q.dims.flatMap((d, i) => (d.visitSql ? [] : [keys[i]])), 'vid'];
+  params.push(q.siteId, q.start, q.end, ...(q.filter?.params ?? []));
+  const outerKeys = q.dims.map((d, i) => (d.visitSql ? `${d.visitSql} AS k${i}` : `g.k${i} AS k${i}`));
+  const timeCols = ['day', ...(q.hourly ? ['hr'] : [])];
+  let sql = `WITH g AS (
+    SELECT ${inner.join(', ')}, e.visit_id AS vid, ${PER_VISIT}
+    FROM events e
+    WHERE e.site_id = ? AND e.ts >= ? AND e.ts < ?${q.filter ? ` AND ${q.filter.sql}` : ''}
+    GROUP BY ${innerGroup.join(', ')})
+  SELECT day, ${q.hourly ? 'hr' : 'NULL'}, ${[...outerKeys, ...SUMS].join(', ')}
+  FROM g LEFT JOIN visits v ON v.id = g.vid
+  GROUP BY ${[...timeCols, ...keys].join(', ')}
+  HAVING sum(n) > 0`;
+  // Distinct counts are per day: days are summed only after each day is counted.
+  if (q.collapseDays) {
+    sql = `SELECT NULL, NULL, ${[...keys, ...BASE.map((b) => `sum(${b})`)].join(', ')}
+    FROM (${sql}) ${keys.length ? `GROUP BY ${keys.join(', ')}` : ''}`;
+  }
+  const rows = prepared(sqlite, sql).all(...params) as unknown[][];
+  const nk = q.dims.length;
+  return rows.map((r) => ({
+    day: r[0] as number | null,
+    hour: r[1] as number | null,
+    keys: r.slice(2, 2 + nk).map((k) => (k === null || k === undefined ? null : String(k))),
+    base: r.slice(2 + nk).map((x) => Number(x ?? 0)),
+  })).filter((r) => r.base[B_EVENTS] > 0);
+}

@@ -1,0 +1,132 @@
+// Daily and hourly rollups: building them from raw events, and reading them back in the same
+// row shape the raw path returns. The writer marks the UTC hours it wrote in `rollup_dirty`;
+// `refresh` rebuilds every local day those hours touch (each day's rows replaced in one short
+// transaction) and clears a mark only if no batch bumped it meanwhile, so nothing is missed.
+// Reports then read a built day from `daily_stats` and an unbuilt one from raw events.
+import type Database from 'better-sqlite3';
+import { ROLLUP_DIMENSIONS } from './dimensions.ts';
+import { BASE } from './metrics.ts';
+import { prepared, rawRows, type SourceRow } from './raw-source.ts';
+import { HOUR, dayStart, localDayNumber } from './time-zone.ts';
+
+const COLS = BASE.join(', ');
+const PH = BASE.map(() => '?').join(', ');
+
+export interface RefreshResult {
+  days: number;
+  ms: number;
+}
+
+interface SiteZone {
+  id: number;
+  timezone: string;
+}
+
+/** Marks every hour with events of a site for rebuilding (after a time-zone change, or a backfill). */
+export function invalidateSite(sqlite: Database.Database, siteId: number): void {
+  sqlite.transaction(() => {
+    sqlite.prepare('DELETE FROM daily_stats WHERE site_id = ?').run(siteId);
+    sqlite.prepare('DELETE FROM hourly_stats WHERE site_id = ?').run(siteId);
+    sqlite.prepare('DELETE FROM rollup_days WHERE site_id = ?').run(siteId);
+    sqlite.prepare(`INSERT INTO rollup_dirty (site_id, hour, gen) SELECT DISTINCT site_id, ts / ${HOUR}, 1 FROM events
+      WHERE site_id = ? ON CONFLICT DO UPDATE SET gen = gen + 1`).run(siteId);
+  })();
+}
+
+/** Rebuilds one local day of one site: every rolled-up dimension, the day total and its hours. */
+export function rebuildDay(sqlite: Database.Database, site: SiteZone, day: number, now: number): void {
+  const start = dayStart(day, site.timezone);
+  const end = dayStart(day + 1, site.timezone);
+  const base = { siteId: site.id, start, end, tz: site.timezone, filter: null, collapseDays: false };
+  // Read everything first (no write lock held), then replace the day in one short transaction.
+  const total = rawRows(sqlite, { ...base, dims: [], hourly: false });
+  const hours = rawRows(sqlite, { ...base, dims: [], hourly: true });
+  const byDim = ROLLUP_DIMENSIONS.map((d) => ({ code: d.code!, rows: rawRows(sqlite, { ...base, dims: [d], hourly: false }) }));
+  const insDaily = sqlite.prepare(`INSERT INTO daily_stats (site_id, day, dim, value, ${COLS}) VALUES (?, ?, ?, ?, ${PH})`);
+  const insHour = sqlite.prepare(`INSERT INTO hourly_stats (site_id, hour, ${COLS}) VALUES (?, ?, ${PH})`);
+  sqlite.transaction(() => {
+    sqlite.prepare('DELETE FROM daily_stats WHERE site_id = ? AND day = ?').run(site.id, day);
+    sqlite.prepare('DELETE FROM hourly_stats WHERE site_id = ? AND hour >= ? AND hour < ?').run(site.id, day * 24, day * 24 + 24);
+    for (const r of total) insDaily.run(site.id, day, 0, null, ...r.base);
+    for (const r of hours) insHour.run(site.id, r.hour, ...r.base);
+    for (const { code, rows } of byDim) for (const r of rows) insDaily.run(site.id, day, code, r.keys[0], ...r.base);
+    sqlite.prepare('INSERT INTO rollup_days (site_id, day, built_at) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET built_at = excluded.built_at')
+      .run(site.id, day, now);
+  })();
+}
+
+/**
+ * Rebuilds the days behind every dirty hour. `sites` gives each site's zone; hours of sites not
+ * listed (removed) are cleared. Returns how many days were rebuilt.
+ */
+export function refreshRollups(sqlite: Database.Database, sites: SiteZone[], now = Date.now()): RefreshResult {
+  const t0 = performance.now();
+  const dirty = sqlite.prepare('SELECT site_id, hour, gen FROM rollup_dirty ORDER BY site_id, hour').raw(true).all() as number[][];
+  const zones = new Map(sites.map((s) => [s.id, s]));
+  const days = new Map<number, Set<number>>();
+  for (const [siteId, hour] of dirty) {
+    const site = zones.get(siteId);
+    if (!site) continue;
+    let set = days.get(siteId);
+    if (!set) days.set(siteId, (set = new Set()));
+    // An hour belongs to one local day, or two in zones offset by a half hour.
+    set.add(localDayNumber(hour * HOUR, site.timezone));
+    set.add(localDayNumber(hour * HOUR + HOUR - 1, site.timezone));
+  }
+  let n = 0;
+  for (const [siteId, set] of days) {
+    for (const day of [...set].sort((a, b) => a - b)) {
+      rebuildDay(sqlite, zones.get(siteId)!, day, now);
+      n++;
+    }
+  }
+  const clear = sqlite.prepare('DELETE FROM rollup_dirty WHERE site_id = ? AND hour = ? AND gen = ?');
+  sqlite.transaction(() => { for (const [siteId, hour, gen] of dirty) clear.run(siteId, hour, gen); })();
+  return { days: n, ms: performance.now() - t0 };
+}
+
+/**
+ * Local days within [fromDay, toDay] with events not yet rolled up. A day neither built nor
+ * dirty has no events at all (the writer marks hours in the same transaction as the events).
+ */
+export function dirtyDays(sqlite: Database.Database, siteId: number, tz: string, fromDay: number, toDay: number): number[] {
+  const lo = Math.floor(dayStart(fromDay, tz) / HOUR) - 1;
+  const hi = Math.ceil(dayStart(toDay + 1, tz) / HOUR) + 1;
+  const days = new Set<number>();
+  for (const [hour] of prepared(sqlite, 'SELECT hour FROM rollup_dirty WHERE site_id = ? AND hour BETWEEN ? AND ?').all(siteId, lo, hi) as number[][]) {
+    for (const d of [localDayNumber(hour * HOUR, tz), localDayNumber(hour * HOUR + HOUR - 1, tz)]) {
+      if (d >= fromDay && d <= toDay) days.add(d);
+    }
+  }
+  return [...days].sort((a, b) => a - b);
+}
+
+/** The built days of a site within [fromDay, toDay], ascending. */
+export function builtDays(sqlite: Database.Database, siteId: number, fromDay: number, toDay: number): number[] {
+  return (prepared(sqlite, 'SELECT day FROM rollup_days WHERE site_id = ? AND day BETWEEN ? AND ? ORDER BY day')
+    .all(siteId, fromDay, toDay) as number[][]).map((r) => r[0]);
+}
+
+const toRows = (rows: unknown[][], nk: number): SourceRow[] => rows.map((r) => ({
+  day: r[0] as number | null,
+  hour: r[1] as number | null,
+  keys: r.slice(2, 2 + nk) as Array<string | null>,
+  base: r.slice(2 + nk) as number[],
+}));
+
+/** Daily rollup rows of dimension `code` (0 = the whole site) for days [fromDay, toDay]. */
+export function dailyRows(sqlite: Database.Database, siteId: number, code: number, fromDay: number, toDay: number, collapse: boolean): SourceRow[] {
+  const keys = code === 0 ? [] : ['value'];
+  const sql = collapse
+    ? `SELECT NULL, NULL, ${[...keys, ...BASE.map((b) => `sum(${b})`)].join(', ')} FROM daily_stats
+       WHERE site_id = ? AND dim = ? AND day BETWEEN ? AND ? ${keys.length ? 'GROUP BY value' : ''}`
+    : `SELECT day, NULL, ${[...keys, COLS].join(', ')} FROM daily_stats WHERE site_id = ? AND dim = ? AND day BETWEEN ? AND ?`;
+  const rows = toRows(prepared(sqlite, sql).all(siteId, code, fromDay, toDay) as unknown[][], keys.length);
+  return rows.filter((r) => r.base[0] !== null);
+}
+
+/** Hourly whole-site rollup rows for the local days [fromDay, toDay]. */
+export function hourlyRows(sqlite: Database.Database, siteId: number, fromDay: number, toDay: number): SourceRow[] {
+  const sql = `SELECT hour / 24, hour, ${COLS} FROM hourly_stats WHERE site_id = ? AND hour >= ? AND hour < ?`;
+  return toRows(prepared(sqlite, sql).all(siteId, fromDay * 24, toDay * 24 + 24) as unknown[][], 0);
+}
