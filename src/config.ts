@@ -14,6 +14,8 @@ export interface Config {
   /** Longest time a hit waits for its batch to commit before the 202. */
   batchMs: number;
   batchMax: number;
+  /** How often the reports thread rebuilds the rollups of days with new events. */
+  rollupMs: number;
   /** Lowest k a site may have (HUSH_MIN_K_FLOOR); the audit fails below it. */
   kFloor: number;
 }
@@ -54,6 +56,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     synchronous: sync,
     batchMs: int('HUSH_BATCH_MS', env.HUSH_BATCH_MS, 2, 0, 1000),
     batchMax: int('HUSH_BATCH_MAX', env.HUSH_BATCH_MAX, 1000, 1, 100000),
+    rollupMs: int('HUSH_ROLLUP_MS', env.HUSH_ROLLUP_MS, 5000, 100, 3_600_000),
     kFloor: int('HUSH_MIN_K_FLOOR', env.HUSH_MIN_K_FLOOR, 3, 1, 1000),
   };
 }

@@ -221,3 +221,39 @@ privacy('no raw IP (v4, v6, mapped) nor full user-agent in the DB file, its WAL 
 });
 
 privacy.run();
+
+// ---------------------------------------------------------------------------------------------
+const reports = suite('server: reports run in their own thread, rollups refresh within seconds');
+
+reports('hits posted to the server show in the Stats API, first raw, then from rollups', async () => {
+  const t = tempDir();
+  const file = path.join(t.dir, 'hush.db');
+  await setupSite(file);
+  const keyOut = await runCli(['key', 'add', '--site', 'example.com'], { HUSH_DB: file });
+  const key = keyOut.stdout.trim().split('\n').pop()!;
+  const server = await startServerProcess({ HUSH_DB: file, HUSH_ROLLUP_MS: '300' });
+  try {
+    const ask = async (body: unknown) => {
+      const r = await fetch(`${server.url}/api/v2/query`, { method: 'POST', body: JSON.stringify(body), headers: { Authorization: `Bearer ${key}` } });
+      return { status: r.status, json: await r.json() as { results: Array<{ metrics: number[] }>; meta: { source: string }; error?: string } };
+    };
+    for (let i = 0; i < 5; i++) assert.is((await post(server.url, pv(`/p${i}`), { 'User-Agent': `${UA.firefox} n${i}` })).status, 202);
+    const body = { site_id: 'example.com', metrics: ['pageviews'], date_range: 'day' };
+    let r = await ask(body);
+    assert.is(r.json.results[0].metrics[0], 5);
+    for (let i = 0; i < 50 && r.json.meta.source !== 'rollups'; i++) {
+      await new Promise((res) => setTimeout(res, 100));
+      r = await ask(body);
+    }
+    assert.equal([r.json.results[0].metrics[0], r.json.meta.source], [5, 'rollups']);
+    const bad = await ask({ ...body, metrics: ['nope'] });
+    assert.is(bad.status, 400);
+    assert.match(bad.json.error ?? '', /"metrics"/);
+  } finally {
+    server.child.kill('SIGTERM');
+    await server.exited;
+    t.cleanup();
+  }
+});
+
+reports.run();

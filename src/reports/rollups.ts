@@ -56,12 +56,14 @@ export function rebuildDay(sqlite: Database.Database, site: SiteZone, day: numbe
 }
 
 /**
- * Rebuilds the days behind every dirty hour. `sites` gives each site's zone; hours of sites not
- * listed (removed) are cleared. Returns how many days were rebuilt.
+ * Rebuilds the days behind every dirty hour (of `onlySite`, when given). `sites` gives each
+ * site's zone; hours of sites not listed (removed) are cleared. Returns how many days were rebuilt.
  */
-export function refreshRollups(sqlite: Database.Database, sites: SiteZone[], now = Date.now()): RefreshResult {
+export function refreshRollups(sqlite: Database.Database, sites: SiteZone[], now = Date.now(), onlySite?: number): RefreshResult {
   const t0 = performance.now();
-  const dirty = sqlite.prepare('SELECT site_id, hour, gen FROM rollup_dirty ORDER BY site_id, hour').raw(true).all() as number[][];
+  const dirty = (onlySite === undefined
+    ? sqlite.prepare('SELECT site_id, hour, gen FROM rollup_dirty ORDER BY site_id, hour').raw(true).all()
+    : sqlite.prepare('SELECT site_id, hour, gen FROM rollup_dirty WHERE site_id = ? ORDER BY hour').raw(true).all(onlySite)) as number[][];
   const zones = new Map(sites.map((s) => [s.id, s]));
   const days = new Map<number, Set<number>>();
   for (const [siteId, hour] of dirty) {

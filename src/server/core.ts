@@ -23,6 +23,7 @@ import { GoalRepo } from '../store/goals.ts';
 import { runQuery } from '../reports/engine.ts';
 import { refreshRollups, type RefreshResult } from '../reports/rollups.ts';
 import { registerReportFunctions } from '../reports/sql-functions.ts';
+import { ReportsThread } from '../reports/reports-thread.ts';
 
 export interface Core {
   store: OpenDb;
@@ -39,7 +40,9 @@ export interface Core {
   housekeeping(now?: number): { keysDeleted: number };
   /** Deletes every site's rows past its retention (the server runs it hourly and at start). */
   retention(now?: number): RetentionResult[];
-  /** Rebuilds the rollups of every local day written since the last refresh. */
+  /** The reports thread (server), or null when reports run on this thread (tests, tools). */
+  reports: ReportsThread | null;
+  /** Rebuilds the rollups of every local day written since the last refresh (on this thread). */
   refreshRollups(now?: number): RefreshResult;
   /** Writes what is queued and closes the database. */
   close(): Promise<void>;
@@ -72,7 +75,7 @@ export interface CoreOptions {
   peer: AppDeps['peer'];
   clock?: () => number;
   logError?: (m: string) => void;
-  /** Commit in a worker thread (the server) instead of inline (tests). */
+  /** Commit in a writer thread and run reports in a reports thread (the server), instead of inline (tests). */
   writerThread?: boolean;
   /** The built page script to serve at /hush.js. */
   beacon?: Asset | null;
@@ -91,19 +94,23 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
   const sink = opts.writerThread
     ? await WriterThread.start({ dbPath: config.dbPath, synchronous: config.synchronous }, config.batchMax)
     : new InlineSink(store, config, clock());
+  const reports = opts.writerThread ? await ReportsThread.start({ dbPath: config.dbPath, refreshMs: config.rollupMs }) : null;
   const collector = new Collector({
     precision: config.precision, sites: directory, agents: new AgentCache(), countries: opts.countries, keys,
     resolver: new ClientIpResolver(config.trustedProxies), sink, clock,
   });
   const app = createApp({
     collector, sites, apiKeys,
-    query: (site, body) => runQuery({ sqlite: store.sqlite, site, goals: goals.list(site.id), now: clock() }, body), peer: opts.peer, now: clock, beacon: opts.beacon,
+    query: (site, body) => {
+      const ctx = { site, goals: goals.list(site.id), now: clock() };
+      return reports ? reports.query(ctx, body) : runQuery({ ...ctx, sqlite: store.sqlite }, body);
+    }, peer: opts.peer, now: clock, beacon: opts.beacon,
     logError: opts.logError ?? ((m) => console.error(m)),
     health: () => ({ pending: sink.pending, key_days: keys.days().length }),
     privacy: () => privacyDocument(config.precision, config.kFloor, sites.list().filter((s) => s.listed === 1)),
   });
   const core: Core = {
-    store, sites, directory, apiKeys, goals, keys, sink, collector, app,
+    store, sites, directory, apiKeys, goals, keys, reports, sink, collector, app,
     housekeeping(now = clock()) {
       directory.refresh();
       sink.prune(now);
@@ -117,6 +124,7 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
     },
     async close() {
       await sink.close();
+      await reports?.close();
       store.close();
     },
   };

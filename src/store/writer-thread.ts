@@ -25,7 +25,9 @@ export class WriterThread implements HitSink {
 
   /** Starts the thread and waits until its connection is open. */
   static async start(init: WorkerInit, maxItems: number): Promise<WriterThread> {
-    const worker = new Worker(new URL('./writer-worker-boot.mjs', import.meta.url), { workerData: init });
+    const worker = new Worker(new URL('../thread-boot.mjs', import.meta.url), {
+      workerData: { ...init, entry: new URL('./writer-worker.ts', import.meta.url).href },
+    });
     await new Promise<void>((resolve, reject) => {
       worker.once('message', (m: FromWorker) => (m.type === 'ready' ? resolve() : reject(new Error('writer thread failed to start'))));
       worker.once('error', reject);

@@ -1,0 +1,68 @@
+// The reports thread: its own SQLite connection for Stats API queries and rollup refreshes, so
+// a slow report (a filtered month read raw: up to seconds) never stalls the hit path on the
+// main thread. WAL lets it read beside the writer thread; rollup writes are short transactions.
+// Rollups are refreshed one site at a time, yielding between sites so queries interleave.
+import { parentPort, workerData } from 'node:worker_threads';
+import { openDb } from '../store/db.ts';
+import { registerReportFunctions } from './sql-functions.ts';
+import { runQuery, type ReportContext } from './engine.ts';
+import { QueryError } from './query-error.ts';
+import { refreshRollups } from './rollups.ts';
+
+export interface ReportsInit {
+  dbPath: string;
+  refreshMs: number;
+}
+export type ToReports =
+  | { type: 'query'; id: number; site: ReportContext['site']; goals: ReportContext['goals']; now: number; body: Record<string, unknown> }
+  | { type: 'refresh'; id: number; now: number }
+  | { type: 'close' };
+export type FromReports =
+  | { type: 'ready' }
+  | { type: 'result'; id: number; response?: unknown; error?: string; bad?: boolean }
+  | { type: 'refreshed'; id: number; days: number }
+  | { type: 'closed' };
+
+const init = workerData as ReportsInit;
+const store = openDb(init.dbPath, { migrate: false });
+registerReportFunctions(store.sqlite);
+const port = parentPort!;
+let closed = false;
+
+const sites = () => store.sqlite.prepare('SELECT id, timezone FROM sites').all() as Array<{ id: number; timezone: string }>;
+
+/** One refresh round, a site at a time with a yield between sites. */
+async function refreshAll(now: number): Promise<number> {
+  let days = 0;
+  for (const site of sites()) {
+    if (closed) break;
+    days += refreshRollups(store.sqlite, [site], now, site.id).days;
+    await new Promise((r) => setImmediate(r));
+  }
+  return days;
+}
+
+let running: Promise<number> | null = null;
+const refresh = (now: number) => (running ??= refreshAll(now).finally(() => { running = null; }));
+const timer = setInterval(() => { void refresh(Date.now()).catch(() => undefined); }, init.refreshMs);
+
+port.on('message', (m: ToReports) => {
+  if (m.type === 'query') {
+    try {
+      const response = runQuery({ sqlite: store.sqlite, site: m.site, goals: m.goals, now: m.now }, m.body);
+      port.postMessage({ type: 'result', id: m.id, response } satisfies FromReports);
+    } catch (e) {
+      port.postMessage({ type: 'result', id: m.id, error: (e as Error).message, bad: e instanceof QueryError } satisfies FromReports);
+    }
+  } else if (m.type === 'refresh') {
+    void refresh(m.now).then((days) => port.postMessage({ type: 'refreshed', id: m.id, days } satisfies FromReports));
+  } else if (m.type === 'close') {
+    closed = true;
+    clearInterval(timer);
+    void (running ?? Promise.resolve()).finally(() => {
+      store.close();
+      port.postMessage({ type: 'closed' } satisfies FromReports);
+    });
+  }
+});
+port.postMessage({ type: 'ready' } satisfies FromReports);
