@@ -9,7 +9,7 @@ import type { Hit } from '../collector/hit.ts';
 import { WatermarkStore, type ImportStateRow } from '../import/watermark.ts';
 import { retentionCutoff } from '../privacy/retention.ts';
 import { sqliteKeyStore } from '../store/key-store.ts';
-import { KeyRing, type KeyStore } from '../pseudonymize/daily-keys.ts';
+import { KeyRing, memoryKeyStore } from '../pseudonymize/daily-keys.ts';
 import { loadCountryTables } from '../pseudonymize/country-data.ts';
 import { AgentCache } from '../collector/user-agent.ts';
 import { FORMATS, type FormatName } from '../import/formats.ts';
@@ -54,16 +54,6 @@ function summaryText(s: ImportSummary, ms: number): string {
   return lines.join('\n');
 }
 
-/** A key store that lives in memory: a dry run must not create keys. */
-function memoryKeys(): KeyStore {
-  const keys = new Map<string, Buffer>();
-  return {
-    all: () => [...keys].map(([day, key]) => ({ day, key })),
-    insertIfAbsent: (day, key) => { if (!keys.has(day)) keys.set(day, key); return keys.get(day)!; },
-    deleteBefore: (day) => { let n = 0; for (const d of [...keys.keys()]) if (d < day) { keys.delete(d); n++; } return n; },
-  };
-}
-
 export async function importCommand(values: Record<string, string | boolean | undefined>, files: string[]): Promise<number> {
   if (files.length === 0) throw new ImportUsageError('import: name at least one log file, or - for standard input');
   const domain = normalizeDomain(String(values.site ?? ''));
@@ -91,7 +81,7 @@ export async function importCommand(values: Record<string, string | boolean | un
     const site = sites.byDomain(domain);
     if (!site) throw new ImportError(`import: no site ${domain} (add it with: hush site add ${domain})`);
     const dryRun = values['dry-run'] === true;
-    const keys = new KeyRing(dryRun ? memoryKeys() : sqliteKeyStore(store.sqlite));
+    const keys = new KeyRing(dryRun ? memoryKeyStore() : sqliteKeyStore(store.sqlite));
     // Batches commit on this thread: a writer thread overlapped parsing and writing for ~10 %
     // more lines/s but held a second heap and the batches in flight (~+80 MB peak RSS).
     const writer = new HitWriter(store.sqlite);

@@ -16,8 +16,8 @@ import { createInterface } from 'node:readline/promises';
 import { readFileSync, existsSync } from 'node:fs';
 import ipaddr from 'ipaddr.js';
 
-class UsageError extends Error {}
-class Failure extends Error {}
+import { UsageError, Failure } from './errors.ts';
+import { REPORT_HELP, goalCommand, exportCommand, demoCommand } from './report-commands.ts';
 
 const HELP: Record<string, string> = {
   main: `hush — self-hosted, cookieless web analytics that never keeps a visitor's IP address
@@ -30,6 +30,9 @@ Commands:
   site list                 list websites
   site remove <domain>      delete a website and all its data
   key add --site <domain>   create a Stats API key
+  goal add|list|remove      conversion goals (a custom event or a page pattern)
+  export --site <domain>    every standard report as CSV files in a ZIP
+  demo                      fill demo.test with a month of realistic synthetic traffic
   import <file…|-> --site   import web server access logs
   retention [--dry-run]     delete data past each site's retention now
   audit [--json] [--ips F]  check the stored data against the privacy invariants
@@ -291,6 +294,29 @@ export async function main(argv: string[]): Promise<number> {
         for (const r of results) {
           console.log(`${r.domain}: ${dry ? 'would delete' : 'deleted'} ${r.events} events, ${r.visits} visits and ${r.rollups} rollup rows before ${new Date(r.cutoff).toISOString()}`);
         }
+        return 0;
+      }
+      case 'goal': {
+        const [sub, ...args] = rest;
+        if (!sub || sub === '--help' || sub === '-h') return void console.log(REPORT_HELP.goal), 0;
+        const { values, positionals } = parse(args, { site: { type: 'string' }, event: { type: 'string' }, page: { type: 'string' }, name: { type: 'string' } });
+        if (values.help) return void console.log(REPORT_HELP.goal), 0;
+        if (positionals.length) throw new UsageError(`goal ${sub}: unexpected argument "${positionals[0]}"`);
+        goalCommand(sub, values);
+        return 0;
+      }
+      case 'export': {
+        const { values, positionals } = parse(rest, { site: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' } });
+        if (values.help) return void console.log(REPORT_HELP.export), 0;
+        if (positionals.length) throw new UsageError(`export: unexpected argument "${positionals[0]}"`);
+        await exportCommand(values);
+        return 0;
+      }
+      case 'demo': {
+        const { values, positionals } = parse(rest, { days: { type: 'string' }, visits: { type: 'string' }, timezone: { type: 'string' }, reset: { type: 'boolean' } });
+        if (values.help) return void console.log(REPORT_HELP.demo), 0;
+        if (positionals.length) throw new UsageError(`demo: unexpected argument "${positionals[0]}"`);
+        await demoCommand(values);
         return 0;
       }
       case 'import': {

@@ -8,6 +8,19 @@ import { randomBytes } from 'node:crypto';
 export const DAY_MS = 86_400_000;
 
 /** Persistence for keys; the store implements it on SQLite. */
+/**
+ * Keys that live in memory only and vanish with the process: for a dry run, which must not
+ * create keys, and for synthetic demo traffic, whose visitor ids need no key kept at all.
+ */
+export function memoryKeyStore(): KeyStore {
+  const keys = new Map<string, Buffer>();
+  return {
+    all: () => [...keys].map(([day, key]) => ({ day, key })),
+    insertIfAbsent: (day, key) => { if (!keys.has(day)) keys.set(day, key); return keys.get(day)!; },
+    deleteBefore: (day) => { let n = 0; for (const d of [...keys.keys()]) if (d < day) { keys.delete(d); n++; } return n; },
+  };
+}
+
 export interface KeyStore {
   /** All keys, oldest first. */
   all(): Array<{ day: string; key: Buffer }>;

@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import type { ReportContext, QueryResponse } from './engine.ts';
 import { QueryError } from './query-error.ts';
 import type { ReportsInit, ToReports, FromReports } from './reports-worker.ts';
+import type { ExportParams } from './export.ts';
 
 interface Pending { resolve: (v: never) => void; reject: (e: unknown) => void }
 
@@ -38,6 +39,10 @@ export class ReportsThread {
 
   query(ctx: Omit<ReportContext, 'sqlite'>, body: Record<string, unknown>): Promise<QueryResponse> {
     return this.call({ type: 'query', id: this.nextId++, site: ctx.site, goals: ctx.goals, now: ctx.now, body });
+  }
+
+  exportCsv(ctx: Omit<ReportContext, 'sqlite'>, params: ExportParams): Promise<string[]> {
+    return this.call({ type: 'export', id: this.nextId++, site: ctx.site, goals: ctx.goals, now: ctx.now, params });
   }
 
   /** Runs a refresh round now (the thread also runs one on its timer). */

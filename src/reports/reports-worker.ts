@@ -8,6 +8,7 @@ import { registerReportFunctions } from './sql-functions.ts';
 import { runQuery, type ReportContext } from './engine.ts';
 import { QueryError } from './query-error.ts';
 import { refreshRollups } from './rollups.ts';
+import { exportCsv, type ExportParams } from './export.ts';
 
 export interface ReportsInit {
   dbPath: string;
@@ -15,6 +16,7 @@ export interface ReportsInit {
 }
 export type ToReports =
   | { type: 'query'; id: number; site: ReportContext['site']; goals: ReportContext['goals']; now: number; body: Record<string, unknown> }
+  | { type: 'export'; id: number; site: ReportContext['site']; goals: ReportContext['goals']; now: number; params: ExportParams }
   | { type: 'refresh'; id: number; now: number }
   | { type: 'close' };
 export type FromReports =
@@ -47,9 +49,10 @@ const refresh = (now: number) => (running ??= refreshAll(now).finally(() => { ru
 const timer = setInterval(() => { void refresh(Date.now()).catch(() => undefined); }, init.refreshMs);
 
 port.on('message', (m: ToReports) => {
-  if (m.type === 'query') {
+  if (m.type === 'query' || m.type === 'export') {
     try {
-      const response = runQuery({ sqlite: store.sqlite, site: m.site, goals: m.goals, now: m.now }, m.body);
+      const ctx = { sqlite: store.sqlite, site: m.site, goals: m.goals, now: m.now };
+      const response = m.type === 'query' ? runQuery(ctx, m.body) : exportCsv(ctx, m.params);
       port.postMessage({ type: 'result', id: m.id, response } satisfies FromReports);
     } catch (e) {
       port.postMessage({ type: 'result', id: m.id, error: (e as Error).message, bad: e instanceof QueryError } satisfies FromReports);

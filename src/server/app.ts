@@ -12,12 +12,15 @@ import type { ApiKeyRepo } from '../store/api-keys.ts';
 import type { SiteRepo } from '../store/sites.ts';
 import { QueryError } from '../reports/query-error.ts';
 import type { QueryResponse } from '../reports/engine.ts';
+import type { ExportParams } from '../reports/export.ts';
 import type { Site } from '../store/sites.ts';
 
 export interface AppDeps {
   collector: Collector;
   /** Runs a Stats API query for a site the caller may read (throws QueryError when invalid). */
   query: (site: Site, body: Record<string, unknown>) => QueryResponse | Promise<QueryResponse>;
+  /** The CSV lines of one report (GET /api/v2/export). */
+  exportCsv: (site: Site, params: ExportParams) => string[] | Promise<string[]>;
   sites: SiteRepo;
   apiKeys: ApiKeyRepo;
   /** The socket peer address of the request. */
@@ -85,29 +88,70 @@ export function createApp(deps: AppDeps): Hono {
 
   app.get('/healthz', (c) => c.json({ status: 'ok', ...(deps.health?.() ?? {}) }));
 
-  app.post('/api/v2/query', async (c) => {
+  /** The grant of the request's bearer key, or the 401 answer. */
+  const keyGrant = (c: Context): { domain: string } | Response => {
     const auth = c.req.header('authorization') ?? '';
     const key = auth.startsWith('Bearer ') ? auth.slice(7).trim() : '';
     if (!key) return c.json({ error: 'missing API key: send "Authorization: Bearer <key>" (create one with `hush key add --site <domain>`)' }, 401);
-    const grant = deps.apiKeys.siteFor(key);
-    if (!grant) return c.json({ error: 'invalid API key' }, 401);
-    let body: Record<string, unknown>;
+    return deps.apiKeys.siteFor(key) ?? c.json({ error: 'invalid API key' }, 401);
+  };
+  /** The site the request names, if its key grants it; otherwise the 400/401/403/404 answer. */
+  const authorize = (c: Context, siteId: unknown): Site | Response => {
+    const grant = keyGrant(c);
+    if (grant instanceof Response) return grant;
+    if (typeof siteId !== 'string' || !siteId) return c.json({ error: '"site_id" is required' }, 400);
+    if (siteId !== grant.domain) return c.json({ error: `"site_id": this key does not grant access to ${JSON.stringify(siteId.slice(0, 100))}` }, 403);
+    return deps.sites.byDomain(grant.domain) ?? c.json({ error: '"site_id": no such site' }, 404);
+  };
+  const badQuery = (c: Context, e: unknown) => {
+    if (e instanceof QueryError) return c.json({ error: e.message }, 400);
+    throw e;
+  };
+
+  app.post('/api/v2/query', async (c) => {
+    const grant = keyGrant(c);
+    if (grant instanceof Response) return grant;
+    let body: unknown;
     try {
       body = await c.req.json();
     } catch {
       return c.json({ error: 'the request body is not valid JSON' }, 400);
     }
     if (typeof body !== 'object' || body === null || Array.isArray(body)) return c.json({ error: 'the request body must be a JSON object' }, 400);
-    if (typeof body.site_id !== 'string') return c.json({ error: '"site_id" is required' }, 400);
-    if (body.site_id !== grant.domain) return c.json({ error: `"site_id": this key does not grant access to ${JSON.stringify(body.site_id.slice(0, 100))}` }, 403);
-    const site = deps.sites.byDomain(grant.domain);
-    if (!site) return c.json({ error: '"site_id": no such site' }, 404);
+    const q = body as Record<string, unknown>;
+    const site = authorize(c, q.site_id);
+    if (site instanceof Response) return site;
     try {
-      return c.json(await deps.query(site, body));
+      return c.json(await deps.query(site, q));
     } catch (e) {
-      if (e instanceof QueryError) return c.json({ error: e.message }, 400);
-      throw e;
+      return badQuery(c, e);
     }
+  });
+
+  // One report as CSV: ?site_id=…&date_range=30d|from,to&dimension=visit:country
+  app.get('/api/v2/export', async (c) => {
+    const site = authorize(c, c.req.query('site_id'));
+    if (site instanceof Response) return site;
+    let lines: string[];
+    try {
+      lines = await deps.exportCsv(site, { dimension: c.req.query('dimension'), date_range: c.req.query('date_range') });
+    } catch (e) {
+      return badQuery(c, e);
+    }
+    const enc = new TextEncoder();
+    let i = 0;
+    // Streamed in chunks of 1,000 lines: a big pages report never becomes one huge string.
+    const stream = new ReadableStream<Uint8Array>({
+      pull(ctrl) {
+        if (i >= lines.length) return ctrl.close();
+        ctrl.enqueue(enc.encode(lines.slice(i, i + 1000).join('')));
+        i += 1000;
+      },
+    });
+    const name = `${site.domain}-${(c.req.query('dimension') ?? 'visitors').replace(/[^a-z0-9]+/gi, '_')}.csv`;
+    return new Response(stream, {
+      headers: { 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': `attachment; filename="${name}"` },
+    });
   });
 
   app.notFound((c) => c.json({ error: 'not found' }, 404));

@@ -21,6 +21,7 @@ import { enforceRetention, type RetentionResult } from '../privacy/retention.ts'
 import { privacyDocument } from '../privacy/document.ts';
 import { GoalRepo } from '../store/goals.ts';
 import { runQuery } from '../reports/engine.ts';
+import { exportCsv } from '../reports/export.ts';
 import { refreshRollups, type RefreshResult } from '../reports/rollups.ts';
 import { registerReportFunctions } from '../reports/sql-functions.ts';
 import { ReportsThread } from '../reports/reports-thread.ts';
@@ -104,6 +105,10 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
     query: (site, body) => {
       const ctx = { site, goals: goals.list(site.id), now: clock() };
       return reports ? reports.query(ctx, body) : runQuery({ ...ctx, sqlite: store.sqlite }, body);
+    },
+    exportCsv: (site, params) => {
+      const ctx = { site, goals: goals.list(site.id), now: clock() };
+      return reports ? reports.exportCsv(ctx, params) : exportCsv({ ...ctx, sqlite: store.sqlite }, params);
     }, peer: opts.peer, now: clock, beacon: opts.beacon,
     logError: opts.logError ?? ((m) => console.error(m)),
     health: () => ({ pending: sink.pending, key_days: keys.days().length }),
