@@ -6,7 +6,8 @@
 import type Database from 'better-sqlite3';
 import { ROLLUP_DIMENSIONS } from './dimensions.ts';
 import { BASE } from './metrics.ts';
-import { prepared, rawRows, type SourceRow } from './raw-source.ts';
+import { prepared, type SourceRow } from './raw-source.ts';
+import { aggregate, fetchEventRows } from './aggregate.ts';
 import { HOUR, dayStart, localDayNumber } from './time-zone.ts';
 
 const COLS = BASE.join(', ');
@@ -37,11 +38,13 @@ export function invalidateSite(sqlite: Database.Database, siteId: number): void 
 export function rebuildDay(sqlite: Database.Database, site: SiteZone, day: number, now: number): void {
   const start = dayStart(day, site.timezone);
   const end = dayStart(day + 1, site.timezone);
-  const base = { siteId: site.id, start, end, tz: site.timezone, filter: null, collapseDays: false };
-  // Read everything first (no write lock held), then replace the day in one short transaction.
-  const total = rawRows(sqlite, { ...base, dims: [], hourly: false });
-  const hours = rawRows(sqlite, { ...base, dims: [], hourly: true });
-  const byDim = ROLLUP_DIMENSIONS.map((d) => ({ code: d.code!, rows: rawRows(sqlite, { ...base, dims: [d], hourly: false }) }));
+  // One read of the day, every rollup aggregated from it in JS (26 SQL scans took ~8× longer).
+  const data = fetchEventRows(sqlite, { siteId: site.id, start, end, tz: site.timezone, dims: ROLLUP_DIMENSIONS, filter: null });
+  const [total, hours, ...perDim] = aggregate(data, [
+    { hourly: false, cols: [] }, { hourly: true, cols: [] },
+    ...ROLLUP_DIMENSIONS.map((d) => ({ hourly: false, cols: [data.dimCol.get(d.name)!] })),
+  ]);
+  const byDim = ROLLUP_DIMENSIONS.map((d, i) => ({ code: d.code!, rows: perDim[i] }));
   const insDaily = sqlite.prepare(`INSERT INTO daily_stats (site_id, day, dim, value, ${COLS}) VALUES (?, ?, ?, ?, ${PH})`);
   const insHour = sqlite.prepare(`INSERT INTO hourly_stats (site_id, hour, ${COLS}) VALUES (?, ?, ${PH})`);
   sqlite.transaction(() => {

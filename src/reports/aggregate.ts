@@ -1,0 +1,146 @@
+// Reports computed in JS from one read of the raw events: the same base sums as the SQL in
+// raw-source.ts (a property test holds the two equal), but any number of groupings in a single
+// pass. The rollup builder uses it to roll up every dimension of a day from one read (26 SQL
+// scans of the day before: ~8× slower), and filtered reports use it so the dashboard's eight
+// queries share one filtered read (see RowCache).
+import type Database from 'better-sqlite3';
+import type { Dimension } from './dimensions.ts';
+import type { Compiled } from './filters.ts';
+import type { Base } from './metrics.ts';
+import { prepared, type SourceRow } from './raw-source.ts';
+import { localMsSql, offsetSegments } from './time-zone.ts';
+
+/** Rows of events with what every grouping needs; column positions below. */
+export interface EventRows {
+  rows: unknown[][];
+  /** Dimension name → column index in each row. */
+  dimCol: Map<string, number>;
+}
+
+const DAY = 0, HR = 1, VID = 2, VHI = 3, VLO = 4, NAME = 5, BYTES = 6, LOAD = 7, ENG = 8, BOUNCE = 9, DUR = 10, VPV = 11;
+const FIXED_COLS = 12;
+
+export interface FetchRequest {
+  siteId: number;
+  start: number;
+  end: number;
+  tz: string;
+  dims: Dimension[];
+  filter: Compiled | null;
+}
+
+/** Reads the events of [start, end) that pass the filter, with the values of `dims`. */
+export function fetchEventRows(sqlite: Database.Database, q: FetchRequest): EventRows {
+  const local = localMsSql('e.ts', offsetSegments(q.start, q.end, q.tz));
+  const params: unknown[] = [];
+  const dimCol = new Map<string, number>();
+  const cols = q.dims.map((d, i) => {
+    dimCol.set(d.name, FIXED_COLS + i);
+    if (d.visitSql) return d.visitSql;
+    params.push(...(d.params ?? []));
+    return d.eventSql;
+  });
+  // The 64-bit visitor id in two exact halves (JS numbers hold 53 bits).
+  const sql = `SELECT ${local} / 86400000, ${local} / 3600000, e.visit_id, e.visitor_id >> 32, e.visitor_id & 4294967295,
+      e.name, e.bytes, e.load_ms, e.engagement_ms, v.bounce, v.end_ts - v.start_ts, v.pageviews${cols.map((c) => `, ${c}`).join('')}
+    FROM events e LEFT JOIN visits v ON v.id = e.visit_id
+    WHERE e.site_id = ? AND e.ts >= ? AND e.ts < ?${q.filter ? ` AND ${q.filter.sql}` : ''}`;
+  params.push(q.siteId, q.start, q.end, ...(q.filter?.params ?? []));
+  return { rows: prepared(sqlite, sql).all(...params) as unknown[][], dimCol };
+}
+
+/** One way to group rows: by local day (or hour) and the values of some dimensions. */
+export interface Grouping {
+  hourly: boolean;
+  /** Column indexes of the dimensions, from EventRows.dimCol. */
+  cols: number[];
+}
+
+// Per visit within a group: [counted events, page views, engaged ms or -1, visitor index, bounce, duration ms, visit page views]
+type VisitSlot = [number, number, number, number, number, number, number];
+
+interface Group {
+  day: number;
+  hour: number | null;
+  keys: Array<string | null>;
+  visits: Map<number, VisitSlot>;
+  events: number;
+  bytes: number;
+  loadMs: number;
+  loadN: number;
+}
+
+const str = (v: unknown) => (v === null || v === undefined ? null : String(v));
+
+/** Aggregates the rows under each grouping; returns one SourceRow list per grouping. */
+export function aggregate(data: EventRows, groupings: Grouping[]): SourceRow[][] {
+  const maps = groupings.map(() => new Map<string, Group>());
+  const visitorOf = new Map<number, number>();
+  const visitorIds = new Map<string, number>();
+  for (const r of data.rows) {
+    const vid = r[VID] as number;
+    let visitor = visitorOf.get(vid);
+    if (visitor === undefined) {
+      const k = `${r[VHI]}:${r[VLO]}`;
+      visitor = visitorIds.get(k);
+      if (visitor === undefined) visitorIds.set(k, (visitor = visitorIds.size));
+      visitorOf.set(vid, visitor);
+    }
+    const name = r[NAME] as string;
+    const engagement = name === 'engagement';
+    const pageview = name === 'pageview';
+    for (let g = 0; g < groupings.length; g++) {
+      const { hourly, cols } = groupings[g];
+      const time = (hourly ? r[HR] : r[DAY]) as number;
+      let key = String(time);
+      for (const c of cols) key += `\u0001${r[c] ?? '\u0002'}`;
+      const map = maps[g];
+      let grp = map.get(key);
+      if (!grp) {
+        grp = { day: r[DAY] as number, hour: hourly ? (r[HR] as number) : null, keys: cols.map((c) => str(r[c])), visits: new Map(), events: 0, bytes: 0, loadMs: 0, loadN: 0 };
+        map.set(key, grp);
+      }
+      let slot = grp.visits.get(vid);
+      if (!slot) {
+        slot = [0, 0, -1, visitor, (r[BOUNCE] as number) ?? 0, (r[DUR] as number) ?? 0, (r[VPV] as number) ?? 0];
+        grp.visits.set(vid, slot);
+      }
+      if (engagement) {
+        slot[2] = (slot[2] < 0 ? 0 : slot[2]) + ((r[ENG] as number) ?? 0);
+      } else {
+        slot[0]++;
+        grp.events++;
+        grp.bytes += (r[BYTES] as number) ?? 0;
+        if (pageview) {
+          slot[1]++;
+          if (r[LOAD] !== null) { grp.loadMs += r[LOAD] as number; grp.loadN++; }
+        }
+      }
+    }
+  }
+  return maps.map((map) => {
+    const out: SourceRow[] = [];
+    for (const grp of map.values()) {
+      if (grp.events === 0) continue;
+      const seen = new Set<number>();
+      let visits = 0, pageviews = 0, bounces = 0, dur = 0, vpv = 0, eng = 0, engVisits = 0;
+      for (const [vid, s] of grp.visits) {
+        pageviews += s[1];
+        if (s[2] >= 0) {
+          eng += s[2];
+          if (vid !== 0) engVisits++;
+        }
+        if (s[0] > 0 && vid !== 0) {
+          seen.add(s[3]);
+          visits++;
+          bounces += s[4];
+          dur += s[5];
+          vpv += s[6];
+        }
+      }
+      const base: Base = [seen.size, visits, pageviews, grp.events, bounces, dur, vpv, grp.bytes, grp.loadMs, grp.loadN, eng, engVisits];
+      out.push({ day: grp.day, hour: grp.hour, keys: grp.keys, base });
+    }
+    return out;
+  });
+}
