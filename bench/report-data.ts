@@ -67,10 +67,8 @@ export function fillReportDb(file: string, total: number, end: number, days = 30
   const addSite = db.prepare("INSERT INTO sites (domain, timezone, created_at) VALUES (?, ?, 0)");
   const zones = ['Europe/Berlin', 'America/New_York', 'UTC', 'Asia/Tokyo', 'Europe/Helsinki'];
   for (let i = 0; i < 50; i++) addSite.run(`site${i}.example`, zones[i % zones.length]);
-  const ins = db.prepare(`INSERT INTO events (site_id, ts, visit_id, visitor_id, name, hostname, pathname, referrer_host, referrer_path,
-    source, channel, utm_source, utm_medium, utm_campaign, country, browser, browser_version, os, os_version, device, language, screen,
-    bytes, status, load_ms, engagement_ms, props, interactive, source_type)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 'script')`);
+  const ins = db.prepare(`INSERT INTO events (site_id, ts, visit_id, name, hostname, pathname, bytes, status, load_ms, engagement_ms, props,
+    interactive, source_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 'script')`);
   const insVisit = db.prepare(`INSERT INTO visits (id, site_id, visitor_id, start_ts, end_ts, entry_page, exit_page, hostname, pageviews, events,
     bounce, engagement_ms, referrer_host, referrer_path, source, channel, utm_source, utm_medium, utm_campaign, country, browser,
     browser_version, os, os_version, device, language, screen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
@@ -112,15 +110,15 @@ export function fillReportDb(file: string, total: number, end: number, days = 30
         if (p === 0) entry = path;
         exit = path;
         const status = r() < 0.015 ? 404 : 200;
-        rows.push([t, [site, t, id, visitor, 'pageview', host, path, ...attrs, 10_000 + Math.floor(r() * 200_000), status, 100 + Math.floor(r() * 2500), null, null]]);
+        rows.push([t, [site, t, id, 'pageview', host, path, 10_000 + Math.floor(r() * 200_000), status, 100 + Math.floor(r() * 2500), null, null]]);
         if (r() < 0.06) {
-          rows.push([t + 5000, [site, t + 5000, id, visitor, r() < 0.5 ? 'Signup' : 'Download', host, path, ...attrs, null, null, null, null, r() < 0.5 ? '{"plan":"pro"}' : '{"plan":"free"}']]);
+          rows.push([t + 5000, [site, t + 5000, id, r() < 0.5 ? 'Signup' : 'Download', host, path, null, null, null, null, r() < 0.5 ? '{"plan":"pro"}' : '{"plan":"free"}']]);
           custom++;
         }
         if (r() < 0.7) {
           const e = 3000 + Math.floor(r() * 90_000);
           engaged += e;
-          rows.push([t + e, [site, t + e, id, visitor, 'engagement', host, path, ...attrs, null, null, null, e, null]]);
+          rows.push([t + e, [site, t + e, id, 'engagement', host, path, null, null, null, e, null]]);
           t += e;
         }
         t += 5000 + Math.floor(r() * 60_000);

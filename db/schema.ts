@@ -46,10 +46,7 @@ export const dailyKeys = sqliteTable('daily_keys', {
   createdAt: integer('created_at').notNull(),
 });
 
-/**
- * Where a visit came from and what it was made with: the same columns on visits and on their
- * events (so reports on events need no join). A function, since each table needs its own builders.
- */
+/** Where a visit came from and what it was made with (set by the visit's first hit). */
 function visitAttributes() {
   return {
     referrerHost: text('referrer_host'),
@@ -95,19 +92,21 @@ export const visits = sqliteTable('visits', {
   index('visits_site_start_idx').on(t.siteId, t.startTs),
 ]);
 
-/** One row per accepted hit (page view, custom event or engagement report). */
+/**
+ * One row per accepted hit (page view, custom event or engagement report). Who made it (visitor
+ * id, country, browser, source, …) is on its visit, once per visit rather than on every row.
+ */
 export const events = sqliteTable('events', {
   id: integer('id').primaryKey(),
   siteId: integer('site_id').notNull(),
   ts: integer('ts').notNull(),
+  /** The visit, or 0 for a log request outside any visit. */
   visitId: integer('visit_id').notNull(),
-  visitorId: integer('visitor_id').notNull(),
   /** `pageview`, `engagement`, or the custom event's name. */
   name: text('name').notNull(),
   hostname: text('hostname').notNull(),
   /** Path only (plus `#fragment` in hash mode); the query string is never stored. */
   pathname: text('pathname').notNull(),
-  ...visitAttributes(),
   bytes: integer('bytes'),
   status: integer('status'),
   loadMs: integer('load_ms'),

@@ -24,9 +24,17 @@ a.after.each(() => h.close());
 
 const sql = (q: string, ...args: unknown[]) => h.core.store.sqlite.prepare(q).run(...args);
 function plantEvent(col: string, value: unknown): void {
-  const row: Record<string, unknown> = { site_id: 1, ts: Date.now(), visit_id: 0, visitor_id: 1, name: 'pageview', hostname: 'x', pathname: '/', channel: 'direct', device: 'desktop', [col]: value };
+  const row: Record<string, unknown> = { site_id: 1, ts: Date.now(), visit_id: 0, name: 'pageview', hostname: 'x', pathname: '/', [col]: value };
   const cols = Object.keys(row);
   sql(`INSERT INTO events (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`, ...Object.values(row));
+}
+function plantVisit(col: string, value: unknown): void {
+  const row: Record<string, unknown> = {
+    site_id: 1, visitor_id: 1, start_ts: Date.now(), end_ts: Date.now(), entry_page: '/', exit_page: '/', hostname: 'x',
+    pageviews: 1, events: 0, bounce: 1, engagement_ms: 0, channel: 'direct', device: 'desktop', [col]: value,
+  };
+  const cols = Object.keys(row);
+  sql(`INSERT INTO visits (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`, ...Object.values(row));
 }
 
 a('a clean database passes, including the raw file bytes', () => {
@@ -39,11 +47,11 @@ a('a clean database passes, including the raw file bytes', () => {
 const plants: Array<[string, () => void, string, RegExp]> = [
   ['a raw IPv4 in a text column', () => plantEvent('pathname', '/from/203.0.113.77'), 'ip', /^events\.pathname$/],
   ['an IPv6 in props', () => plantEvent('props', '{"client":"2001:db8:abcd:12::1"}'), 'ip', /^events\.props$/],
-  ['an IPv4-mapped IPv6', () => plantEvent('referrer_host', '::ffff:198.51.100.23'), 'ip', /^events\.referrer_host$/],
-  ['a full user-agent', () => plantEvent('browser', UA.firefox), 'user-agent', /^events\.browser$/],
+  ['an IPv4-mapped IPv6', () => plantVisit('referrer_host', '::ffff:198.51.100.23'), 'ip', /^visits\.referrer_host$/],
+  ['a full user-agent', () => plantVisit('browser', UA.firefox), 'user-agent', /^visits\.browser$/],
   ['an e-mail address', () => plantEvent('props', '{"email":"jane.doe@example.org"}'), 'email', /^events\.props$/],
   ['an old daily key', () => sql("INSERT INTO daily_keys (day, key, created_at) VALUES ('2020-01-01', randomblob(32), 0)"), 'key-age', /^daily_keys \(2020-01-01\)$/],
-  ['an event past retention', () => plantEvent('language', 'en'), 'retention', /^events \(example\.com\)$/],
+  ['an event past retention', () => undefined, 'retention', /^events \(example\.com\)$/],
   ['a k below the floor', () => sql("UPDATE sites SET min_visitors = 1"), 'k-floor', /^sites\.min_visitors/],
   ['an undeclared column', () => sql('ALTER TABLE events ADD COLUMN fingerprint TEXT'), 'schema', /^events\.fingerprint$/],
   ['an undeclared table', () => sql('CREATE TABLE visitors_raw (ip TEXT)'), 'schema', /^visitors_raw$/],
@@ -52,7 +60,7 @@ for (const [label, plant, check, where] of plants) {
   a(`finds ${label}`, () => {
     if (check === 'retention') {
       sql('UPDATE sites SET retention_days = 1');
-      sql(`INSERT INTO events (site_id, ts, visit_id, visitor_id, name, hostname, pathname, channel, device) VALUES (1, ?, 0, 1, 'pageview', 'x', '/', 'direct', 'desktop')`, Date.now() - 5 * 86_400_000);
+      sql(`INSERT INTO events (site_id, ts, visit_id, name, hostname, pathname) VALUES (1, ?, 0, 'pageview', 'x', '/')`, Date.now() - 5 * 86_400_000);
     } else plant();
     const r = audit(h.dbPath);
     assert.not.ok(r.clean, label);

@@ -17,7 +17,7 @@ import { loadConfig } from '../src/config.ts';
 import { startServer, type RunningServer } from '../src/server/node-server.ts';
 import { openDb } from '../src/store/db.ts';
 import { SiteRepo } from '../src/store/sites.ts';
-import { tempDir } from './helpers/harness.ts';
+import { tempDir, EVENTS_WITH_VISITS } from './helpers/harness.ts';
 import { HAVE_CHROME, CHROME_UA, launch, skipNotice } from './helpers/browser.ts';
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -62,7 +62,7 @@ const PAGES: Record<string, { status?: number; html: () => string; type?: string
 async function rows(where: string, min: number, timeoutMs = 6000): Promise<Row[]> {
   const db = new Database(dbPath, { readonly: true });
   try {
-    const stmt = db.prepare(`SELECT * FROM events WHERE ${where} ORDER BY id`);
+    const stmt = db.prepare(`SELECT * FROM ${EVENTS_WITH_VISITS} WHERE ${where} ORDER BY id`);
     const until = Date.now() + timeoutMs;
     for (;;) {
       const r = stmt.all() as Row[];
@@ -370,7 +370,7 @@ served('GET /api/event.gif: a 43-byte GIF, no-store, CORS/CORP, and the hit is r
   assert.is(bad.status, 400);
   assert.match(bad.headers.get('x-hush-error')!, /"url"/);
   const db = new Database(path.join(dir2.dir, 'h.db'), { readonly: true });
-  const stored = db.prepare("SELECT pathname, source, channel, utm_source FROM events WHERE name = 'pageview' ORDER BY id").all() as Row[];
+  const stored = db.prepare(`SELECT pathname, source, channel, utm_source FROM ${EVENTS_WITH_VISITS} WHERE name = 'pageview' ORDER BY id`).all() as Row[];
   db.close();
   assert.equal(stored.map((e) => e.pathname), ['/noscript', '/from-referer']);
   assert.equal([stored[0].source, stored[0].channel, stored[0].utm_source], ['x', 'search', 'x']);

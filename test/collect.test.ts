@@ -2,10 +2,10 @@
 // bad input, CORS, what a stored row holds, visits, and the first Stats API query.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { harness, UA, type Harness } from './helpers/harness.ts';
+import { harness, UA, EVENTS_WITH_VISITS, type Harness } from './helpers/harness.ts';
 
 type Row = Record<string, unknown>;
-const events = (h: Harness, where = '1=1'): Row[] => h.core.store.sqlite.prepare(`SELECT * FROM events WHERE ${where} ORDER BY id`).all() as Row[];
+const events = (h: Harness, where = '1=1'): Row[] => h.core.store.sqlite.prepare(`SELECT * FROM ${EVENTS_WITH_VISITS} WHERE ${where} ORDER BY id`).all() as Row[];
 const visits = (h: Harness): Row[] => h.core.store.sqlite.prepare('SELECT * FROM visits ORDER BY id').all() as Row[];
 
 async function setup(env: Record<string, string> = {}): Promise<Harness> {

@@ -13,7 +13,7 @@ import Database from 'better-sqlite3';
 import { isbot } from 'isbot';
 import { UAParser } from 'ua-parser-js';
 import { runCli } from './helpers/spawn-server.ts';
-import { tempDir } from './helpers/harness.ts';
+import { tempDir, EVENTS_WITH_VISITS } from './helpers/harness.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const LOG = path.join(HERE, '../../shared/data/apache_logs');
@@ -92,7 +92,7 @@ real('browsers of the page views', () => {
   };
   const expected = new Map<string | null, number>();
   for (const l of pageLines) expected.set(fam(l.ua), (expected.get(fam(l.ua)) ?? 0) + 1);
-  const rows = q<{ browser: string | null; n: number }>("SELECT browser, count(*) AS n FROM events WHERE name = 'pageview' GROUP BY browser");
+  const rows = q<{ browser: string | null; n: number }>(`SELECT browser, count(*) AS n FROM ${EVENTS_WITH_VISITS} WHERE name = 'pageview' GROUP BY browser`);
   for (const b of ['Chrome', 'Firefox', 'Safari']) assert.is(rows.find((r) => r.browser === b)?.n, expected.get(b), b);
   assert.ok(q<{ n: number }>("SELECT count(*) AS n FROM events WHERE source_type = 'log'")[0].n === humans.length);
 });

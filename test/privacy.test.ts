@@ -23,7 +23,7 @@ doc('the public document: inventory, IP precision, hash scheme, key lifetime, k 
   assert.is(d.k_anonymity.minimum_k, 3);
   assert.equal(d.sites, [{ domain: 'public.org', time_zone: 'UTC', retention_days: 400, min_visitors: 5 }]);
   assert.equal(Object.keys(d.inventory).sort(), Object.keys(INVENTORY).sort());
-  assert.ok(d.inventory.events.visitor_id.purpose);
+  assert.ok(d.inventory.visits.visitor_id.purpose);
   await h.close();
 });
 

@@ -13,8 +13,8 @@ r.before.each(async () => { h = await harness(); });
 r.after.each(() => h.close());
 
 function event(siteId: number, ts: number): void {
-  h.core.store.sqlite.prepare(`INSERT INTO events (site_id, ts, visit_id, visitor_id, name, hostname, pathname, channel, device)
-    VALUES (?, ?, 0, 1, 'pageview', 'x', '/', 'direct', 'desktop')`).run(siteId, ts);
+  h.core.store.sqlite.prepare(`INSERT INTO events (site_id, ts, visit_id, name, hostname, pathname)
+    VALUES (?, ?, 0, 'pageview', 'x', '/')`).run(siteId, ts);
 }
 function visit(siteId: number, start: number, end: number): void {
   h.core.store.sqlite.prepare(`INSERT INTO visits (site_id, visitor_id, start_ts, end_ts, entry_page, exit_page, hostname, pageviews, events, bounce, engagement_ms, channel, device)
@@ -84,8 +84,8 @@ const cli = suite('retention: cli');
 cli('hush retention --dry-run counts, hush retention deletes', async () => {
   const hh = await harness();
   const s = hh.core.sites.add({ domain: 'old.com', timezone: 'UTC', retentionDays: 1 });
-  hh.core.store.sqlite.prepare(`INSERT INTO events (site_id, ts, visit_id, visitor_id, name, hostname, pathname, channel, device)
-    VALUES (?, ?, 0, 1, 'pageview', 'x', '/', 'direct', 'desktop')`).run(s.id, Date.now() - 5 * 86_400_000);
+  hh.core.store.sqlite.prepare(`INSERT INTO events (site_id, ts, visit_id, name, hostname, pathname)
+    VALUES (?, ?, 0, 'pageview', 'x', '/')`).run(s.id, Date.now() - 5 * 86_400_000);
   const env = { HUSH_DB: hh.dbPath };
   const dry = await runCli(['retention', '--dry-run'], env);
   assert.is(dry.code, 0, dry.stderr);

@@ -16,7 +16,7 @@ const UNTIL_REMOVED = 'until the site is removed';
 
 const f = (what: string, purpose: string, source: string, retention: string): Field => ({ what, purpose, source, retention });
 
-/** Visit-level attributes, stored on visits and copied onto their events. */
+/** Visit-level attributes, stored once per visit. */
 function visitAttributes(retention: string): Table {
   return {
     referrer_host: f('referring site host (www. removed); empty for direct and self-referrals', 'traffic sources report', 'beacon referrer or log Referer', retention),
@@ -92,12 +92,10 @@ export const INVENTORY: Record<string, Table> = {
     id: f('row id', 'internal reference', 'Hush', SITE_RETENTION),
     site_id: f('site', 'per-site reports', 'Hush', SITE_RETENTION),
     ts: f('date and time of access (ms)', 'reports over time', 'server clock or log time', SITE_RETENTION),
-    visit_id: f('the visit this hit belongs to', 'visit metrics', 'Hush', SITE_RETENTION),
-    visitor_id: f('see visits.visitor_id', 'unique visitors', 'pseudonymisation', SITE_RETENTION),
+    visit_id: f('the visit this hit belongs to (0 for a log request outside any visit)', 'visit metrics', 'Hush', SITE_RETENTION),
     name: f('pageview, engagement, request (log) or a custom event name', 'event reports', 'beacon or log', SITE_RETENTION),
     hostname: f('page host', 'hostname report', 'page URL', SITE_RETENTION),
     pathname: f('page path (query string removed except campaign keys, kept separately)', 'pages report', 'page URL', SITE_RETENTION),
-    ...visitAttributes(SITE_RETENTION),
     bytes: f('data volume transmitted, bytes', 'bytes-transferred report', 'Navigation Timing or log', SITE_RETENTION),
     status: f('HTTP status of the page', 'status report (e.g. 404s)', 'Navigation Timing or log', SITE_RETENTION),
     load_ms: f('page load time, ms', 'performance report', 'Navigation Timing', SITE_RETENTION),

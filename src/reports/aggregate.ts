@@ -36,12 +36,11 @@ export function fetchEventRows(sqlite: Database.Database, q: FetchRequest): Even
   const dimCol = new Map<string, number>();
   const cols = q.dims.map((d, i) => {
     dimCol.set(d.name, FIXED_COLS + i);
-    if (d.visitSql) return d.visitSql;
     params.push(...(d.params ?? []));
-    return d.eventSql;
+    return d.sql;
   });
   // The 64-bit visitor id in two exact halves (JS numbers hold 53 bits).
-  const sql = `SELECT ${local} / 86400000, ${local} / 3600000, e.visit_id, e.visitor_id >> 32, e.visitor_id & 4294967295,
+  const sql = `SELECT ${local} / 86400000, ${local} / 3600000, e.visit_id, v.visitor_id >> 32, v.visitor_id & 4294967295,
       e.name, e.bytes, e.load_ms, e.engagement_ms, v.bounce, v.end_ts - v.start_ts, v.pageviews${cols.map((c) => `, ${c}`).join('')}
     FROM events e LEFT JOIN visits v ON v.id = e.visit_id
     WHERE e.site_id = ? AND e.ts >= ? AND e.ts < ?${q.filter ? ` AND ${q.filter.sql}` : ''}`;

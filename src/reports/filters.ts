@@ -102,7 +102,7 @@ function compileSimple(f: Extract<Filter, { dim: Dimension }>, goals: Goal[]): C
     sql = conds.length ? `(${conds.map((c) => c.sql).join(' OR ')})` : '0';
     for (const c of conds) params.push(...c.params);
   } else {
-    const expr = f.ci ? `lower(${f.dim.eventSql})` : f.dim.eventSql;
+    const expr = f.ci ? `lower(${f.dim.sql})` : f.dim.sql;
     const dimParams = f.dim.params ?? [];
     const ph = f.ci ? 'lower(?)' : '?';
     const parts: string[] = [];
@@ -113,12 +113,12 @@ function compileSimple(f: Extract<Filter, { dim: Dimension }>, goals: Goal[]): C
         params.push(...dimParams, ...values);
       }
       if (values.length < f.clauses.length) {
-        parts.push(`${f.dim.eventSql} IS NULL`);
+        parts.push(`${f.dim.sql} IS NULL`);
         params.push(...dimParams);
       }
     } else {
       for (const c of f.clauses) {
-        parts.push(positive === 'contains' ? `instr(${expr}, ${ph}) > 0` : `regexp(?, ${f.dim.eventSql})`);
+        parts.push(positive === 'contains' ? `instr(${expr}, ${ph}) > 0` : `regexp(?, ${f.dim.sql})`);
         if (positive === 'contains') params.push(...dimParams, c);
         else params.push(c, ...dimParams);
       }

@@ -1,6 +1,6 @@
 // Reports from raw events: the base sums per local day (and hour) and dimension values, read
-// through the (site_id, ts) index. Events are first grouped per visit, so a visit's bounce,
-// duration and page count (kept on its visits row) join once per day it touched. The daily
+// through the (site_id, ts) index with each event's visit joined. Events are first grouped per
+// visit, so a visit's bounce, duration and page count count once per day it touched. The daily
 // rollups are built by this same query, one day at a time, so both paths count alike.
 import type Database from 'better-sqlite3';
 import type { Dimension } from './dimensions.ts';
@@ -36,7 +36,7 @@ const COUNTED = 'n > 0 AND vid != 0';
 
 // Per visit (and day and dimension values): its counts. `n` = events that are not engagement
 // reports; a log request outside any visit has vid 0 and counts as an event only.
-const PER_VISIT = `max(e.visitor_id) AS vis,
+const PER_VISIT = `max(v.visitor_id) AS vis, max(v.bounce) AS bounce, max(v.end_ts - v.start_ts) AS dur, max(v.pageviews) AS vpv,
     sum(e.name != 'engagement') AS n,
     sum(e.name = 'pageview') AS pv,
     sum(CASE WHEN e.name != 'engagement' THEN e.bytes END) AS b,
@@ -50,9 +50,9 @@ const SUMS = [
   `sum(${COUNTED})`,
   'sum(pv)',
   'sum(n)',
-  `sum(CASE WHEN ${COUNTED} THEN v.bounce END)`,
-  `sum(CASE WHEN ${COUNTED} THEN v.end_ts - v.start_ts END)`,
-  `sum(CASE WHEN ${COUNTED} THEN v.pageviews END)`,
+  `sum(CASE WHEN ${COUNTED} THEN bounce END)`,
+  `sum(CASE WHEN ${COUNTED} THEN dur END)`,
+  `sum(CASE WHEN ${COUNTED} THEN vpv END)`,
   'sum(b)', 'sum(ls)', 'sum(ln)', 'sum(eng)',
   'sum(eng IS NOT NULL AND vid != 0)',
 ].map((s, i) => `coalesce(${s}, 0) AS ${BASE[i]}`);
@@ -79,22 +79,19 @@ export function rawRows(sqlite: Database.Database, q: SourceRequest): SourceRow[
   if (q.hourly) inner.push(`${local} / 3600000 AS hr`);
   const params: unknown[] = [];
   q.dims.forEach((d, i) => {
-    if (!d.visitSql) {
-      inner.push(`${d.eventSql} AS k${i}`);
-      params.push(...(d.params ?? []));
-    }
+    inner.push(`${d.sql} AS k${i}`);
+    params.push(...(d.params ?? []));
   });
-  const innerGroup = ['day', ...(q.hourly ? ['hr'] : []), ...q.dims.flatMap((d, i) => (d.visitSql ? [] : [keys[i]])), 'vid'];
+  const innerGroup = ['day', ...(q.hourly ? ['hr'] : []), ...keys, 'vid'];
   params.push(q.siteId, q.start, q.end, ...(q.filter?.params ?? []));
-  const outerKeys = q.dims.map((d, i) => (d.visitSql ? `${d.visitSql} AS k${i}` : `g.k${i} AS k${i}`));
   const timeCols = ['day', ...(q.hourly ? ['hr'] : [])];
   let sql = `WITH g AS (
     SELECT ${inner.join(', ')}, e.visit_id AS vid, ${PER_VISIT}
-    FROM events e
+    FROM events e LEFT JOIN visits v ON v.id = e.visit_id
     WHERE e.site_id = ? AND e.ts >= ? AND e.ts < ?${q.filter ? ` AND ${q.filter.sql}` : ''}
     GROUP BY ${innerGroup.join(', ')})
-  SELECT day, ${q.hourly ? 'hr' : 'NULL'}, ${[...outerKeys, ...SUMS].join(', ')}
-  FROM g LEFT JOIN visits v ON v.id = g.vid
+  SELECT day, ${q.hourly ? 'hr' : 'NULL'}, ${[...keys, ...SUMS].join(', ')}
+  FROM g
   GROUP BY ${[...timeCols, ...keys].join(', ')}
   HAVING sum(n) > 0`;
   // Distinct counts are per day: days are summed only after each day is counted.

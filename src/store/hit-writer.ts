@@ -2,7 +2,7 @@
 // inserted, and every visit the batch touched is upserted once. Prepared statements, not the
 // Drizzle builder, on this path: ~15k rows/s through the builder vs 100k+ prepared (PERF-NOTES).
 import type Database from 'better-sqlite3';
-import type { Hit, DropReason, VisitAttributes } from '../collector/hit.ts';
+import type { Hit, DropReason } from '../collector/hit.ts';
 import { VisitTracker, VISIT_KEEP_MS, isBounce, isLogRequest, type Visit } from './visits.ts';
 
 export type WriteResult = 'ok' | DropReason;
@@ -10,10 +10,8 @@ export type WriteResult = 'ok' | DropReason;
 const HOUR_MS = 3_600_000;
 
 const EVENT_COLS = [
-  'site_id', 'ts', 'visit_id', 'visitor_id', 'name', 'hostname', 'pathname', 'referrer_host', 'referrer_path',
-  'source', 'channel', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_content', 'utm_term', 'country',
-  'browser', 'browser_version', 'os', 'os_version', 'device', 'language', 'screen', 'bytes', 'status',
-  'load_ms', 'engagement_ms', 'props', 'revenue_amount', 'revenue_currency', 'interactive', 'source_type',
+  'site_id', 'ts', 'visit_id', 'name', 'hostname', 'pathname', 'bytes', 'status', 'load_ms', 'engagement_ms', 'props',
+  'revenue_amount', 'revenue_currency', 'interactive', 'source_type',
 ];
 
 const VISIT_COLS = [
@@ -73,22 +71,19 @@ export class HitWriter {
     const v = this.tracker.assign(h);
     if (!v) {
       if (!isLogRequest(h)) return 'no_visit';
-      this.insert(h, 0, h);
+      this.insert(h, 0);
       return 'ok';
     }
-    this.insert(h, v.id, v);
+    this.insert(h, v.id);
     if (!isLogRequest(h)) this.touched.add(v);
     return 'ok';
   }
 
-  private insert(h: Hit, visitId: number, v: VisitAttributes): void {
-    // Events carry their visit's acquisition, language and screen (set by its first hit), so
-    // visit reports need no join.
+  private insert(h: Hit, visitId: number): void {
+    // Who made the hit (source, country, browser, …) is stored once, on its visit.
     this.insertEvent.run(
-      h.siteId, h.ts, visitId, h.visitorId, h.name, h.hostname, h.pathname, v.referrerHost, v.referrerPath,
-      v.source, v.channel, v.utmSource, v.utmMedium, v.utmCampaign, v.utmContent, v.utmTerm, h.country,
-      h.browser, h.browserVersion, h.os, h.osVersion, h.device, v.language, v.screen, h.bytes, h.status,
-      h.loadMs, h.engagementMs, h.props, h.revenueAmount, h.revenueCurrency, h.interactive ? 1 : 0, h.sourceType,
+      h.siteId, h.ts, visitId, h.name, h.hostname, h.pathname, h.bytes, h.status, h.loadMs, h.engagementMs, h.props,
+      h.revenueAmount, h.revenueCurrency, h.interactive ? 1 : 0, h.sourceType,
     );
   }
 

@@ -14,6 +14,14 @@ export const UA = {
   googlebot: 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)',
 };
 
+/**
+ * Events with their visit's attributes (visitor id, source, country, browser, …), which are
+ * stored once on the visit: `SELECT … FROM ${EVENTS_WITH_VISITS} WHERE …` reads like one table.
+ */
+export const EVENTS_WITH_VISITS = `(SELECT e.*, v.visitor_id, v.referrer_host, v.referrer_path, v.source, v.channel, v.utm_source,
+  v.utm_medium, v.utm_campaign, v.utm_content, v.utm_term, v.country, v.browser, v.browser_version, v.os, v.os_version,
+  v.device, v.language, v.screen FROM events e LEFT JOIN visits v ON v.id = e.visit_id) AS events`;
+
 export function tempDir(): { dir: string; cleanup(): void } {
   const dir = mkdtempSync(path.join(tmpdir(), 'hush-test-'));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
