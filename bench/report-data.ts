@@ -67,11 +67,21 @@ export function fillReportDb(file: string, total: number, end: number, days = 30
   const addSite = db.prepare("INSERT INTO sites (domain, timezone, created_at) VALUES (?, ?, 0)");
   const zones = ['Europe/Berlin', 'America/New_York', 'UTC', 'Asia/Tokyo', 'Europe/Helsinki'];
   for (let i = 0; i < 50; i++) addSite.run(`site${i}.example`, zones[i % zones.length]);
-  const ins = db.prepare(`INSERT INTO events (site_id, ts, visit_id, name, hostname, pathname, bytes, status, load_ms, engagement_ms, props,
-    interactive, source_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 'script')`);
-  const insVisit = db.prepare(`INSERT INTO visits (id, site_id, visitor_id, start_ts, end_ts, entry_page, exit_page, hostname, pageviews, events,
-    bounce, engagement_ms, referrer_host, referrer_path, source, channel, utm_source, utm_medium, utm_campaign, country, browser,
-    browser_version, os, os_version, device, language, screen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  const ins = db.prepare(`INSERT INTO events (site_id, ts, visit_id, name_id, host_id, page_id, bytes, status, load_ms, engagement_ms, props,
+    interactive, from_log) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 0)`);
+  const insVisit = db.prepare(`INSERT INTO visits (id, site_id, visitor_id, start_ts, end_ts, entry_page_id, exit_page_id, host_id, pageviews, events,
+    bounce, engagement_ms, referrer_id, source_id, channel_id, utm_source_id, utm_medium_id, utm_campaign_id, country_id, browser_id,
+    browser_version_id, os_id, os_version_id, device_id, language_id, screen_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  // The per-site dictionary, as the writer keeps it.
+  const insString = db.prepare('INSERT INTO strings (site_id, value) VALUES (?, ?) RETURNING id').pluck();
+  const ids = new Map<string, number>();
+  const sid = (site: number, v: unknown): number | null => {
+    if (v === null || v === undefined) return null;
+    const k = `${site}\u0000${v}`;
+    let id = ids.get(k);
+    if (id === undefined) ids.set(k, (id = insString.get(site, v) as number));
+    return id;
+  };
   const pagesBig = Array.from({ length: 600 }, (_, i) => (i === 0 ? '/' : i < 20 ? `/section-${i}` : `/blog/${i % 37}/post-${i}`));
   const pagesSmall = Array.from({ length: 60 }, (_, i) => (i === 0 ? '/' : `/page-${i}`));
   const pickBig = zipf(r, pagesBig.length), pickSmall = zipf(r, pagesSmall.length);
@@ -130,8 +140,18 @@ export function fillReportDb(file: string, total: number, end: number, days = 30
     return { rows, visits };
   };
   const write = db.transaction((rows: Row[], visits: unknown[][]) => {
-    for (const [, row] of rows) ins.run(...row);
-    for (const v of visits) insVisit.run(...v);
+    for (const [, e] of rows) {
+      const site = e[0] as number;
+      ins.run(site, e[1], e[2], sid(site, e[3]), sid(site, e[4]), sid(site, e[5]), ...e.slice(6));
+    }
+    for (const v of visits) {
+      const site = v[1] as number;
+      // attrs: referrer host, path, source, channel, 3 utm, country, browser, version, os, version, device, language, screen
+      const a = v.slice(12);
+      const referrer = a[0] === null ? null : `${a[0]}${a[1] ?? ''}`;
+      insVisit.run(...v.slice(0, 5), sid(site, v[5]), sid(site, v[6]), sid(site, v[7]), ...v.slice(8, 12),
+        sid(site, referrer), ...a.slice(2).map((x) => sid(site, x)));
+    }
   });
   for (let day = 0; day < days && events < total; day++) {
     const { rows, visits } = genDay(day);

@@ -46,30 +46,46 @@ export const dailyKeys = sqliteTable('daily_keys', {
   createdAt: integer('created_at').notNull(),
 });
 
-/** Where a visit came from and what it was made with (set by the visit's first hit). */
+/**
+ * Every text value of events and visits (page paths, host names, event names, referrers,
+ * sources, campaigns, countries, browser and OS families, …), stored once per site. Rows refer
+ * to a value by its id: 1–3 bytes instead of the text on every row. Ids are never reused
+ * (AUTOINCREMENT), so a report can cache them. Values no row refers to any more are deleted
+ * with the rows past retention.
+ */
+export const strings = sqliteTable('strings', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  siteId: integer('site_id').notNull(),
+  value: text('value').notNull(),
+}, (t) => [
+  // The writer looks a value up by site and text; reports decode by id.
+  uniqueIndex('strings_site_value_uq').on(t.siteId, t.value),
+]);
+
+/** Where a visit came from and what it was made with (set by the visit's first hit), as string ids. */
 function visitAttributes() {
   return {
-    referrerHost: text('referrer_host'),
-    referrerPath: text('referrer_path'),
-    source: text('source'),
-    channel: text('channel').notNull(),
-    utmSource: text('utm_source'),
-    utmMedium: text('utm_medium'),
-    utmCampaign: text('utm_campaign'),
-    utmContent: text('utm_content'),
-    utmTerm: text('utm_term'),
-    country: text('country'),
-    browser: text('browser'),
-    browserVersion: text('browser_version'),
-    os: text('os'),
-    osVersion: text('os_version'),
-    device: text('device').notNull(),
-    language: text('language'),
-    screen: text('screen'),
+    /** Referring page: host (www. removed) and path, without query string. */
+    referrerId: integer('referrer_id'),
+    sourceId: integer('source_id'),
+    channelId: integer('channel_id').notNull(),
+    utmSourceId: integer('utm_source_id'),
+    utmMediumId: integer('utm_medium_id'),
+    utmCampaignId: integer('utm_campaign_id'),
+    utmContentId: integer('utm_content_id'),
+    utmTermId: integer('utm_term_id'),
+    countryId: integer('country_id'),
+    browserId: integer('browser_id'),
+    browserVersionId: integer('browser_version_id'),
+    osId: integer('os_id'),
+    osVersionId: integer('os_version_id'),
+    deviceId: integer('device_id').notNull(),
+    languageId: integer('language_id'),
+    screenId: integer('screen_id'),
   };
 }
 
-/** One row per visit: a visitor id's hits with gaps under 30 minutes. */
+/** One row per visit: a visitor id's hits with gaps under 30 minutes. `*_id` columns refer to strings. */
 export const visits = sqliteTable('visits', {
   id: integer('id').primaryKey(),
   siteId: integer('site_id').notNull(),
@@ -78,9 +94,9 @@ export const visits = sqliteTable('visits', {
   startTs: integer('start_ts').notNull(),
   /** Last activity: the latest hit, or a hit's time plus its reported engagement. */
   endTs: integer('end_ts').notNull(),
-  entryPage: text('entry_page').notNull(),
-  exitPage: text('exit_page').notNull(),
-  hostname: text('hostname').notNull(),
+  entryPageId: integer('entry_page_id').notNull(),
+  exitPageId: integer('exit_page_id').notNull(),
+  hostId: integer('host_id').notNull(),
   pageviews: integer('pageviews').notNull(),
   events: integer('events').notNull(),
   /** 1 while the visit has at most one pageview and no interactive custom event. */
@@ -95,6 +111,7 @@ export const visits = sqliteTable('visits', {
 /**
  * One row per accepted hit (page view, custom event or engagement report). Who made it (visitor
  * id, country, browser, source, …) is on its visit, once per visit rather than on every row.
+ * `*_id` columns refer to strings.
  */
 export const events = sqliteTable('events', {
   id: integer('id').primaryKey(),
@@ -102,11 +119,11 @@ export const events = sqliteTable('events', {
   ts: integer('ts').notNull(),
   /** The visit, or 0 for a log request outside any visit. */
   visitId: integer('visit_id').notNull(),
-  /** `pageview`, `engagement`, or the custom event's name. */
-  name: text('name').notNull(),
-  hostname: text('hostname').notNull(),
+  /** `pageview`, `engagement`, `request` (log) or the custom event's name. */
+  nameId: integer('name_id').notNull(),
+  hostId: integer('host_id').notNull(),
   /** Path only (plus `#fragment` in hash mode); the query string is never stored. */
-  pathname: text('pathname').notNull(),
+  pageId: integer('page_id').notNull(),
   bytes: integer('bytes'),
   status: integer('status'),
   loadMs: integer('load_ms'),
@@ -116,8 +133,8 @@ export const events = sqliteTable('events', {
   revenueAmount: real('revenue_amount'),
   revenueCurrency: text('revenue_currency'),
   interactive: integer('interactive').notNull().default(1),
-  /** `script` (beacon) or `log` (access-log import). */
-  sourceType: text('source_type').notNull().default('script'),
+  /** 1 when imported from an access log, 0 from the script. */
+  fromLog: integer('from_log').notNull().default(0),
 }, (t) => [
   // Every report is scoped to one site and a time range.
   index('events_site_ts_idx').on(t.siteId, t.ts),

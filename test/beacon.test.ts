@@ -148,7 +148,7 @@ test('the referrer becomes a source and channel', async () => {
   const { ctx, p } = await context(undefined, CHROME_UA.replace('Chrome/156', 'Chrome/155'));
   await p.goto(url('/about?from=search'), { referer: 'https://www.google.com/' });
   const r = await rows("name = 'pageview' AND pathname = '/about' AND source = 'Google'", 1);
-  assert.equal([r[0]?.referrer_host, r[0]?.channel], ['google.com', 'search']);
+  assert.equal([r[0]?.referrer, r[0]?.channel], ['google.com/', 'search']);
   await ctx.close();
 });
 

@@ -71,7 +71,7 @@ real('page views per path match the independent count', () => {
     try { p = decodeURIComponent(p); } catch { /* keep */ }
     expected.set(p, (expected.get(p) ?? 0) + 1);
   }
-  const rows = q<{ pathname: string; n: number }>("SELECT pathname, count(*) AS n FROM events WHERE name = 'pageview' GROUP BY pathname");
+  const rows = q<{ pathname: string; n: number }>(`SELECT pathname, count(*) AS n FROM ${EVENTS_WITH_VISITS} WHERE name = 'pageview' GROUP BY pathname`);
   const got = new Map(rows.map((r) => [r.pathname, r.n]));
   assert.is(rows.reduce((a, r) => a + r.n, 0), pageLines.length);
   for (const [p, n] of [...expected].sort((a, b) => b[1] - a[1]).slice(0, 20)) assert.is(got.get(p), n, p);
@@ -94,7 +94,7 @@ real('browsers of the page views', () => {
   for (const l of pageLines) expected.set(fam(l.ua), (expected.get(fam(l.ua)) ?? 0) + 1);
   const rows = q<{ browser: string | null; n: number }>(`SELECT browser, count(*) AS n FROM ${EVENTS_WITH_VISITS} WHERE name = 'pageview' GROUP BY browser`);
   for (const b of ['Chrome', 'Firefox', 'Safari']) assert.is(rows.find((r) => r.browser === b)?.n, expected.get(b), b);
-  assert.ok(q<{ n: number }>("SELECT count(*) AS n FROM events WHERE source_type = 'log'")[0].n === humans.length);
+  assert.ok(q<{ n: number }>('SELECT count(*) AS n FROM events WHERE from_log = 1')[0].n === humans.length);
 });
 
 real('none of the file\'s addresses in the database, its WAL or the output; no key outlives the import', () => {
@@ -213,7 +213,7 @@ sources('--follow reads new lines, through a rotation, and stops cleanly', async
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   const waitForLines = async (n: number) => {
     for (let i = 0; i < 200; i++) {
-      const got = existsSync(env.HUSH_DB) ? q<{ n: number }>("SELECT count(*) AS n FROM events WHERE source_type = 'log'")[0]?.n ?? 0 : 0;
+      const got = existsSync(env.HUSH_DB) ? q<{ n: number }>('SELECT count(*) AS n FROM events WHERE from_log = 1')[0]?.n ?? 0 : 0;
       if (got >= n) return got;
       await new Promise((r) => setTimeout(r, 50));
     }

@@ -13,12 +13,12 @@ r.before.each(async () => { h = await harness(); });
 r.after.each(() => h.close());
 
 function event(siteId: number, ts: number): void {
-  h.core.store.sqlite.prepare(`INSERT INTO events (site_id, ts, visit_id, name, hostname, pathname)
-    VALUES (?, ?, 0, 'pageview', 'x', '/')`).run(siteId, ts);
+  h.core.store.sqlite.prepare(`INSERT INTO events (site_id, ts, visit_id, name_id, host_id, page_id)
+    VALUES (?, ?, 0, 1, 1, 1)`).run(siteId, ts);
 }
 function visit(siteId: number, start: number, end: number): void {
-  h.core.store.sqlite.prepare(`INSERT INTO visits (site_id, visitor_id, start_ts, end_ts, entry_page, exit_page, hostname, pageviews, events, bounce, engagement_ms, channel, device)
-    VALUES (?, 1, ?, ?, '/', '/', 'x', 1, 0, 1, 0, 'direct', 'desktop')`).run(siteId, start, end);
+  h.core.store.sqlite.prepare(`INSERT INTO visits (site_id, visitor_id, start_ts, end_ts, entry_page_id, exit_page_id, host_id, pageviews, events, bounce, engagement_ms, channel_id, device_id)
+    VALUES (?, 1, ?, ?, 1, 1, 1, 1, 0, 1, 0, 1, 1)`).run(siteId, start, end);
 }
 const left = (siteId: number, table = 'events', col = 'ts') => (h.core.store.sqlite.prepare(`SELECT ${col} AS t FROM ${table} WHERE site_id = ? ORDER BY ${col}`).all(siteId) as Array<{ t: number }>).map((x) => x.t);
 
@@ -68,6 +68,28 @@ r('rollups of local days before the cutoff go too; the kept days still report', 
   assert.is((h.core.store.sqlite.prepare('SELECT min(day) AS d FROM rollup_days WHERE site_id = ?').get(hel.id) as { d: number }).d, cutDay);
 });
 
+r('values only the deleted rows used are deleted with them; values still in use stay', async () => {
+  h.core.sites.add({ domain: 'gc.example', timezone: 'UTC', retentionDays: 1 });
+  h.core.directory.refresh();
+  const now = Date.UTC(2026, 10, 20, 12);
+  const pv = (p: string) => ({ n: 'pageview', u: `https://gc.example${p}`, d: 'gc.example', r: 'https://old-referrer.example/x' });
+  h.clock.now = now - 5 * 86_400_000;
+  for (const p of ['/only-old', '/shared']) assert.is((await h.post(pv(p), { ip: '8.8.8.8' })).status, 202);
+  h.clock.now = now;
+  assert.is((await h.post({ n: 'pageview', u: 'https://gc.example/shared', d: 'gc.example' }, { ip: '9.9.9.9' })).status, 202);
+  const values = () => (h.core.store.sqlite.prepare('SELECT value FROM strings ORDER BY value').pluck().all() as string[]);
+  assert.ok(values().includes('/only-old') && values().includes('old-referrer.example/x'));
+  const [res] = h.core.retention(now).filter((x) => x.domain === 'gc.example');
+  assert.ok(res.events === 2 && res.strings >= 2, JSON.stringify(res));
+  assert.not.ok(values().includes('/only-old'));
+  assert.not.ok(values().includes('old-referrer.example/x'));
+  assert.ok(values().includes('/shared') && values().includes('pageview'));
+  // New hits after the deletion get fresh ids, not the deleted ones.
+  assert.is((await h.post(pv('/only-old'), { ip: '9.9.9.9' })).status, 202);
+  const dangling = h.core.store.sqlite.prepare('SELECT count(*) FROM events WHERE page_id NOT IN (SELECT id FROM strings)').pluck().get();
+  assert.is(dangling, 0);
+});
+
 r('large backlogs go in batches and all of it goes', () => {
   const s = h.core.sites.add({ domain: 'big.com', timezone: 'UTC', retentionDays: 1 });
   const now = Date.UTC(2026, 10, 20, 12);
@@ -84,12 +106,12 @@ const cli = suite('retention: cli');
 cli('hush retention --dry-run counts, hush retention deletes', async () => {
   const hh = await harness();
   const s = hh.core.sites.add({ domain: 'old.com', timezone: 'UTC', retentionDays: 1 });
-  hh.core.store.sqlite.prepare(`INSERT INTO events (site_id, ts, visit_id, name, hostname, pathname)
-    VALUES (?, ?, 0, 'pageview', 'x', '/')`).run(s.id, Date.now() - 5 * 86_400_000);
+  hh.core.store.sqlite.prepare(`INSERT INTO events (site_id, ts, visit_id, name_id, host_id, page_id)
+    VALUES (?, ?, 0, 1, 1, 1)`).run(s.id, Date.now() - 5 * 86_400_000);
   const env = { HUSH_DB: hh.dbPath };
   const dry = await runCli(['retention', '--dry-run'], env);
   assert.is(dry.code, 0, dry.stderr);
-  assert.match(dry.stdout, /old\.com: would delete 1 events, 0 visits and 0 rollup rows/);
+  assert.match(dry.stdout, /old\.com: would delete 1 events, 0 visits, 0 rollup rows and 0 unused values/);
   const real = await runCli(['retention'], env);
   assert.match(real.stdout, /old\.com: deleted 1 events/);
   const again = await runCli(['retention'], env);

@@ -292,7 +292,7 @@ export async function main(argv: string[]): Promise<number> {
         const results = withDb(({ sqlite }) => enforceRetention(sqlite, Date.now(), dry));
         if (results.length === 0) console.log('No sites.');
         for (const r of results) {
-          console.log(`${r.domain}: ${dry ? 'would delete' : 'deleted'} ${r.events} events, ${r.visits} visits and ${r.rollups} rollup rows before ${new Date(r.cutoff).toISOString()}`);
+          console.log(`${r.domain}: ${dry ? 'would delete' : 'deleted'} ${r.events} events, ${r.visits} visits, ${r.rollups} rollup rows and ${r.strings} unused values before ${new Date(r.cutoff).toISOString()}`);
         }
         return 0;
       }

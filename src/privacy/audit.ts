@@ -160,8 +160,12 @@ export function audit(dbPath: string, opts: AuditOptions = {}): AuditReport {
         // without separators, and an '@' byte inside a binary integer followed by a host name
         // looks like one. The value scan below confirms or dismisses it.
         if (EMAIL.test(text)) emailHint = true;
+        // Raw 4-byte IPv4 forms are looked for in blob values only (below): in a gigabyte of
+        // binary pages any 4 bytes occur by chance (about one false match per 4 MiB per address).
         for (const g of givens) {
-          if (g.texts.some((x) => text.includes(x)) || chunk.includes(g.bytes)) add({ check: 'given-ip', where: label, detail: `one of the --ips addresses near byte ${offset}` });
+          if (g.texts.some((x) => text.includes(x)) || (g.bytes.length === 16 && chunk.includes(g.bytes))) {
+            add({ check: 'given-ip', where: label, detail: `one of the --ips addresses near byte ${offset}` });
+          }
         }
       });
     }

@@ -16,26 +16,25 @@ const UNTIL_REMOVED = 'until the site is removed';
 
 const f = (what: string, purpose: string, source: string, retention: string): Field => ({ what, purpose, source, retention });
 
-/** Visit-level attributes, stored once per visit. */
+/** Visit-level attributes, stored once per visit as ids of their text in `strings`. */
 function visitAttributes(retention: string): Table {
   return {
-    referrer_host: f('referring site host (www. removed); empty for direct and self-referrals', 'traffic sources report', 'beacon referrer or log Referer', retention),
-    referrer_path: f('referring page path, without query string', 'referrer drill-down', 'beacon referrer or log Referer', retention),
-    source: f('source name (e.g. "Google") or utm_source/ref', 'traffic sources report', 'referrer, campaign parameters', retention),
-    channel: f('search, social, email, paid, direct or referral', 'channels report', 'referrer, campaign parameters', retention),
-    utm_source: f('utm_source campaign parameter', 'campaign report', 'page URL', retention),
-    utm_medium: f('utm_medium campaign parameter', 'campaign report', 'page URL', retention),
-    utm_campaign: f('utm_campaign campaign parameter', 'campaign report', 'page URL', retention),
-    utm_content: f('utm_content campaign parameter', 'campaign report', 'page URL', retention),
-    utm_term: f('utm_term campaign parameter', 'campaign report', 'page URL', retention),
-    country: f('ISO 3166-1 country code', 'countries report', 'truncated IP prefix (the address itself is never stored)', retention),
-    browser: f('browser family', 'browsers report', 'user-agent (the string itself is never stored)', retention),
-    browser_version: f('browser major version', 'browsers report', 'user-agent', retention),
-    os: f('operating system family', 'operating systems report', 'user-agent', retention),
-    os_version: f('operating system major version', 'operating systems report', 'user-agent', retention),
-    device: f('desktop, mobile, tablet or tv', 'devices report', 'user-agent', retention),
-    language: f('primary language tag and region, e.g. en-US', 'languages report', 'navigator.language or Accept-Language', retention),
-    screen: f('screen width class: mobile, tablet, laptop or desktop', 'screen sizes report', 'screen.width', retention),
+    referrer_id: f('referring site host (www. removed) and page path, without query string; empty for direct and self-referrals', 'traffic sources and referrers reports', 'beacon referrer or log Referer', retention),
+    source_id: f('source name (e.g. "Google") or utm_source/ref', 'traffic sources report', 'referrer, campaign parameters', retention),
+    channel_id: f('search, social, email, paid, direct or referral', 'channels report', 'referrer, campaign parameters', retention),
+    utm_source_id: f('utm_source campaign parameter', 'campaign report', 'page URL', retention),
+    utm_medium_id: f('utm_medium campaign parameter', 'campaign report', 'page URL', retention),
+    utm_campaign_id: f('utm_campaign campaign parameter', 'campaign report', 'page URL', retention),
+    utm_content_id: f('utm_content campaign parameter', 'campaign report', 'page URL', retention),
+    utm_term_id: f('utm_term campaign parameter', 'campaign report', 'page URL', retention),
+    country_id: f('ISO 3166-1 country code', 'countries report', 'truncated IP prefix (the address itself is never stored)', retention),
+    browser_id: f('browser family', 'browsers report', 'user-agent (the string itself is never stored)', retention),
+    browser_version_id: f('browser major version', 'browsers report', 'user-agent', retention),
+    os_id: f('operating system family', 'operating systems report', 'user-agent', retention),
+    os_version_id: f('operating system major version', 'operating systems report', 'user-agent', retention),
+    device_id: f('desktop, mobile, tablet or tv', 'devices report', 'user-agent', retention),
+    language_id: f('primary language tag and region, e.g. en-US', 'languages report', 'navigator.language or Accept-Language', retention),
+    screen_id: f('screen width class: mobile, tablet, laptop or desktop', 'screen sizes report', 'screen.width', retention),
   };
 }
 
@@ -79,9 +78,9 @@ export const INVENTORY: Record<string, Table> = {
     visitor_id: f("64-bit HMAC of site, truncated IP prefix and user-agent under the day's key", 'counting unique visitors and visits; unlinkable once the key is deleted', 'pseudonymisation', SITE_RETENTION),
     start_ts: f('first activity', 'visits over time', 'server clock or log time', SITE_RETENTION),
     end_ts: f('last activity', 'visit duration', 'server clock or log time', SITE_RETENTION),
-    entry_page: f('first page path', 'entry pages report', 'page URL', SITE_RETENTION),
-    exit_page: f('last page path', 'exit pages report', 'page URL', SITE_RETENTION),
-    hostname: f('host of the entry page', 'hostname report', 'page URL', SITE_RETENTION),
+    entry_page_id: f('first page path', 'entry pages report', 'page URL', SITE_RETENTION),
+    exit_page_id: f('last page path', 'exit pages report', 'page URL', SITE_RETENTION),
+    host_id: f('host of the entry page', 'hostname report', 'page URL', SITE_RETENTION),
     pageviews: f('page views in the visit', 'views per visit, bounce rate', 'Hush', SITE_RETENTION),
     events: f('custom events in the visit', 'conversion reports', 'Hush', SITE_RETENTION),
     bounce: f('1 when the visit had one page view and no interactive event', 'bounce rate', 'Hush', SITE_RETENTION),
@@ -93,9 +92,9 @@ export const INVENTORY: Record<string, Table> = {
     site_id: f('site', 'per-site reports', 'Hush', SITE_RETENTION),
     ts: f('date and time of access (ms)', 'reports over time', 'server clock or log time', SITE_RETENTION),
     visit_id: f('the visit this hit belongs to (0 for a log request outside any visit)', 'visit metrics', 'Hush', SITE_RETENTION),
-    name: f('pageview, engagement, request (log) or a custom event name', 'event reports', 'beacon or log', SITE_RETENTION),
-    hostname: f('page host', 'hostname report', 'page URL', SITE_RETENTION),
-    pathname: f('page path (query string removed except campaign keys, kept separately)', 'pages report', 'page URL', SITE_RETENTION),
+    name_id: f('pageview, engagement, request (log) or a custom event name', 'event reports', 'beacon or log', SITE_RETENTION),
+    host_id: f('page host', 'hostname report', 'page URL', SITE_RETENTION),
+    page_id: f('page path (query string removed except campaign keys, kept on the visit)', 'pages report', 'page URL', SITE_RETENTION),
     bytes: f('data volume transmitted, bytes', 'bytes-transferred report', 'Navigation Timing or log', SITE_RETENTION),
     status: f('HTTP status of the page', 'status report (e.g. 404s)', 'Navigation Timing or log', SITE_RETENTION),
     load_ms: f('page load time, ms', 'performance report', 'Navigation Timing', SITE_RETENTION),
@@ -104,7 +103,12 @@ export const INVENTORY: Record<string, Table> = {
     revenue_amount: f('revenue of a conversion', 'revenue reports', 'site owner via the script', SITE_RETENTION),
     revenue_currency: f('ISO 4217 currency', 'revenue reports', 'site owner via the script', SITE_RETENTION),
     interactive: f('whether the event counts against bounce', 'bounce rate', 'site owner via the script', SITE_RETENTION),
-    source_type: f('script or log', 'telling beacon and log data apart', 'Hush', SITE_RETENTION),
+    from_log: f('1 when imported from an access log, 0 from the script', 'telling beacon and log data apart', 'Hush', SITE_RETENTION),
+  },
+  strings: {
+    id: f('row id, referred to by the *_id columns of events and visits', 'storing each text value once', 'Hush', SITE_RETENTION),
+    site_id: f('site', 'per-site values', 'Hush', SITE_RETENTION),
+    value: f('one text value of the columns that refer to it: a page path, host, event name, referrer, source, campaign, country, browser, OS, device, language or screen class', 'storing each text value once', 'the columns above', `${SITE_RETENTION}: deleted once no row refers to it`),
   },
   goals: {
     id: f('row id', 'internal reference', 'Hush', UNTIL_REMOVED),

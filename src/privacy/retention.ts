@@ -4,6 +4,7 @@
 // 5,000 rows (a few ms each), so a live writer is never locked out for long.
 import type Database from 'better-sqlite3';
 import { localDayNumber, localMidnight, localParts } from '../reports/time-zone.ts';
+import { deleteUnusedStrings } from '../store/string-gc.ts';
 
 const BATCH = 5000;
 
@@ -15,6 +16,8 @@ export interface RetentionResult {
   visits: number;
   /** Rollup rows (daily, hourly) of local days before the cutoff. */
   rollups: number;
+  /** Dictionary values no remaining row refers to (not counted in a dry run). */
+  strings: number;
 }
 
 /** Start of the local day `days` days before the local day of `now`. */
@@ -58,12 +61,15 @@ export function enforceRetention(sqlite: Database.Database, now: number, dryRun 
         events: (countEvents.get(s.id, cutoff) as { n: number }).n,
         visits: (countVisits.get(s.id, cutoff, cutoff) as { n: number }).n,
         rollups: (countRollups.get(s.id, day, s.id, day) as { n: number }).n,
+        strings: 0,
       };
     }
     const events = drain(delEvents, [s.id, cutoff]);
     const visits = drain(delVisits, [s.id, cutoff, cutoff]);
     const rollups = drain(delDaily, [s.id, day]) + drain(delHourly, [s.id, day]);
     delBuilt.run(s.id, day);
-    return { domain: s.domain, cutoff, events, visits, rollups };
+    // Values only the deleted rows used go too (a full pass over the site: only when needed).
+    const strings = events || visits ? deleteUnusedStrings(sqlite, s.id) : 0;
+    return { domain: s.domain, cutoff, events, visits, rollups, strings };
   });
 }

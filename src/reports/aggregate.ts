@@ -9,12 +9,17 @@ import type { Compiled } from './filters.ts';
 import type { Base } from './metrics.ts';
 import { prepared, type SourceRow } from './raw-source.ts';
 import { localMsSql, offsetSegments } from './time-zone.ts';
+import { dimensionText, nameIds } from './string-ids.ts';
 
 /** Rows of events with what every grouping needs; column positions below. */
 export interface EventRows {
   rows: unknown[][];
   /** Dimension name → column index in each row. */
   dimCol: Map<string, number>;
+  /** Column index → the text of a value in it (string ids decoded). */
+  text: Map<number, (raw: unknown) => string | null>;
+  /** The site's string ids of the event names the counts depend on. */
+  ids: { pageview: number; engagement: number };
 }
 
 const DAY = 0, HR = 1, VID = 2, VHI = 3, VLO = 4, NAME = 5, BYTES = 6, LOAD = 7, ENG = 8, BOUNCE = 9, DUR = 10, VPV = 11;
@@ -34,18 +39,20 @@ export function fetchEventRows(sqlite: Database.Database, q: FetchRequest): Even
   const local = localMsSql('e.ts', offsetSegments(q.start, q.end, q.tz));
   const params: unknown[] = [];
   const dimCol = new Map<string, number>();
+  const text = new Map<number, (raw: unknown) => string | null>();
   const cols = q.dims.map((d, i) => {
     dimCol.set(d.name, FIXED_COLS + i);
+    text.set(FIXED_COLS + i, (raw) => dimensionText(sqlite, d, raw));
     params.push(...(d.params ?? []));
     return d.sql;
   });
   // The 64-bit visitor id in two exact halves (JS numbers hold 53 bits).
   const sql = `SELECT ${local} / 86400000, ${local} / 3600000, e.visit_id, v.visitor_id >> 32, v.visitor_id & 4294967295,
-      e.name, e.bytes, e.load_ms, e.engagement_ms, v.bounce, v.end_ts - v.start_ts, v.pageviews${cols.map((c) => `, ${c}`).join('')}
+      e.name_id, e.bytes, e.load_ms, e.engagement_ms, v.bounce, v.end_ts - v.start_ts, v.pageviews${cols.map((c) => `, ${c}`).join('')}
     FROM events e LEFT JOIN visits v ON v.id = e.visit_id
     WHERE e.site_id = ? AND e.ts >= ? AND e.ts < ?${q.filter ? ` AND ${q.filter.sql}` : ''}`;
   params.push(q.siteId, q.start, q.end, ...(q.filter?.params ?? []));
-  return { rows: prepared(sqlite, sql).all(...params) as unknown[][], dimCol };
+  return { rows: prepared(sqlite, sql).all(...params) as unknown[][], dimCol, text, ids: nameIds(sqlite, q.siteId) };
 }
 
 /** One way to group rows: by local day (or hour) and the values of some dimensions. */
@@ -69,8 +76,6 @@ interface Group {
   loadN: number;
 }
 
-const str = (v: unknown) => (v === null || v === undefined ? null : String(v));
-
 /** Aggregates the rows under each grouping; returns one SourceRow list per grouping. */
 export function aggregate(data: EventRows, groupings: Grouping[]): SourceRow[][] {
   const maps = groupings.map(() => new Map<string, Group>());
@@ -85,9 +90,9 @@ export function aggregate(data: EventRows, groupings: Grouping[]): SourceRow[][]
       if (visitor === undefined) visitorIds.set(k, (visitor = visitorIds.size));
       visitorOf.set(vid, visitor);
     }
-    const name = r[NAME] as string;
-    const engagement = name === 'engagement';
-    const pageview = name === 'pageview';
+    const name = r[NAME] as number;
+    const engagement = name === data.ids.engagement;
+    const pageview = name === data.ids.pageview;
     for (let g = 0; g < groupings.length; g++) {
       const { hourly, cols } = groupings[g];
       const time = (hourly ? r[HR] : r[DAY]) as number;
@@ -96,7 +101,7 @@ export function aggregate(data: EventRows, groupings: Grouping[]): SourceRow[][]
       const map = maps[g];
       let grp = map.get(key);
       if (!grp) {
-        grp = { day: r[DAY] as number, hour: hourly ? (r[HR] as number) : null, keys: cols.map((c) => str(r[c])), visits: new Map(), events: 0, bytes: 0, loadMs: 0, loadN: 0 };
+        grp = { day: r[DAY] as number, hour: hourly ? (r[HR] as number) : null, keys: cols.map((c) => data.text.get(c)!(r[c])), visits: new Map(), events: 0, bytes: 0, loadMs: 0, loadN: 0 };
         map.set(key, grp);
       }
       let slot = grp.visits.get(vid);

@@ -10,37 +10,42 @@ export interface Dimension {
   sql: string;
   /** Bound parameters of `sql` (the JSON path of a custom property). */
   params?: unknown[];
+  /** The expression yields a string id (decoded to text for the answer; filters match text). */
+  text?: boolean;
+  /** The label of id 0, a value the expression makes up rather than stores. */
+  zero?: string;
   /** Stable rollup code; absent when the dimension is not rolled up. */
   code?: number;
   kind: 'event' | 'visit' | 'goal';
 }
 
-const REFERRER = "CASE WHEN v.referrer_host IS NULL THEN NULL ELSE v.referrer_host || coalesce(v.referrer_path, '') END";
+const ev = (name: string, col: string, code: number): Dimension => ({ name, sql: `e.${col}`, text: true, code, kind: 'event' });
+const vi = (name: string, col: string, code: number): Dimension => ({ name, sql: `v.${col}`, text: true, code, kind: 'visit' });
 
 const FIXED: Dimension[] = [
-  { name: 'event:page', sql: 'e.pathname', code: 1, kind: 'event' },
-  { name: 'event:hostname', sql: 'e.hostname', code: 2, kind: 'event' },
-  { name: 'event:name', sql: 'e.name', code: 3, kind: 'event' },
+  ev('event:page', 'page_id', 1),
+  ev('event:hostname', 'host_id', 2),
+  ev('event:name', 'name_id', 3),
   { name: 'event:status', sql: 'e.status', code: 4, kind: 'event' },
-  { name: 'visit:entry_page', sql: 'v.entry_page', code: 5, kind: 'visit' },
-  { name: 'visit:exit_page', sql: 'v.exit_page', code: 6, kind: 'visit' },
-  // A request outside any visit (vid 0) has no source at all rather than "Direct / None".
-  { name: 'visit:source', sql: "CASE WHEN v.id IS NULL THEN NULL ELSE coalesce(v.source, 'Direct / None') END", code: 7, kind: 'visit' },
-  { name: 'visit:channel', sql: 'v.channel', code: 8, kind: 'visit' },
-  { name: 'visit:referrer', sql: REFERRER, code: 9, kind: 'visit' },
-  { name: 'visit:utm_source', sql: 'v.utm_source', code: 10, kind: 'visit' },
-  { name: 'visit:utm_medium', sql: 'v.utm_medium', code: 11, kind: 'visit' },
-  { name: 'visit:utm_campaign', sql: 'v.utm_campaign', code: 12, kind: 'visit' },
-  { name: 'visit:utm_content', sql: 'v.utm_content', code: 13, kind: 'visit' },
-  { name: 'visit:utm_term', sql: 'v.utm_term', code: 14, kind: 'visit' },
-  { name: 'visit:country', sql: 'v.country', code: 15, kind: 'visit' },
-  { name: 'visit:browser', sql: 'v.browser', code: 16, kind: 'visit' },
-  { name: 'visit:browser_version', sql: 'v.browser_version', code: 17, kind: 'visit' },
-  { name: 'visit:os', sql: 'v.os', code: 18, kind: 'visit' },
-  { name: 'visit:os_version', sql: 'v.os_version', code: 19, kind: 'visit' },
-  { name: 'visit:device', sql: 'v.device', code: 20, kind: 'visit' },
-  { name: 'visit:language', sql: 'v.language', code: 21, kind: 'visit' },
-  { name: 'visit:screen', sql: 'v.screen', code: 22, kind: 'visit' },
+  vi('visit:entry_page', 'entry_page_id', 5),
+  vi('visit:exit_page', 'exit_page_id', 6),
+  // A visit without a source is direct; a request outside any visit (no v) has none at all.
+  { name: 'visit:source', sql: 'CASE WHEN v.id IS NULL THEN NULL ELSE coalesce(v.source_id, 0) END', text: true, zero: 'Direct / None', code: 7, kind: 'visit' },
+  vi('visit:channel', 'channel_id', 8),
+  vi('visit:referrer', 'referrer_id', 9),
+  vi('visit:utm_source', 'utm_source_id', 10),
+  vi('visit:utm_medium', 'utm_medium_id', 11),
+  vi('visit:utm_campaign', 'utm_campaign_id', 12),
+  vi('visit:utm_content', 'utm_content_id', 13),
+  vi('visit:utm_term', 'utm_term_id', 14),
+  vi('visit:country', 'country_id', 15),
+  vi('visit:browser', 'browser_id', 16),
+  vi('visit:browser_version', 'browser_version_id', 17),
+  vi('visit:os', 'os_id', 18),
+  vi('visit:os_version', 'os_version_id', 19),
+  vi('visit:device', 'device_id', 20),
+  vi('visit:language', 'language_id', 21),
+  vi('visit:screen', 'screen_id', 22),
 ];
 
 const BY_NAME = new Map(FIXED.map((d) => [d.name, d]));

@@ -101,10 +101,10 @@ function fetchBase(ctx: ReportContext, r: Range, dims: Dimension[], hourly: bool
 function collect(ctx: ReportContext, q: Query, r: Range, filter: Filter | null, used: Used): Map<string, Row> {
   const time = q.dims.find((d) => 'time' in d) as { bucket: 'hour' | 'day' | 'week' | 'month' } | undefined;
   const plain = q.dims.flatMap((d) => ('dim' in d && d.dim.name !== GOAL ? [d.dim] : []));
-  const compiled = filter ? compileFilter(filter, ctx.goals) : null;
+  const compiled = filter ? compileFilter(filter, { siteId: ctx.site.id, goals: ctx.goals }) : null;
   const hasGoalDim = q.dims.some((d) => 'dim' in d && d.dim.name === GOAL);
   const runs = hasGoalDim
-    ? ctx.goals.map((g) => ({ goal: g.name as string | null, cond: and(compiled, goalCondition(g)) }))
+    ? ctx.goals.map((g) => ({ goal: g.name as string | null, cond: and(compiled, goalCondition(g, ctx.site.id)) }))
     : [{ goal: null, cond: compiled }];
   const rows = new Map<string, Row>();
   for (const run of runs) {
@@ -126,7 +126,7 @@ function collect(ctx: ReportContext, q: Query, r: Range, filter: Filter | null, 
 
 function total(ctx: ReportContext, r: Range, filter: Filter | null, used: Used): Base {
   const sum = zero();
-  const compiled = filter ? compileFilter(filter, ctx.goals) : null;
+  const compiled = filter ? compileFilter(filter, { siteId: ctx.site.id, goals: ctx.goals }) : null;
   for (const s of fetchBase(ctx, r, [], false, true, compiled, used)) addInto(sum, s.base);
   return sum;
 }

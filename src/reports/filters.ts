@@ -90,37 +90,53 @@ export interface Compiled {
   params: unknown[];
 }
 
-function compileSimple(f: Extract<Filter, { dim: Dimension }>, goals: Goal[]): Compiled {
+/** Where filters compile: the site (string ids are per site) and its goals. */
+export interface FilterScope {
+  siteId: number;
+  goals: Goal[];
+}
+
+/** The SQL test of one clause against a text value column `col` (of strings, or a text expression). */
+function textTest(positive: 'is' | 'contains' | 'matches', ci: boolean, col: string): string {
+  if (positive === 'is') return ci ? `lower(${col}) = lower(?)` : `${col} = ?`;
+  if (positive === 'contains') return ci ? `instr(lower(${col}), lower(?)) > 0` : `instr(${col}, ?) > 0`;
+  return `regexp(?, ${col})`;
+}
+
+/** Does a made-up label (like "Direct / None") pass the clause? Decided here, not in SQL. */
+function labelPasses(positive: 'is' | 'contains' | 'matches', ci: boolean, label: string, clause: string): boolean {
+  const a = ci ? label.toLowerCase() : label, b = ci ? clause.toLowerCase() : clause;
+  if (positive === 'is') return a === b;
+  if (positive === 'contains') return a.includes(b);
+  return new RegExp(clause, 'u').test(label);
+}
+
+function compileSimple(f: Extract<Filter, { dim: Dimension }>, scope: FilterScope): Compiled {
   const positive = f.op.replace('_not', '') as 'is' | 'contains' | 'matches';
   let sql: string;
   const params: unknown[] = [];
   if (f.dim.name === GOAL) {
-    const chosen = goals.filter((g) => f.clauses.some((c) => (positive === 'is'
-      ? (f.ci ? g.name.toLowerCase() === c.toLowerCase() : g.name === c)
-      : (f.ci ? g.name.toLowerCase().includes(c.toLowerCase()) : g.name.includes(c)))));
-    const conds = chosen.map((g) => goalCondition(g));
+    const chosen = scope.goals.filter((g) => f.clauses.some((c) => labelPasses(positive, f.ci, g.name, c)));
+    const conds = chosen.map((g) => goalCondition(g, scope.siteId));
     sql = conds.length ? `(${conds.map((c) => c.sql).join(' OR ')})` : '0';
     for (const c of conds) params.push(...c.params);
   } else {
-    const expr = f.ci ? `lower(${f.dim.sql})` : f.dim.sql;
     const dimParams = f.dim.params ?? [];
-    const ph = f.ci ? 'lower(?)' : '?';
     const parts: string[] = [];
-    if (positive === 'is') {
-      const values = f.clauses.filter((c) => c !== NONE);
-      if (values.length) {
-        parts.push(`${expr} IN (${values.map(() => ph).join(', ')})`);
-        params.push(...dimParams, ...values);
-      }
-      if (values.length < f.clauses.length) {
-        parts.push(`${f.dim.sql} IS NULL`);
-        params.push(...dimParams);
-      }
-    } else {
-      for (const c of f.clauses) {
-        parts.push(positive === 'contains' ? `instr(${expr}, ${ph}) > 0` : `regexp(?, ${f.dim.sql})`);
-        if (positive === 'contains') params.push(...dimParams, c);
-        else params.push(c, ...dimParams);
+    const values = f.clauses.filter((c) => c !== NONE);
+    if (values.length < f.clauses.length) {
+      parts.push(`${f.dim.sql} IS NULL`);
+      params.push(...dimParams);
+    }
+    if (values.length && f.dim.text) {
+      // Text dimensions hold string ids: the clauses pick the site's matching ids first.
+      parts.push(`${f.dim.sql} IN (SELECT id FROM strings WHERE site_id = ? AND (${values.map(() => textTest(positive, f.ci, 'value')).join(' OR ')}))`);
+      params.push(...dimParams, scope.siteId, ...values);
+      if (f.dim.zero && values.some((c) => labelPasses(positive, f.ci, f.dim.zero!, c))) parts.push(`${f.dim.sql} = 0`), params.push(...dimParams);
+    } else if (values.length) {
+      for (const c of values) {
+        parts.push(textTest(positive, f.ci, f.dim.sql));
+        params.push(...(positive === 'matches' ? [c, ...dimParams] : [...dimParams, c]));
       }
     }
     sql = `coalesce(${parts.join(' OR ')}, 0)`;
@@ -128,15 +144,15 @@ function compileSimple(f: Extract<Filter, { dim: Dimension }>, goals: Goal[]): C
   return { sql: f.op.endsWith('_not') ? `NOT ${sql}` : `(${sql})`, params };
 }
 
-/** The filter tree as one SQL condition over `e` with its bound parameters. */
-export function compileFilter(f: Filter, goals: Goal[]): Compiled {
+/** The filter tree as one SQL condition over `e` and `v` with its bound parameters. */
+export function compileFilter(f: Filter, scope: FilterScope): Compiled {
   if ('children' in f) {
-    const parts = f.children.map((c) => compileFilter(c, goals));
+    const parts = f.children.map((c) => compileFilter(c, scope));
     return { sql: `(${parts.map((p) => p.sql).join(f.op === 'and' ? ' AND ' : ' OR ')})`, params: parts.flatMap((p) => p.params) };
   }
   if ('child' in f) {
-    const c = compileFilter(f.child, goals);
+    const c = compileFilter(f.child, scope);
     return { sql: `NOT coalesce(${c.sql}, 0)`, params: c.params };
   }
-  return compileSimple(f, goals);
+  return compileSimple(f, scope);
 }

@@ -6,9 +6,10 @@ import type Database from 'better-sqlite3';
 import type { Dimension } from './dimensions.ts';
 import type { Compiled } from './filters.ts';
 import { B, BASE, type Base } from './metrics.ts';
+import { localMsSql, offsetSegments } from './time-zone.ts';
+import { dimensionText, nameIds } from './string-ids.ts';
 
 const B_EVENTS = B.events;
-import { localMsSql, offsetSegments } from './time-zone.ts';
 
 export interface SourceRequest {
   siteId: number;
@@ -35,14 +36,15 @@ export interface SourceRow {
 const COUNTED = 'n > 0 AND vid != 0';
 
 // Per visit (and day and dimension values): its counts. `n` = events that are not engagement
-// reports; a log request outside any visit has vid 0 and counts as an event only.
-const PER_VISIT = `max(v.visitor_id) AS vis, max(v.bounce) AS bounce, max(v.end_ts - v.start_ts) AS dur, max(v.pageviews) AS vpv,
-    sum(e.name != 'engagement') AS n,
-    sum(e.name = 'pageview') AS pv,
-    sum(CASE WHEN e.name != 'engagement' THEN e.bytes END) AS b,
-    sum(CASE WHEN e.name = 'pageview' THEN e.load_ms END) AS ls,
-    count(CASE WHEN e.name = 'pageview' THEN e.load_ms END) AS ln,
-    sum(CASE WHEN e.name = 'engagement' THEN e.engagement_ms END) AS eng`;
+// reports; a log request outside any visit has vid 0 and counts as an event only. Event names
+// are string ids of the site, inlined as numbers.
+const perVisit = (pv: number, eng: number) => `max(v.visitor_id) AS vis, max(v.bounce) AS bounce, max(v.end_ts - v.start_ts) AS dur, max(v.pageviews) AS vpv,
+    sum(e.name_id != ${eng}) AS n,
+    sum(e.name_id = ${pv}) AS pv,
+    sum(CASE WHEN e.name_id != ${eng} THEN e.bytes END) AS b,
+    sum(CASE WHEN e.name_id = ${pv} THEN e.load_ms END) AS ls,
+    count(CASE WHEN e.name_id = ${pv} THEN e.load_ms END) AS ln,
+    sum(CASE WHEN e.name_id = ${eng} THEN e.engagement_ms END) AS eng`;
 
 // The base sums, in the order of BASE.
 const SUMS = [
@@ -73,6 +75,7 @@ export function prepared(sqlite: Database.Database, sql: string): Database.State
 }
 
 export function rawRows(sqlite: Database.Database, q: SourceRequest): SourceRow[] {
+  const ids = nameIds(sqlite, q.siteId);
   const local = localMsSql('e.ts', offsetSegments(q.start, q.end, q.tz));
   const keys = q.dims.map((_, i) => `k${i}`);
   const inner = [`${local} / 86400000 AS day`];
@@ -86,7 +89,7 @@ export function rawRows(sqlite: Database.Database, q: SourceRequest): SourceRow[
   params.push(q.siteId, q.start, q.end, ...(q.filter?.params ?? []));
   const timeCols = ['day', ...(q.hourly ? ['hr'] : [])];
   let sql = `WITH g AS (
-    SELECT ${inner.join(', ')}, e.visit_id AS vid, ${PER_VISIT}
+    SELECT ${inner.join(', ')}, e.visit_id AS vid, ${perVisit(ids.pageview, ids.engagement)}
     FROM events e LEFT JOIN visits v ON v.id = e.visit_id
     WHERE e.site_id = ? AND e.ts >= ? AND e.ts < ?${q.filter ? ` AND ${q.filter.sql}` : ''}
     GROUP BY ${innerGroup.join(', ')})
@@ -104,7 +107,7 @@ export function rawRows(sqlite: Database.Database, q: SourceRequest): SourceRow[
   return rows.map((r) => ({
     day: r[0] as number | null,
     hour: r[1] as number | null,
-    keys: r.slice(2, 2 + nk).map((k) => (k === null || k === undefined ? null : String(k))),
+    keys: r.slice(2, 2 + nk).map((k, i) => dimensionText(sqlite, q.dims[i], k)),
     base: r.slice(2 + nk).map((x) => Number(x ?? 0)),
   })).filter((r) => r.base[B_EVENTS] > 0);
 }

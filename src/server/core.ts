@@ -63,6 +63,9 @@ export class InlineSink {
   prune(now: number): void {
     this.writer.prune(now);
   }
+  forgetStrings(): void {
+    this.writer.forgetStrings();
+  }
   get pending(): number {
     return this.batcher.pending;
   }
@@ -122,7 +125,10 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
       return { keysDeleted: keys.rotate(now) };
     },
     retention(now = clock()) {
-      return enforceRetention(store.sqlite, now);
+      const results = enforceRetention(store.sqlite, now);
+      // Ids of values just deleted must not be reused from the writer's cache.
+      if (results.some((r) => r.strings > 0)) sink.forgetStrings();
+      return results;
     },
     refreshRollups(now = clock()) {
       return refreshRollups(store.sqlite, sites.list(), now);

@@ -1,7 +1,9 @@
 // Writes a batch of hits in one transaction: each hit joins its visit, its event row is
-// inserted, and every visit the batch touched is upserted once. Prepared statements, not the
-// Drizzle builder, on this path: ~15k rows/s through the builder vs 100k+ prepared (PERF-NOTES).
+// inserted, and every visit the batch touched is upserted once; text values go through the
+// per-site dictionary. Prepared statements, not the Drizzle builder, on this path: ~15k rows/s
+// through the builder vs 100k+ prepared (PERF-NOTES).
 import type Database from 'better-sqlite3';
+import { Dictionary } from './dictionary.ts';
 import type { Hit, DropReason } from '../collector/hit.ts';
 import { VisitTracker, VISIT_KEEP_MS, isBounce, isLogRequest, type Visit } from './visits.ts';
 
@@ -10,20 +12,27 @@ export type WriteResult = 'ok' | DropReason;
 const HOUR_MS = 3_600_000;
 
 const EVENT_COLS = [
-  'site_id', 'ts', 'visit_id', 'name', 'hostname', 'pathname', 'bytes', 'status', 'load_ms', 'engagement_ms', 'props',
-  'revenue_amount', 'revenue_currency', 'interactive', 'source_type',
+  'site_id', 'ts', 'visit_id', 'name_id', 'host_id', 'page_id', 'bytes', 'status', 'load_ms', 'engagement_ms', 'props',
+  'revenue_amount', 'revenue_currency', 'interactive', 'from_log',
 ];
 
-const VISIT_COLS = [
-  'id', 'site_id', 'visitor_id', 'start_ts', 'end_ts', 'entry_page', 'exit_page', 'hostname', 'pageviews',
-  'events', 'bounce', 'engagement_ms', 'referrer_host', 'referrer_path', 'source', 'channel', 'utm_source',
-  'utm_medium', 'utm_campaign', 'utm_content', 'utm_term', 'country', 'browser', 'browser_version', 'os',
-  'os_version', 'device', 'language', 'screen',
+/** Visit fields kept as text in memory and as string ids in the table. */
+const VISIT_TEXT: Array<[keyof Visit, string]> = [
+  ['entryPage', 'entry_page_id'], ['exitPage', 'exit_page_id'], ['hostname', 'host_id'], ['referrerHost', 'referrer_id'],
+  ['source', 'source_id'], ['channel', 'channel_id'], ['utmSource', 'utm_source_id'], ['utmMedium', 'utm_medium_id'],
+  ['utmCampaign', 'utm_campaign_id'], ['utmContent', 'utm_content_id'], ['utmTerm', 'utm_term_id'], ['country', 'country_id'],
+  ['browser', 'browser_id'], ['browserVersion', 'browser_version_id'], ['os', 'os_id'], ['osVersion', 'os_version_id'],
+  ['device', 'device_id'], ['language', 'language_id'], ['screen', 'screen_id'],
 ];
+const VISIT_NUM = ['id', 'site_id', 'visitor_id', 'start_ts', 'end_ts', 'pageviews', 'events', 'bounce', 'engagement_ms'];
+const VISIT_COLS = [...VISIT_NUM, ...VISIT_TEXT.map(([, c]) => c)];
 // Columns a later hit of the same visit can change.
-const VISIT_MUTABLE = ['end_ts', 'exit_page', 'pageviews', 'events', 'bounce', 'engagement_ms'];
+const VISIT_MUTABLE = ['end_ts', 'exit_page_id', 'pageviews', 'events', 'bounce', 'engagement_ms'];
 
 const camel = (c: string) => c.replace(/_([a-z])/g, (_, ch: string) => ch.toUpperCase());
+
+/** The referrer as stored: host and path in one value (the visit:referrer dimension). */
+const referrerOf = (v: Visit) => (v.referrerHost === null ? null : v.referrerHost + (v.referrerPath ?? ''));
 
 export class HitWriter {
   private readonly insertEvent: Database.Statement;
@@ -32,6 +41,7 @@ export class HitWriter {
   private readonly markDirty: Database.Statement;
   private readonly recentVisits: Database.Statement;
   private readonly tracker: VisitTracker;
+  private readonly dict: Dictionary;
   private readonly tx: (hits: Hit[]) => WriteResult[];
 
   constructor(private readonly sqlite: Database.Database, now = Date.now()) {
@@ -44,7 +54,10 @@ export class HitWriter {
     this.markDirty = sqlite.prepare('INSERT INTO rollup_dirty (site_id, hour, gen) VALUES (?, ?, 1) ON CONFLICT DO UPDATE SET gen = gen + 1');
     this.maxVisitId = sqlite.prepare('SELECT coalesce(max(id), 0) AS m FROM visits');
     // safeIntegers: visitor ids are 64-bit and must come back exact to match new hashes.
-    this.recentVisits = sqlite.prepare(`SELECT ${VISIT_COLS.join(', ')} FROM visits WHERE end_ts > ?`).safeIntegers(true);
+    this.recentVisits = sqlite.prepare(`SELECT ${VISIT_NUM.join(', ')},
+      ${VISIT_TEXT.map(([f, c]) => `(SELECT value FROM strings WHERE id = ${c}) AS ${String(f)}`).join(', ')}
+      FROM visits WHERE end_ts > ?`).safeIntegers(true);
+    this.dict = new Dictionary(sqlite);
     this.tracker = new VisitTracker(0);
     this.restore(now);
     this.tx = sqlite.transaction((hits: Hit[]) => this.writeBatch(hits));
@@ -56,10 +69,13 @@ export class HitWriter {
     const rows = this.recentVisits.all(now - VISIT_KEEP_MS) as Array<Record<string, unknown>>;
     this.tracker.restore(rows.map((r) => {
       const v: Record<string, unknown> = {};
-      for (const c of VISIT_COLS) {
+      for (const c of VISIT_NUM) {
         const x = r[c];
         v[camel(c)] = c === 'visitor_id' || typeof x !== 'bigint' ? x : Number(x);
       }
+      // The referrer comes back as host and path in one value; it is only ever written whole.
+      for (const [f] of VISIT_TEXT) v[f] = r[f];
+      v.referrerPath = null;
       // The table keeps the bounce verdict, not the count of interactive events behind it.
       v.interactiveEvents = v.bounce === 0 && (v.pageviews as number) <= 1 ? 1 : 0;
       delete v.bounce;
@@ -81,9 +97,10 @@ export class HitWriter {
 
   private insert(h: Hit, visitId: number): void {
     // Who made the hit (source, country, browser, …) is stored once, on its visit.
+    const d = this.dict, site = h.siteId;
     this.insertEvent.run(
-      h.siteId, h.ts, visitId, h.name, h.hostname, h.pathname, h.bytes, h.status, h.loadMs, h.engagementMs, h.props,
-      h.revenueAmount, h.revenueCurrency, h.interactive ? 1 : 0, h.sourceType,
+      site, h.ts, visitId, d.id(site, h.name), d.id(site, h.hostname), d.id(site, h.pathname), h.bytes, h.status, h.loadMs,
+      h.engagementMs, h.props, h.revenueAmount, h.revenueCurrency, h.interactive ? 1 : 0, h.sourceType === 'log' ? 1 : 0,
     );
   }
 
@@ -95,6 +112,7 @@ export class HitWriter {
     try {
       return this.tx(hits);
     } catch (e) {
+      this.dict.forget();
       this.restore(Date.now());
       throw e;
     }
@@ -116,15 +134,20 @@ export class HitWriter {
       marked.add(key);
       this.markDirty.run(h.siteId, hour);
     });
+    const d = this.dict;
     for (const v of this.touched) {
+      const site = v.siteId;
       this.upsertVisit.run(
-        v.id, v.siteId, v.visitorId, v.startTs, v.endTs, v.entryPage, v.exitPage, v.hostname, v.pageviews,
-        v.events, isBounce(v) ? 1 : 0, v.engagementMs, v.referrerHost, v.referrerPath, v.source, v.channel,
-        v.utmSource, v.utmMedium, v.utmCampaign, v.utmContent, v.utmTerm, v.country, v.browser,
-        v.browserVersion, v.os, v.osVersion, v.device, v.language, v.screen,
+        v.id, site, v.visitorId, v.startTs, v.endTs, v.pageviews, v.events, isBounce(v) ? 1 : 0, v.engagementMs,
+        ...VISIT_TEXT.map(([f]) => d.id(site, f === 'referrerHost' ? referrerOf(v) : (v[f] as string | null))),
       );
     }
     return results;
+  }
+
+  /** Forgets cached string ids (after values no row uses were deleted). */
+  forgetStrings(): void {
+    this.dict.forget();
   }
 
   /** Forgets visits that can no longer be extended (called on a timer). */

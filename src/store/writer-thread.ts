@@ -83,6 +83,11 @@ export class WriterThread implements HitSink {
     this.worker.postMessage({ type: 'prune', now } satisfies ToWorker);
   }
 
+  /** Drops cached string ids (after unused values were deleted in another connection). */
+  forgetStrings(): void {
+    this.worker.postMessage({ type: 'forget-strings' } satisfies ToWorker);
+  }
+
   get pending(): number {
     return this.queue.length + (this.inFlight?.length ?? 0);
   }

@@ -10,7 +10,7 @@ export interface WorkerInit {
   dbPath: string;
   synchronous: 'FULL' | 'NORMAL';
 }
-export type ToWorker = { type: 'write'; id: number; hits: Hit[] } | { type: 'prune'; now: number } | { type: 'close' };
+export type ToWorker = { type: 'write'; id: number; hits: Hit[] } | { type: 'prune'; now: number } | { type: 'forget-strings' } | { type: 'close' };
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'written'; id: number; results: string[] }
@@ -32,6 +32,8 @@ port.on('message', (m: ToWorker) => {
     }
   } else if (m.type === 'prune') {
     writer.prune(m.now);
+  } else if (m.type === 'forget-strings') {
+    writer.forgetStrings();
   } else if (m.type === 'close') {
     store.close();
     port.postMessage({ type: 'closed' } satisfies FromWorker);

@@ -14,13 +14,24 @@ export const UA = {
   googlebot: 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)',
 };
 
+const text = (col: string) => `(SELECT value FROM strings WHERE id = ${col})`;
+const VISIT_TEXT = ['referrer', 'source', 'channel', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_content', 'utm_term', 'country',
+  'browser', 'browser_version', 'os', 'os_version', 'device', 'language', 'screen'];
+
+/** Visits with their string ids decoded: `SELECT … FROM ${VISITS_DECODED} WHERE …` reads like a text table. */
+export const VISITS_DECODED = `(SELECT v.id, v.site_id, v.visitor_id, v.start_ts, v.end_ts, ${text('v.entry_page_id')} AS entry_page,
+  ${text('v.exit_page_id')} AS exit_page, ${text('v.host_id')} AS hostname, v.pageviews, v.events, v.bounce, v.engagement_ms,
+  ${VISIT_TEXT.map((c) => `${text(`v.${c}_id`)} AS ${c}`).join(', ')} FROM visits v) AS visits`;
+
 /**
- * Events with their visit's attributes (visitor id, source, country, browser, …), which are
- * stored once on the visit: `SELECT … FROM ${EVENTS_WITH_VISITS} WHERE …` reads like one table.
+ * Events with their text decoded and their visit's attributes (visitor id, source, country, …,
+ * stored once on the visit): `SELECT … FROM ${EVENTS_WITH_VISITS} WHERE …` reads like one table.
  */
-export const EVENTS_WITH_VISITS = `(SELECT e.*, v.visitor_id, v.referrer_host, v.referrer_path, v.source, v.channel, v.utm_source,
-  v.utm_medium, v.utm_campaign, v.utm_content, v.utm_term, v.country, v.browser, v.browser_version, v.os, v.os_version,
-  v.device, v.language, v.screen FROM events e LEFT JOIN visits v ON v.id = e.visit_id) AS events`;
+export const EVENTS_WITH_VISITS = `(SELECT e.id, e.site_id, e.ts, e.visit_id, ${text('e.name_id')} AS name, ${text('e.host_id')} AS hostname,
+  ${text('e.page_id')} AS pathname, e.bytes, e.status, e.load_ms, e.engagement_ms, e.props, e.revenue_amount, e.revenue_currency,
+  e.interactive, CASE e.from_log WHEN 1 THEN 'log' ELSE 'script' END AS source_type, v.visitor_id,
+  ${VISIT_TEXT.map((c) => `${text(`v.${c}_id`)} AS ${c}`).join(', ')}
+  FROM events e LEFT JOIN visits v ON v.id = e.visit_id) AS events`;
 
 export function tempDir(): { dir: string; cleanup(): void } {
   const dir = mkdtempSync(path.join(tmpdir(), 'hush-test-'));

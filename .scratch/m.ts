@@ -1,0 +1,1 @@
+import { openDb } from '/work/main/src/store/db.ts';

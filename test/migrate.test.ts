@@ -1,0 +1,79 @@
+// Upgrading a database keeps its data: a file at migration 0004 (text columns on events and
+// visits) is filled, then opened by the current code; every value must read back the same
+// through the string dictionary, and reports must count it.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { MIGRATIONS, openDb } from '../src/store/db.ts';
+import { tempDir, EVENTS_WITH_VISITS, VISITS_DECODED } from './helpers/harness.ts';
+import { registerReportFunctions } from '../src/reports/sql-functions.ts';
+import { runQuery } from '../src/reports/engine.ts';
+import { refreshRollups } from '../src/reports/rollups.ts';
+
+const m = suite('migrations');
+
+m('a 0004 database with text columns comes through the string dictionary intact', () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    // The migrations as they were at 0004.
+    const old = path.join(dir, 'migrations-0004');
+    cpSync(MIGRATIONS, old, { recursive: true });
+    const journal = JSON.parse(readFileSync(path.join(old, 'meta/_journal.json'), 'utf8'));
+    journal.entries = journal.entries.filter((e: { idx: number }) => e.idx <= 4);
+    writeFileSync(path.join(old, 'meta/_journal.json'), JSON.stringify(journal));
+    const file = path.join(dir, 'hush.db');
+    const raw = new Database(file);
+    migrate(drizzle(raw), { migrationsFolder: old });
+    const ts = Date.UTC(2026, 5, 1, 10);
+    raw.prepare("INSERT INTO sites (id, domain, timezone, created_at) VALUES (1, 'a.example', 'UTC', 0), (2, 'b.example', 'UTC', 0)").run();
+    raw.prepare(`INSERT INTO visits (id, site_id, visitor_id, start_ts, end_ts, entry_page, exit_page, hostname, pageviews, events, bounce,
+      engagement_ms, referrer_host, referrer_path, source, channel, utm_source, country, browser, browser_version, os, os_version, device, language, screen)
+      VALUES (1, 1, -5, ?, ?, '/', '/docs', 'a.example', 2, 1, 0, 0, 'google.com', '/search', 'Google', 'search', NULL, 'DE', 'Firefox', '121',
+      'Windows', '10', 'desktop', 'de-DE', 'laptop'),
+      (2, 2, 7, ?, ?, '/', '/', 'b.example', 1, 0, 1, 0, NULL, NULL, NULL, 'direct', 'news', 'US', 'Safari', '17', 'iOS', '17', 'mobile', NULL, NULL)`)
+      .run(ts, ts + 60_000, ts, ts);
+    const ev = raw.prepare(`INSERT INTO events (site_id, ts, visit_id, name, hostname, pathname, bytes, status, props, source_type)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    ev.run(1, ts, 1, 'pageview', 'a.example', '/', 1000, 200, null, 'script');
+    ev.run(1, ts + 30_000, 1, 'Signup', 'a.example', '/', null, null, '{"plan":"pro"}', 'script');
+    ev.run(1, ts + 60_000, 1, 'pageview', 'a.example', '/docs', 2000, 200, null, 'script');
+    ev.run(2, ts, 2, 'pageview', 'b.example', '/', 500, 404, null, 'log');
+    // As the 0004 writer did in the same transaction: the hours to roll up.
+    raw.prepare('INSERT INTO rollup_dirty (site_id, hour, gen) SELECT DISTINCT site_id, ts / 3600000, 1 FROM events WHERE true ON CONFLICT DO NOTHING').run();
+    raw.close();
+
+    const store = openDb(file);
+    const db = store.sqlite;
+    const events = db.prepare(`SELECT site_id, name, hostname, pathname, bytes, status, props, source_type, country, browser, referrer, source
+      FROM ${EVENTS_WITH_VISITS} ORDER BY id`).all();
+    assert.equal(events, [
+      { site_id: 1, name: 'pageview', hostname: 'a.example', pathname: '/', bytes: 1000, status: 200, props: null, source_type: 'script', country: 'DE', browser: 'Firefox', referrer: 'google.com/search', source: 'Google' },
+      { site_id: 1, name: 'Signup', hostname: 'a.example', pathname: '/', bytes: null, status: null, props: '{"plan":"pro"}', source_type: 'script', country: 'DE', browser: 'Firefox', referrer: 'google.com/search', source: 'Google' },
+      { site_id: 1, name: 'pageview', hostname: 'a.example', pathname: '/docs', bytes: 2000, status: 200, props: null, source_type: 'script', country: 'DE', browser: 'Firefox', referrer: 'google.com/search', source: 'Google' },
+      { site_id: 2, name: 'pageview', hostname: 'b.example', pathname: '/', bytes: 500, status: 404, props: null, source_type: 'log', country: 'US', browser: 'Safari', referrer: null, source: null },
+    ]);
+    const visits = db.prepare(`SELECT visitor_id, entry_page, exit_page, utm_source, language, screen FROM ${VISITS_DECODED} ORDER BY id`).all();
+    assert.equal(visits, [
+      { visitor_id: -5, entry_page: '/', exit_page: '/docs', utm_source: null, language: 'de-DE', screen: 'laptop' },
+      { visitor_id: 7, entry_page: '/', exit_page: '/', utm_source: 'news', language: null, screen: null },
+    ]);
+    // Each value once per site; both sites have their own "/".
+    assert.is((db.prepare("SELECT count(*) AS n FROM strings WHERE value = '/'").get() as { n: number }).n, 2);
+    assert.is((db.prepare('SELECT count(*) AS n FROM (SELECT site_id, value FROM strings GROUP BY site_id, value HAVING count(*) > 1)').get() as { n: number }).n, 0);
+    // Reports count the upgraded rows.
+    registerReportFunctions(db);
+    const site = { id: 1, domain: 'a.example', timezone: 'UTC', minVisitors: 1 };
+    refreshRollups(db, [site], ts);
+    const res = runQuery({ sqlite: db, site, goals: [], now: ts }, { site_id: 'a.example', metrics: ['visitors', 'pageviews', 'events'], date_range: 'day', dimensions: ['event:page'] });
+    assert.equal(res.results, [{ metrics: [1, 1, 2], dimensions: ['/'] }, { metrics: [1, 1, 1], dimensions: ['/docs'] }]);
+    store.close();
+  } finally {
+    cleanup();
+  }
+});
+
+m.run();
