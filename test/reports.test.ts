@@ -158,6 +158,8 @@ const DIM_KEYS: Record<string, (e: ModelEvent) => string | null> = {
   'visit:utm_source': (e) => e.attrs.utm_source,
   'visit:utm_medium': (e) => e.attrs.utm_medium,
   'visit:utm_campaign': (e) => e.attrs.utm_campaign,
+  'visit:utm_content': (e) => e.attrs.utm_content,
+  'visit:utm_term': (e) => e.attrs.utm_term,
   'visit:country': (e) => e.attrs.country,
   'visit:browser': (e) => e.attrs.browser,
   'visit:os': (e) => e.attrs.os,

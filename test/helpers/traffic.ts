@@ -101,7 +101,8 @@ export async function play(h: Harness, domain: string, tz: string, plan: Planned
     const prefix = v.ip.split('.').slice(0, 3).join('.');
     const host = v.host ?? domain;
     const acq = acquisition(v.referrer ?? null, host, {
-      source: v.utm?.utm_source ?? null, medium: v.utm?.utm_medium ?? null, campaign: v.utm?.utm_campaign ?? null, content: null, term: null,
+      source: v.utm?.utm_source ?? null, medium: v.utm?.utm_medium ?? null, campaign: v.utm?.utm_campaign ?? null,
+      content: v.utm?.utm_content ?? null, term: v.utm?.utm_term ?? null,
     }, null);
     const attrs: Record<string, string | null> = {
       source: acq.source ?? 'Direct / None', channel: acq.channel,
@@ -110,6 +111,7 @@ export async function play(h: Harness, domain: string, tz: string, plan: Planned
       browser: agent.browser, os: agent.os, device: agent.device,
       language: v.language ?? null, screen: v.width ? screenOf(v.width) : null,
       utm_source: v.utm?.utm_source ?? null, utm_medium: v.utm?.utm_medium ?? null, utm_campaign: v.utm?.utm_campaign ?? null,
+      utm_content: v.utm?.utm_content ?? null, utm_term: v.utm?.utm_term ?? null,
     };
     const qs = v.utm ? `?${new URLSearchParams(v.utm)}` : '';
     let t = v.start;
@@ -181,7 +183,10 @@ export function randomPlan(seed: number, n: number, firstMs: number, days: numbe
       })),
       events: r() < 0.3 ? [{ at: 0, name: pick(['Signup', 'Download', 'Outbound Link: Click']), props: { plan: pick(['free', 'pro']) } }] : undefined,
       referrer: pick(refs),
-      utm: r() < 0.2 ? { utm_source: pick(['newsletter', 'twitter']), utm_medium: pick(['email', 'social']), utm_campaign: 'launch' } : undefined,
+      utm: r() < 0.2 ? {
+        utm_source: pick(['newsletter', 'twitter']), utm_medium: pick(['email', 'social']), utm_campaign: 'launch',
+        ...(r() < 0.5 ? { utm_content: pick(['banner', 'link']), utm_term: pick(['analytics', 'privacy']) } : {}),
+      } : undefined,
       language: pick(['en-US', 'fi-FI', 'de-DE', undefined]),
       width: pick([390, 800, 1280, 1920, undefined]),
     });
@@ -191,10 +196,10 @@ export function randomPlan(seed: number, n: number, firstMs: number, days: numbe
   const lastEnd = new Map<string, number>();
   for (const v of plan) {
     const key = `${v.ip.split('.').slice(0, 3).join('.')}|${v.agent}|${Math.floor(v.start / 86_400_000)}`;
-    const end = v.start + v.pages.reduce((s, p) => s + p.after + (p.engaged ?? 0) + 1000, 0) + 2000;
+    const duration = v.pages.reduce((s, p) => s + p.after + (p.engaged ?? 0) + 1000, 0) + 2000;
     const prev = lastEnd.get(key);
     if (prev !== undefined && v.start < prev + 31 * 60_000) v.start = prev + 31 * 60_000;
-    lastEnd.set(key, v.start + (end - v.start));
+    lastEnd.set(key, v.start + duration);
   }
   return plan.filter((v) => v.start % 86_400_000 < 20 * 3_600_000);
 }
