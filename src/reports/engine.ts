@@ -14,7 +14,7 @@ import type { Goal } from '../store/goals.ts';
 import { GOAL, type Dimension } from './dimensions.ts';
 import { compileFilter, withoutGoalFilters, NONE, type Compiled, type Filter } from './filters.ts';
 import { goalCondition } from './goal-sql.ts';
-import { addInto, B, derive, zero, type Base, type Metric, type Totals } from './metrics.ts';
+import { addInto, B, baseColumns, derive, zero, type Base, type Metric, type Totals } from './metrics.ts';
 import { parseQuery, dimName, type Query } from './query.ts';
 import { rawRows, type SourceRow } from './raw-source.ts';
 import { aggregate } from './aggregate.ts';
@@ -63,7 +63,7 @@ function and(a: Compiled | null, b: Compiled): Compiled {
 
 /** Base rows from rollups for built days and raw events for the rest, or raw events only. */
 function fetchBase(ctx: ReportContext, r: Range, dims: Dimension[], hourly: boolean, collapse: boolean,
-  filter: Compiled | null, used: Used): SourceRow[] {
+  filter: Compiled | null, used: Used, cols?: number[]): SourceRow[] {
   const siteId = ctx.site.id;
   const raw = (start: number, end: number) => {
     used.add('raw');
@@ -85,7 +85,7 @@ function fetchBase(ctx: ReportContext, r: Range, dims: Dimension[], hourly: bool
     else e = (i < built.length ? built[i] : r.toDay + 1) - 1;
     if (isBuilt) {
       used.add('rollups');
-      out.push(...(hourly ? hourlyRows(ctx.sqlite, siteId, d, e) : dailyRows(ctx.sqlite, siteId, dims[0]?.code ?? 0, d, e, collapse)));
+      out.push(...(hourly ? hourlyRows(ctx.sqlite, siteId, d, e) : dailyRows(ctx.sqlite, siteId, dims[0]?.code ?? 0, d, e, collapse, cols)));
       i++;
     } else {
       // Unbuilt days are read raw, skipping those without events (neither built nor dirty).
@@ -108,7 +108,7 @@ function collect(ctx: ReportContext, q: Query, r: Range, filter: Filter | null, 
     : [{ goal: null, cond: compiled }];
   const rows = new Map<string, Row>();
   for (const run of runs) {
-    for (const s of fetchBase(ctx, r, plain, time?.bucket === 'hour', !time, run.cond, used)) {
+    for (const s of fetchBase(ctx, r, plain, time?.bucket === 'hour', !time, run.cond, used, baseColumns(q.metrics))) {
       let p = 0;
       const labels = q.dims.map((d) => {
         if ('time' in d) return bucketLabel(d.bucket, r, s.day!, s.hour);
@@ -124,10 +124,10 @@ function collect(ctx: ReportContext, q: Query, r: Range, filter: Filter | null, 
   return rows;
 }
 
-function total(ctx: ReportContext, r: Range, filter: Filter | null, used: Used): Base {
+function total(ctx: ReportContext, r: Range, filter: Filter | null, used: Used, cols?: number[]): Base {
   const sum = zero();
   const compiled = filter ? compileFilter(filter, { siteId: ctx.site.id, goals: ctx.goals }) : null;
-  for (const s of fetchBase(ctx, r, [], false, true, compiled, used)) addInto(sum, s.base);
+  for (const s of fetchBase(ctx, r, [], false, true, compiled, used, cols)) addInto(sum, s.base);
   return sum;
 }
 
@@ -141,7 +141,8 @@ interface Computed {
 
 function compute(ctx: ReportContext, q: Query, r: Range, used: Used): Computed {
   const k = ctx.site.minVisitors;
-  const totalF = total(ctx, r, q.filter, used);
+  // The aggregate row is the total itself: it reads every column its metrics need.
+  const totalF = total(ctx, r, q.filter, used, baseColumns(q.metrics));
   const totals: Totals = { visitors: totalF[B.visitors], convBase: totalF[B.visitors] };
   if (q.metrics.includes('conversion_rate')) totals.convBase = total(ctx, r, withoutGoalFilters(q.filter), used)[B.visitors];
 

@@ -52,3 +52,23 @@ export function derive(m: Metric, b: Base, totals: Totals): number | null {
     case 'conversion_rate': return ratio(b[B.visitors], totals.convBase, 1, 100) ?? 0;
   }
 }
+
+/** The base sums a set of metrics reads (visitors and events always: k-anonymity and empty rows). */
+export function baseColumns(metrics: readonly Metric[]): number[] {
+  const cols = new Set<number>([B.visitors, B.events]);
+  const add = (...names: Array<(typeof BASE)[number]>) => names.forEach((n) => cols.add(B[n]));
+  for (const m of metrics) {
+    switch (m) {
+      case 'visits': add('visits'); break;
+      case 'pageviews': add('pageviews'); break;
+      case 'bytes': add('bytes'); break;
+      case 'views_per_visit': add('visit_pageviews', 'visits'); break;
+      case 'bounce_rate': add('bounces', 'visits'); break;
+      case 'visit_duration': add('duration_ms', 'visits'); break;
+      case 'time_on_page': add('engaged_ms', 'engaged_visits'); break;
+      case 'load_time': add('load_ms', 'load_n'); break;
+      default: break; // visitors, events, percentage, conversion_rate
+    }
+  }
+  return [...cols].sort((a, b) => a - b);
+}

@@ -119,13 +119,19 @@ const toRows = (rows: unknown[][], nk: number): SourceRow[] => rows.map((r) => (
   base: r.slice(2 + nk) as number[],
 }));
 
-/** Daily rollup rows of dimension `code` (0 = the whole site) for days [fromDay, toDay]. */
-export function dailyRows(sqlite: Database.Database, siteId: number, code: number, fromDay: number, toDay: number, collapse: boolean): SourceRow[] {
+/**
+ * Daily rollup rows of dimension `code` (0 = the whole site) for days [fromDay, toDay]. Only the
+ * base sums in `cols` are read (the rest are 0): summing all twelve costs ~2.5× more on a month
+ * of a 600-page site.
+ */
+export function dailyRows(sqlite: Database.Database, siteId: number, code: number, fromDay: number, toDay: number, collapse: boolean,
+  cols: number[] = BASE.map((_, i) => i)): SourceRow[] {
   const keys = code === 0 ? [] : ['value'];
+  const pick = (agg: boolean) => BASE.map((b, i) => (cols.includes(i) ? (agg ? `sum(${b})` : b) : '0')).join(', ');
   const sql = collapse
-    ? `SELECT NULL, NULL, ${[...keys, ...BASE.map((b) => `sum(${b})`)].join(', ')} FROM daily_stats
+    ? `SELECT NULL, NULL, ${[...keys, pick(true)].join(', ')} FROM daily_stats
        WHERE site_id = ? AND dim = ? AND day BETWEEN ? AND ? ${keys.length ? 'GROUP BY value' : ''}`
-    : `SELECT day, NULL, ${[...keys, COLS].join(', ')} FROM daily_stats WHERE site_id = ? AND dim = ? AND day BETWEEN ? AND ?`;
+    : `SELECT day, NULL, ${[...keys, pick(false)].join(', ')} FROM daily_stats WHERE site_id = ? AND dim = ? AND day BETWEEN ? AND ?`;
   const rows = toRows(prepared(sqlite, sql).all(siteId, code, fromDay, toDay) as unknown[][], keys.length);
   return rows.filter((r) => r.base[0] !== null);
 }
