@@ -18,6 +18,7 @@ try {
   const secs = (performance.now() - t1) / 1000;
   console.log(`\naudit: ${EVENTS.toLocaleString('en-US')} events (${(size / 2 ** 20).toFixed(0)} MiB database, generated in ${gen.toFixed(0)} s)`);
   console.log(`  hush audit: ${secs.toFixed(1)} s, ${report.clean ? 'clean' : `${report.findings.length} findings`} (target < 60 s)`);
+  for (const f of report.findings) console.log(`    [${f.check}] ${f.where}: ${f.detail}`);
 } finally {
   if (!process.env.BENCH_KEEP) rmSync(work, { recursive: true, force: true });
   else console.log(`  kept ${work}`);

@@ -79,6 +79,15 @@ a('--ips finds given addresses as a 32-bit integer and as a hex blob', () => {
   assert.ok(r.findings.some((f) => f.check === 'given-ip' && f.where === 'daily_keys.key' && /raw bytes/.test(f.detail)), JSON.stringify(r.findings));
 });
 
+a('binary runs that look like "0:0::" are not reported as addresses; a real one still is', () => {
+  sql('INSERT INTO daily_keys (day, key, created_at) VALUES (?, ?, 0)', 'zz-binary', Buffer.from('\x01\x020:0::\x00\x30\x3a\x30\x3a\x3a\x07', 'latin1'));
+  let r = audit(h.dbPath);
+  assert.not.ok(r.findings.some((f) => f.check === 'ip'), JSON.stringify(r.findings));
+  plantString('/x/2a02:26f0:1::7');
+  r = audit(h.dbPath);
+  assert.ok(r.findings.some((f) => f.check === 'ip' && f.where === 'strings.value'), JSON.stringify(r.findings));
+});
+
 a('deleted rows that linger in the file are found in its raw bytes', () => {
   plantString('/leak/203.0.113.88');
   sql("DELETE FROM strings WHERE value LIKE '/leak/%'");
