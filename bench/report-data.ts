@@ -5,17 +5,8 @@
 // measured by the ingestion bench), visits included, and the writer's dirty marks are set so
 // the rollup builder sees what the writer would have told it.
 import { openDb } from '../src/store/db.ts';
+import { mulberry32 as rng } from '../src/demo/random.ts';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Zipf-like pick among n items: item i with weight 1/(i+1). */
 function zipf(r: () => number, n: number): () => number {

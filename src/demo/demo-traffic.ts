@@ -8,6 +8,7 @@ import type { CountryTables } from '../pseudonymize/country.ts';
 import { lookupCountry } from '../pseudonymize/country.ts';
 import { truncateIp } from '../pseudonymize/truncate.ts';
 import { dayStart, localDayNumber } from '../reports/time-zone.ts';
+import { mulberry32 } from './random.ts';
 
 export interface DemoHit {
   ev: EventInput;
@@ -54,16 +55,6 @@ const PAGES: Weighted<string> = [
 
 const HOUR_WEIGHTS = [1, 0.6, 0.4, 0.3, 0.3, 0.5, 1, 2, 3.5, 4.5, 5, 5, 4.6, 4.8, 5, 4.8, 4.4, 4, 3.6, 3.4, 3, 2.6, 2, 1.4];
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function picker<T>(r: () => number, items: Weighted<T>): () => T {
   const total = items.reduce((s, [, w]) => s + w, 0);

@@ -1,5 +1,5 @@
 // The report engine behind POST /api/v2/query, the CSV export and the dashboard: validates the
-// query, reads base sums from rollups or raw events (the planner picks per run of days), groups
+// query, reads base sums from rollups or raw events (plan.ts picks per run of days), groups
 // them into result rows, applies k-anonymity, derives the metrics, sorts, pages and compares.
 //
 // k-anonymity, per site k (min_visitors):
@@ -11,18 +11,14 @@
 import type Database from 'better-sqlite3';
 import type { Site } from '../store/sites.ts';
 import type { Goal } from '../store/goals.ts';
-import { GOAL, type Dimension } from './dimensions.ts';
+import { GOAL } from './dimensions.ts';
 import { compileFilter, withoutGoalFilters, NONE, type Compiled, type Filter } from './filters.ts';
 import { goalCondition } from './goal-sql.ts';
 import { addInto, B, baseColumns, derive, zero, type Base, type Metric, type Totals } from './metrics.ts';
 import { parseQuery, dimName, type Query } from './query.ts';
-import { rawRows, type SourceRow } from './raw-source.ts';
-import { aggregate } from './aggregate.ts';
-import { cachedRows } from './row-cache.ts';
-import { builtDays, dailyRows, dirtyDays, hourlyRows } from './rollups.ts';
+import { fetchBase, type Used } from './plan.ts';
 import { bucketLabel, timeLabels } from './time-buckets.ts';
 import { rangeLabel, type Range } from './date-range.ts';
-import { dayStart } from './time-zone.ts';
 
 export const OTHER = '(other)';
 
@@ -55,46 +51,8 @@ interface Row {
   metrics: Array<number | null>;
 }
 
-type Used = Set<'rollups' | 'raw'>;
-
 function and(a: Compiled | null, b: Compiled): Compiled {
   return a ? { sql: `(${a.sql} AND ${b.sql})`, params: [...a.params, ...b.params] } : b;
-}
-
-/** Base rows from rollups for built days and raw events for the rest, or raw events only. */
-function fetchBase(ctx: ReportContext, r: Range, dims: Dimension[], hourly: boolean, collapse: boolean,
-  filter: Compiled | null, used: Used, cols?: number[]): SourceRow[] {
-  const siteId = ctx.site.id;
-  const raw = (start: number, end: number) => {
-    used.add('raw');
-    // forceRaw (tests) runs the SQL path; otherwise one cached read aggregated in JS.
-    if (ctx.forceRaw) return rawRows(ctx.sqlite, { siteId, start, end, tz: r.tz, dims, hourly, collapseDays: collapse, filter });
-    const data = cachedRows(ctx.sqlite, { siteId, start, end, tz: r.tz, dims, filter });
-    return aggregate(data, [{ hourly, cols: dims.map((d) => data.dimCol.get(d.name)!) }])[0];
-  };
-  const rollupable = !ctx.forceRaw && !filter && r.whole && dims.length <= 1 && dims.every((d) => d.code !== undefined) && !(hourly && dims.length);
-  if (!rollupable) return raw(r.start, r.end);
-  const built = builtDays(ctx.sqlite, siteId, r.fromDay, r.toDay);
-  const dirty = built.length === r.toDay - r.fromDay + 1 ? [] : dirtyDays(ctx.sqlite, siteId, r.tz, r.fromDay, r.toDay);
-  const out: SourceRow[] = [];
-  let i = 0;
-  for (let d = r.fromDay; d <= r.toDay;) {
-    const isBuilt = built[i] === d;
-    let e = d;
-    if (isBuilt) while (built[i + 1] === e + 1) { i++; e++; }
-    else e = (i < built.length ? built[i] : r.toDay + 1) - 1;
-    if (isBuilt) {
-      used.add('rollups');
-      out.push(...(hourly ? hourlyRows(ctx.sqlite, siteId, d, e) : dailyRows(ctx.sqlite, siteId, dims[0]?.code ?? 0, d, e, collapse, cols)));
-      i++;
-    } else {
-      // Unbuilt days are read raw, skipping those without events (neither built nor dirty).
-      const pending = dirty.filter((x) => x >= d && x <= e);
-      if (pending.length) out.push(...raw(dayStart(pending[0], r.tz), dayStart(pending[pending.length - 1] + 1, r.tz)));
-    }
-    d = e + 1;
-  }
-  return out;
 }
 
 /** The query's rows for a range and filter: base sums per combination of output labels. */

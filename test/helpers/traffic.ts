@@ -7,6 +7,9 @@ import { truncateIp } from '../../src/pseudonymize/truncate.ts';
 import { loadCountryTables } from '../../src/pseudonymize/country-data.ts';
 import { localDayNumber } from '../../src/reports/time-zone.ts';
 import { acquisition } from '../../src/collector/referrer.ts';
+import { mulberry32 } from '../../src/demo/random.ts';
+
+export const rng = mulberry32;
 
 /** User-agents with the families ua-parser-js 1.0 reports for them. */
 export const AGENTS = [
@@ -69,16 +72,6 @@ export interface ModelVisit {
   pageviews: number;
 }
 
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const screenOf = (w: number) => (w < 576 ? 'mobile' : w < 992 ? 'tablet' : w < 1440 ? 'laptop' : 'desktop');
 

@@ -1,0 +1,54 @@
+// The query planner: where the base sums of a range come from. Whole local days without
+// filters, grouped by at most one rolled-up dimension, read the daily (or hourly) rollups for
+// the days that are built and raw events for the days that are not yet (skipping days with no
+// events at all); everything else reads raw events. Base sums add up per day, so the pieces
+// merge exactly.
+import type { Dimension } from './dimensions.ts';
+import type { Compiled } from './filters.ts';
+import type { ReportContext } from './engine.ts';
+import type { Range } from './date-range.ts';
+import { rawRows, type SourceRow } from './raw-source.ts';
+import { aggregate } from './aggregate.ts';
+import { cachedRows } from './row-cache.ts';
+import { builtDays, dailyRows, dirtyDays, hourlyRows } from './rollups.ts';
+import { dayStart } from './time-zone.ts';
+
+/** Which sources answered (reported as meta.source). */
+export type Used = Set<'rollups' | 'raw'>;
+
+/** Base rows from rollups for built days and raw events for the rest, or raw events only. */
+export function fetchBase(ctx: ReportContext, r: Range, dims: Dimension[], hourly: boolean, collapse: boolean,
+  filter: Compiled | null, used: Used, cols?: number[]): SourceRow[] {
+  const siteId = ctx.site.id;
+  const raw = (start: number, end: number) => {
+    used.add('raw');
+    // forceRaw (tests) runs the SQL path; otherwise one cached read aggregated in JS.
+    if (ctx.forceRaw) return rawRows(ctx.sqlite, { siteId, start, end, tz: r.tz, dims, hourly, collapseDays: collapse, filter });
+    const data = cachedRows(ctx.sqlite, { siteId, start, end, tz: r.tz, dims, filter });
+    return aggregate(data, [{ hourly, cols: dims.map((d) => data.dimCol.get(d.name)!) }])[0];
+  };
+  const rollupable = !ctx.forceRaw && !filter && r.whole && dims.length <= 1 && dims.every((d) => d.code !== undefined) && !(hourly && dims.length);
+  if (!rollupable) return raw(r.start, r.end);
+  const built = builtDays(ctx.sqlite, siteId, r.fromDay, r.toDay);
+  const dirty = built.length === r.toDay - r.fromDay + 1 ? [] : dirtyDays(ctx.sqlite, siteId, r.tz, r.fromDay, r.toDay);
+  const out: SourceRow[] = [];
+  let i = 0;
+  for (let d = r.fromDay; d <= r.toDay;) {
+    const isBuilt = built[i] === d;
+    let e = d;
+    if (isBuilt) while (built[i + 1] === e + 1) { i++; e++; }
+    else e = (i < built.length ? built[i] : r.toDay + 1) - 1;
+    if (isBuilt) {
+      used.add('rollups');
+      out.push(...(hourly ? hourlyRows(ctx.sqlite, siteId, d, e) : dailyRows(ctx.sqlite, siteId, dims[0]?.code ?? 0, d, e, collapse, cols)));
+      i++;
+    } else {
+      // Unbuilt days are read raw, skipping those without events (neither built nor dirty).
+      const pending = dirty.filter((x) => x >= d && x <= e);
+      if (pending.length) out.push(...raw(dayStart(pending[0], r.tz), dayStart(pending[pending.length - 1] + 1, r.tz)));
+    }
+    d = e + 1;
+  }
+  return out;
+}
+
