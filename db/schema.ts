@@ -230,3 +230,38 @@ export const rollupDirty = sqliteTable('rollup_dirty', {
   hour: integer('hour').notNull(),
   gen: integer('gen').notNull(),
 }, (t) => [primaryKey({ columns: [t.siteId, t.hour] })]);
+
+/** People who may open the dashboard. The password is stored as an scrypt hash only. */
+export const users = sqliteTable('users', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  /** Lower-cased login e-mail. */
+  email: text('email').notNull(),
+  /** `scrypt$N$r$p$salt$hash` (base64): never the password. */
+  passwordHash: text('password_hash').notNull(),
+  /** 1: sees and manages every site (the first user, created at setup). */
+  admin: integer('admin').notNull().default(0),
+  createdAt: integer('created_at').notNull(),
+}, (t) => [uniqueIndex('users_email_uq').on(t.email)]);
+
+/** Which sites a (non-admin) user may see, and as what. */
+export const memberships = sqliteTable('memberships', {
+  userId: integer('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  siteId: integer('site_id').notNull().references(() => sites.id, { onDelete: 'cascade' }),
+  role: text('role', { enum: ['owner', 'viewer'] }).notNull(),
+}, (t) => [primaryKey({ columns: [t.userId, t.siteId] })]);
+
+/**
+ * Dashboard sessions. The cookie holds a random token; only its SHA-256 is stored, so a copy of
+ * the database cannot log anyone in. Logging out deletes the row.
+ */
+export const sessions = sqliteTable('sessions', {
+  tokenHash: text('token_hash').primaryKey(),
+  userId: integer('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  /** Per-session secret every state-changing form must echo (CSRF). */
+  csrf: text('csrf').notNull(),
+  createdAt: integer('created_at').notNull(),
+  /** Last request; a session idle for 7 days ends. */
+  seenAt: integer('seen_at').notNull(),
+  /** Hard end, 30 days after login. */
+  expiresAt: integer('expires_at').notNull(),
+});

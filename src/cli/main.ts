@@ -18,6 +18,7 @@ import ipaddr from 'ipaddr.js';
 
 import { UsageError, Failure } from './errors.ts';
 import { REPORT_HELP, goalCommand, exportCommand, demoCommand } from './report-commands.ts';
+import { USER_HELP, userCommand } from './user-command.ts';
 
 const HELP: Record<string, string> = {
   main: `hush — self-hosted, cookieless web analytics that never keeps a visitor's IP address
@@ -30,6 +31,7 @@ Commands:
   site list                 list websites
   site remove <domain>      delete a website and all its data
   key add --site <domain>   create a Stats API key
+  user add <email>          create a dashboard account (or grant it a site)
   goal add|list|remove      conversion goals (a custom event or a page pattern)
   export --site <domain>    every standard report as CSV files in a ZIP
   demo                      fill demo.test with a month of realistic synthetic traffic
@@ -294,6 +296,16 @@ export async function main(argv: string[]): Promise<number> {
         for (const r of results) {
           console.log(`${r.domain}: ${dry ? 'would delete' : 'deleted'} ${r.events} events, ${r.visits} visits, ${r.rollups} rollup rows and ${r.strings} unused values before ${new Date(r.cutoff).toISOString()}`);
         }
+        return 0;
+      }
+      case 'user': {
+        const [sub, ...args] = rest;
+        if (!sub || sub === '--help' || sub === '-h') return void console.log(USER_HELP), 0;
+        const { values, positionals } = parse(args, {
+          admin: { type: 'boolean' }, site: { type: 'string' }, role: { type: 'string' }, 'password-stdin': { type: 'boolean' },
+        });
+        if (values.help) return void console.log(USER_HELP), 0;
+        await userCommand(sub, positionals, values);
         return 0;
       }
       case 'goal': {

@@ -140,6 +140,26 @@ export const INVENTORY: Record<string, Table> = {
     hour: f('a UTC hour with new events', 'rollup bookkeeping', 'Hush', 'until the rollups are rebuilt (seconds)'),
     gen: f('write counter', 'rollup bookkeeping', 'Hush', 'until the rollups are rebuilt (seconds)'),
   },
+  users: {
+    id: f('row id', 'internal reference', 'Hush', 'until the account is removed'),
+    email: f("the dashboard user's login e-mail (not a visitor's)", 'logging in', 'the user or an administrator', 'until the account is removed'),
+    password_hash: f('scrypt hash of the password (the password itself is never stored)', 'logging in', 'the user', 'until the account is removed'),
+    admin: f('1 for an administrator', 'authorisation', 'Hush', 'until the account is removed'),
+    created_at: f('when the account was created', 'administration', 'Hush', 'until the account is removed'),
+  },
+  memberships: {
+    user_id: f('dashboard user', 'authorisation', 'an administrator', 'until revoked'),
+    site_id: f('site the user may see', 'authorisation', 'an administrator', 'until revoked'),
+    role: f('owner or viewer', 'authorisation', 'an administrator', 'until revoked'),
+  },
+  sessions: {
+    token_hash: f('SHA-256 of the session cookie (the cookie itself is never stored)', 'staying logged in', 'Hush', '7 days idle or 30 days, or until logout'),
+    user_id: f('dashboard user', 'staying logged in', 'Hush', '7 days idle or 30 days, or until logout'),
+    csrf: f('random secret forms must echo', 'protection against cross-site requests', 'Hush', '7 days idle or 30 days, or until logout'),
+    created_at: f('login time', 'session expiry', 'Hush', '7 days idle or 30 days, or until logout'),
+    seen_at: f('last request (to the minute)', 'idle expiry', 'Hush', '7 days idle or 30 days, or until logout'),
+    expires_at: f('hard end of the session', 'session expiry', 'Hush', '7 days idle or 30 days, or until logout'),
+  },
   import_state: {
     site_id: f('site', 'import bookkeeping', 'Hush', UNTIL_REMOVED),
     last_ts: f('newest imported log time', 'not importing a line twice', 'access log', UNTIL_REMOVED),

@@ -14,6 +14,8 @@ import { QueryError } from '../reports/query-error.ts';
 import type { QueryResponse } from '../reports/engine.ts';
 import type { ExportParams } from '../reports/export.ts';
 import type { Site } from '../store/sites.ts';
+import { authRoutes, type AuthDeps } from '../web/auth-routes.ts';
+import { homeRoutes } from '../web/home.ts';
 
 export interface AppDeps {
   collector: Collector;
@@ -32,6 +34,8 @@ export interface AppDeps {
   /** Extra facts for /healthz. */
   health?: () => Record<string, unknown>;
   now?: () => number;
+  /** Accounts and the dashboard's pages; absent in tools that serve only the API. */
+  web?: AuthDeps;
   /** Where unexpected errors are reported (never with request bodies or addresses). */
   logError?: (message: string) => void;
 }
@@ -153,6 +157,11 @@ export function createApp(deps: AppDeps): Hono {
       headers: { 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': `attachment; filename="${name}"` },
     });
   });
+
+  if (deps.web) {
+    authRoutes(app, deps.web);
+    homeRoutes(app, deps.web);
+  }
 
   app.notFound((c) => c.json({ error: 'not found' }, 404));
 

@@ -25,6 +25,10 @@ import { exportCsv } from '../reports/export.ts';
 import { refreshRollups, type RefreshResult } from '../reports/rollups.ts';
 import { registerReportFunctions } from '../reports/sql-functions.ts';
 import { ReportsThread } from '../reports/reports-thread.ts';
+import { UserRepo } from '../accounts/users.ts';
+import { SessionStore } from '../accounts/sessions.ts';
+import { LoginLimiter } from '../accounts/rate-limit.ts';
+import { truncateIp } from '../pseudonymize/truncate.ts';
 
 export interface Core {
   store: OpenDb;
@@ -32,6 +36,8 @@ export interface Core {
   directory: SiteDirectory;
   apiKeys: ApiKeyRepo;
   goals: GoalRepo;
+  users: UserRepo;
+  sessions: SessionStore;
   keys: KeyRing;
   /** Where hits are committed: in this thread (tests) or the writer thread (the server). */
   sink: InlineSink | WriterThread;
@@ -92,6 +98,9 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
   const directory = new SiteDirectory(sites);
   const apiKeys = new ApiKeyRepo(store.db);
   const goals = new GoalRepo(store.db);
+  const users = new UserRepo(store.db);
+  const sessions = new SessionStore(store.db);
+  const resolver = new ClientIpResolver(config.trustedProxies);
   registerReportFunctions(store.sqlite);
   const keys = new KeyRing(sqliteKeyStore(store.sqlite));
   // The thread opens its own connection once this one has applied the migrations.
@@ -101,10 +110,15 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
   const reports = opts.writerThread ? await ReportsThread.start({ dbPath: config.dbPath, refreshMs: config.rollupMs }) : null;
   const collector = new Collector({
     precision: config.precision, sites: directory, agents: new AgentCache(), countries: opts.countries, keys,
-    resolver: new ClientIpResolver(config.trustedProxies), sink, clock,
+    resolver, sink, clock,
   });
   const app = createApp({
     collector, sites, apiKeys,
+    web: {
+      users, sessions, limiter: new LoginLimiter(), now: clock,
+      // Login limits key on the client's network, truncated like every hit's address.
+      clientPrefix: (c) => truncateIp(resolver.resolve(opts.peer(c), c.req.header('x-forwarded-for')), config.precision)?.text ?? 'unknown',
+    },
     query: (site, body) => {
       const ctx = { site, goals: goals.list(site.id), now: clock() };
       return reports ? reports.query(ctx, body) : runQuery({ ...ctx, sqlite: store.sqlite }, body);
@@ -118,10 +132,11 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
     privacy: () => privacyDocument(config.precision, config.kFloor, sites.list().filter((s) => s.listed === 1)),
   });
   const core: Core = {
-    store, sites, directory, apiKeys, goals, keys, reports, sink, collector, app,
+    store, sites, directory, apiKeys, goals, users, sessions, keys, reports, sink, collector, app,
     housekeeping(now = clock()) {
       directory.refresh();
       sink.prune(now);
+      sessions.purge(now);
       return { keysDeleted: keys.rotate(now) };
     },
     retention(now = clock()) {
