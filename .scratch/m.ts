@@ -1,1 +1,0 @@
-import { openDb } from '/work/main/src/store/db.ts';
