@@ -147,7 +147,7 @@ s('cross-site form posts are refused even with a valid secret', async () => {
   await setupAdmin(new Browser());
   const b = new Browser();
   const csrf = await b.csrf('/login');
-  for (const headers of [{ Origin: 'https://evil.example' }, { 'Sec-Fetch-Site': 'cross-site' }]) {
+  for (const headers of [{ Origin: 'https://evil.example' }, { 'Sec-Fetch-Site': 'cross-site' }] as Array<Record<string, string>>) {
     const r = await b.go('/login', { form: { csrf, email: 'admin@example.com', password: PASSWORD }, headers });
     assert.is(r.status, 403, JSON.stringify(headers));
   }
@@ -220,7 +220,7 @@ cli('creates accounts from standard input, grants sites with roles, refuses bad 
     const login = await b.go('/login', { form: { csrf, email: 'viewer@example.com', password: PASSWORD } });
     assert.is(login.status, 303);
     const home = await (await b.go('/')).text();
-    assert.match(home, /example\.com<\/strong> <span class="muted">viewer/);
+    assert.match(home, /example\.com<\/strong><\/a> <span class="muted">viewer/);
   } finally {
     await h.close();
   }

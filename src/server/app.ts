@@ -16,6 +16,7 @@ import type { ExportParams } from '../reports/export.ts';
 import type { Site } from '../store/sites.ts';
 import { authRoutes, type AuthDeps } from '../web/auth-routes.ts';
 import { homeRoutes } from '../web/home.ts';
+import { dashboardRoutes } from '../web/dashboard.ts';
 
 export interface AppDeps {
   collector: Collector;
@@ -35,7 +36,7 @@ export interface AppDeps {
   health?: () => Record<string, unknown>;
   now?: () => number;
   /** Accounts and the dashboard's pages; absent in tools that serve only the API. */
-  web?: AuthDeps;
+  web?: AuthDeps & { hasGoals: (siteId: number) => boolean };
   /** Where unexpected errors are reported (never with request bodies or addresses). */
   logError?: (message: string) => void;
 }
@@ -161,6 +162,7 @@ export function createApp(deps: AppDeps): Hono {
   if (deps.web) {
     authRoutes(app, deps.web);
     homeRoutes(app, deps.web);
+    dashboardRoutes(app, { ...deps.web, siteByDomain: (d) => deps.sites.byDomain(d), query: deps.query });
   }
 
   app.notFound((c) => c.json({ error: 'not found' }, 404));

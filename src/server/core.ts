@@ -116,6 +116,7 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
     collector, sites, apiKeys,
     web: {
       users, sessions, limiter: new LoginLimiter(), now: clock,
+      hasGoals: (siteId) => goals.list(siteId).length > 0,
       // Login limits key on the client's network, truncated like every hit's address.
       clientPrefix: (c) => truncateIp(resolver.resolve(opts.peer(c), c.req.header('x-forwarded-for')), config.precision)?.text ?? 'unknown',
     },

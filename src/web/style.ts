@@ -20,6 +20,34 @@ button.link { background: none; color: var(--accent); padding: 0; margin: 0; fon
 .error { color: var(--bad); font-weight: 600; }
 .muted { color: var(--muted); }
 ul.sites { list-style: none; padding: 0; } ul.sites li { padding: .6rem 0; border-bottom: 1px solid var(--line); }
+nav.bar-top { display: flex; flex-wrap: wrap; gap: .75rem 1.5rem; align-items: center; margin-bottom: 1rem; }
+nav.bar-top ul.periods { display: flex; flex-wrap: wrap; gap: .25rem .75rem; list-style: none; padding: 0; margin: 0; }
+nav.bar-top a[aria-current] { font-weight: 700; text-decoration: none; color: var(--fg); }
+form.custom { display: flex; gap: .5rem; align-items: center; flex-wrap: wrap; } form.custom label { display: inline; margin: 0; font-weight: 400; }
+form.custom input { padding: .3rem; border: 1px solid var(--line); border-radius: 6px; background: var(--bg); color: var(--fg); font: inherit; }
+form.custom button { margin: 0; padding: .3rem .7rem; }
+details.switcher summary { font-weight: 700; font-size: 1.2rem; cursor: pointer; } details.switcher ul { list-style: none; padding: .25rem 0; margin: 0; }
+ul.chips { display: flex; flex-wrap: wrap; gap: .5rem; list-style: none; padding: 0; }
+ul.chips li { border: 1px solid var(--line); border-radius: 999px; padding: .15rem .3rem .15rem .7rem; background: var(--card); }
+ul.chips a { text-decoration: none; padding: 0 .4rem; font-weight: 700; }
+section.topline { display: grid; grid-template-columns: repeat(auto-fit, minmax(9.5rem, 1fr)); gap: .75rem; margin: 1rem 0; }
+.stat { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: .75rem; }
+.stat .name { display: block; color: var(--muted); font-size: .85rem; } .stat .value { font-size: 1.5rem; font-weight: 700; }
+.delta { font-size: .85rem; margin-left: .3rem; } .delta.up { color: #1f8a4c; } .delta.down { color: var(--bad); }
+.notice { border-left: 4px solid var(--bad); padding: .5rem .75rem; background: var(--card); }
+.chart-box { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: .75rem; }
+svg.chart { width: 100%; height: auto; } svg.chart .grid { stroke: var(--line); } svg.chart .axis { fill: var(--muted); font-size: 12px; }
+svg.chart .line { stroke: var(--accent); stroke-width: 2.5; } svg.chart .previous { stroke: var(--muted); stroke-width: 1.5; stroke-dasharray: 4 4; }
+svg.chart .dot { fill: var(--accent); }
+.panels { display: grid; grid-template-columns: repeat(auto-fit, minmax(20rem, 1fr)); gap: 1rem; margin-top: 1rem; }
+section.panel { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: .75rem 1rem; min-width: 0; }
+section.panel h2 { font-size: 1rem; margin: 0 0 .5rem; }
+table { width: 100%; border-collapse: collapse; } th { text-align: left; color: var(--muted); font-weight: 600; font-size: .85rem; }
+td, th { padding: .3rem .25rem; } td.num, th.num { text-align: right; white-space: nowrap; }
+td.label { position: relative; overflow-wrap: anywhere; } td.label a, td.label span.other { position: relative; }
+.bar { position: absolute; left: 0; top: .15rem; bottom: .15rem; border-radius: 4px; background: color-mix(in srgb, var(--accent) 14%, transparent); }
+${Array.from({ length: 21 }, (_, i) => `.w${i * 5} { width: ${i * 5}%; }`).join(' ')}
+.other { cursor: help; } abbr { text-decoration: none; }
 `;
 
 export const CSS_ETAG = `"${createHash('sha256').update(CSS).digest('base64url').slice(0, 22)}"`;

@@ -1,0 +1,147 @@
+// The dashboard of one site, rendered on the server from the same report engine as the Stats
+// API (so the numbers are the API's numbers, k-anonymity included): top line with deltas and
+// realtime visitors, the visitors chart, and panels. Every row is a link that adds its value as
+// a filter; filters show as removable chips; everything is in the URL. No script at all.
+import type { Context, Hono } from 'hono';
+import { html } from 'hono/html';
+import { page } from './layout.ts';
+import { currentUser, respond, type AuthDeps } from './auth-routes.ts';
+import { PERIODS, parseState, queryBase, stateQuery, withFilter, withoutFilter, type DashboardState } from './dashboard-state.ts';
+import { lineChart } from './chart.ts';
+import type { QueryResponse } from '../reports/engine.ts';
+import type { Site } from '../store/sites.ts';
+import { QueryError } from '../reports/query-error.ts';
+
+export interface DashboardDeps extends AuthDeps {
+  siteByDomain: (domain: string) => Site | undefined;
+  query: (site: Site, body: Record<string, unknown>) => QueryResponse | Promise<QueryResponse>;
+  hasGoals: (siteId: number) => boolean;
+}
+
+interface PanelSpec { title: string; dim: string; metrics: string[]; heads: string[] }
+
+const PANELS: PanelSpec[] = [
+  { title: 'Pages', dim: 'event:page', metrics: ['visitors', 'pageviews'], heads: ['Visitors', 'Views'] },
+  { title: 'Entry pages', dim: 'visit:entry_page', metrics: ['visitors', 'visits'], heads: ['Visitors', 'Entrances'] },
+  { title: 'Exit pages', dim: 'visit:exit_page', metrics: ['visitors', 'visits'], heads: ['Visitors', 'Exits'] },
+  { title: 'Sources', dim: 'visit:source', metrics: ['visitors', 'bounce_rate'], heads: ['Visitors', 'Bounce'] },
+  { title: 'Channels', dim: 'visit:channel', metrics: ['visitors'], heads: ['Visitors'] },
+  { title: 'Referrers', dim: 'visit:referrer', metrics: ['visitors'], heads: ['Visitors'] },
+  { title: 'UTM sources', dim: 'visit:utm_source', metrics: ['visitors'], heads: ['Visitors'] },
+  { title: 'UTM mediums', dim: 'visit:utm_medium', metrics: ['visitors'], heads: ['Visitors'] },
+  { title: 'UTM campaigns', dim: 'visit:utm_campaign', metrics: ['visitors'], heads: ['Visitors'] },
+  { title: 'Countries', dim: 'visit:country', metrics: ['visitors'], heads: ['Visitors'] },
+  { title: 'Browsers', dim: 'visit:browser', metrics: ['visitors'], heads: ['Visitors'] },
+  { title: 'Operating systems', dim: 'visit:os', metrics: ['visitors'], heads: ['Visitors'] },
+  { title: 'Devices', dim: 'visit:device', metrics: ['visitors'], heads: ['Visitors'] },
+  { title: 'Screen sizes', dim: 'visit:screen', metrics: ['visitors'], heads: ['Visitors'] },
+  { title: 'Languages', dim: 'visit:language', metrics: ['visitors'], heads: ['Visitors'] },
+  { title: 'HTTP status', dim: 'event:status', metrics: ['visitors', 'events', 'bytes'], heads: ['Visitors', 'Hits', 'Bytes'] },
+  { title: 'Custom events', dim: 'event:name', metrics: ['visitors', 'events'], heads: ['Visitors', 'Events'] },
+];
+const GOALS: PanelSpec = { title: 'Goals', dim: 'event:goal', metrics: ['visitors', 'events', 'conversion_rate'], heads: ['Visitors', 'Conversions', 'CR'] };
+
+const TOP = [
+  ['visitors', 'Visitors'], ['visits', 'Visits'], ['pageviews', 'Page views'], ['views_per_visit', 'Views per visit'],
+  ['bounce_rate', 'Bounce rate'], ['visit_duration', 'Visit duration'],
+] as const;
+
+const OTHER_TIP = 'Rows describing fewer than k visitors are added up here, so that no report singles anyone out (k-anonymity).';
+
+export function formatMetric(metric: string, v: number | null): string {
+  if (v === null) return '—';
+  if (metric === 'bounce_rate' || metric === 'conversion_rate' || metric === 'percentage') return `${v}%`;
+  if (metric === 'visit_duration' || metric === 'time_on_page') return `${Math.floor(v / 60)}m ${String(v % 60).padStart(2, '0')}s`;
+  if (metric === 'bytes') {
+    const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+    let x = v, u = 0;
+    while (x >= 1000 && u < units.length - 1) { x /= 1000; u++; }
+    return `${u === 0 ? x : x.toFixed(1)} ${units[u]}`;
+  }
+  return v.toLocaleString('en-US');
+}
+
+const delta = (metric: string, change: number | null | undefined) => {
+  if (change === null || change === undefined) return '';
+  // Less bounce is better; for everything else more is.
+  const good = metric === 'bounce_rate' ? change < 0 : change > 0;
+  const unit = metric === 'bounce_rate' ? ' pts' : '%';
+  return html` <span class="delta ${change === 0 ? '' : good ? 'up' : 'down'}">${change > 0 ? '+' : ''}${change}${unit}</span>`;
+};
+
+function panel(spec: PanelSpec, res: QueryResponse | null, state: DashboardState, base: string) {
+  const rows = res?.results ?? [];
+  const max = Math.max(1, ...rows.map((r) => r.metrics[0] ?? 0));
+  const body = res === null
+    ? html`<p class="muted">Hidden: fewer than k visitors match these filters.</p>`
+    : rows.length === 0 ? html`<p class="muted">No data for this period.</p>`
+      : html`<table><thead><tr><th scope="col">${spec.title}</th>${spec.heads.map((h) => html`<th scope="col" class="num">${h}</th>`)}</tr></thead><tbody>
+${rows.map((r) => {
+    const label = r.dimensions[0];
+    const width = Math.round(((r.metrics[0] ?? 0) / max) * 20) * 5;
+    const cell = label === '(other)'
+      ? html`<span class="other" title="${OTHER_TIP}" tabindex="0">(other) <abbr title="${OTHER_TIP}">ⓘ</abbr></span>`
+      : html`<a href="${base}${stateQuery(withFilter(state, spec.dim, label))}">${label}</a>`;
+    return html`<tr><td class="label"><span class="bar w${width}"></span>${cell}</td>${r.metrics.map((m, i) => html`<td class="num">${formatMetric(spec.metrics[i], m)}</td>`)}</tr>`;
+  })}</tbody></table>`;
+  return html`<section class="panel" aria-label="${spec.title}"><h2>${spec.title}</h2>${body}</section>`;
+}
+
+export function dashboardRoutes(app: Hono, deps: DashboardDeps): void {
+  app.get('/sites/:domain', async (c: Context) => {
+    const me = currentUser(c, deps);
+    if (!me) return c.redirect(deps.users.count() === 0 ? '/setup' : '/login', 303);
+    const site = deps.siteByDomain(c.req.param('domain') ?? '');
+    // A site the account may not see answers like one that does not exist.
+    if (!site || !deps.users.roleOn(me.user, site.id)) {
+      return respond(c, 404, page('Not found', html`<section class="card"><h1>No such site</h1><p><a href="/">Your sites</a></p></section>`, { user: me.user.email, csrf: me.session.csrf }));
+    }
+    const state = parseState(new URL(c.req.url));
+    const base = `/sites/${encodeURIComponent(site.domain)}`;
+    const common = queryBase(state);
+    const ask = async (body: Record<string, unknown>): Promise<QueryResponse | null> => {
+      try {
+        const r = await deps.query(site, { site_id: site.domain, ...body });
+        return r.meta.suppressed ? null : r;
+      } catch (e) {
+        if (e instanceof QueryError) return null;
+        throw e;
+      }
+    };
+    const panels = [...PANELS, ...(deps.hasGoals(site.id) ? [GOALS] : [])];
+    const [top, realtime, chart, ...results] = await Promise.all([
+      ask({ ...common, metrics: TOP.map(([m]) => m), ...(state.compare ? { include: { comparison: 'previous_period' } } : {}) }),
+      ask({ metrics: ['visitors'], date_range: 'realtime' }),
+      ask({ ...common, metrics: ['visitors', 'pageviews'], dimensions: ['time'], include: { time_labels: true, ...(state.compare ? { comparison: 'previous_period' } : {}) } }),
+      ...panels.map((p) => ask({ ...common, metrics: p.metrics, dimensions: [p.dim], pagination: { limit: 10 } })),
+    ]);
+    const sites = deps.users.sitesFor(me.user);
+    const topRow = top?.results[0];
+    const labels = (chart?.meta.time_labels as string[] | undefined) ?? [];
+    const byLabel = new Map((chart?.results ?? []).map((r) => [r.dimensions[0], r]));
+    const points = labels.map((l) => {
+      const r = byLabel.get(l);
+      return { label: l, value: r?.metrics[0] ?? 0, ...(state.compare ? { previous: r?.comparison?.metrics[0] ?? null } : {}) };
+    });
+    const body = html`
+<nav class="bar-top" aria-label="Site and period">
+  <details class="switcher"><summary>${site.domain}</summary><ul>${sites.map((s) => html`<li><a href="/sites/${encodeURIComponent(s.domain)}${stateQuery(state)}">${s.domain}</a></li>`)}</ul></details>
+  <ul class="periods">${PERIODS.map(([p, name]) => html`<li><a href="${base}${stateQuery({ ...state, period: p, from: null, to: null })}"${state.period === p ? html` aria-current="page"` : ''}>${name}</a></li>`)}</ul>
+  <form class="custom" method="get" action="${base}"><label>From <input type="date" name="from" value="${state.from ?? ''}" required></label>
+    <label>to <input type="date" name="to" value="${state.to ?? ''}" required></label>
+    ${state.filters.map(([d, v]) => html`<input type="hidden" name="f" value="${d}:${v}">`)}${state.compare ? html`<input type="hidden" name="compare" value="previous_period">` : ''}<button type="submit">Show</button></form>
+  <a class="compare" href="${base}${stateQuery({ ...state, compare: !state.compare })}">${state.compare ? 'Hide comparison' : 'Compare with previous period'}</a>
+</nav>
+${state.filters.length ? html`<ul class="chips" aria-label="Filters">${state.filters.map(([d, v], i) => html`<li><span>${d.replace(/^(visit|event):/, '')} is ${v}</span> <a href="${base}${stateQuery(withoutFilter(state, i))}" aria-label="Remove filter ${d} is ${v}">×</a></li>`)}</ul>` : ''}
+<section class="topline" aria-label="Summary">
+  <div class="stat"><span class="name">Current visitors</span><span class="value" data-metric="realtime">${formatMetric('visitors', realtime?.results[0]?.metrics[0] ?? 0)}</span></div>
+  ${TOP.map(([m, name], i) => html`<div class="stat"><span class="name">${name}</span><span class="value" data-metric="${m}">${formatMetric(m, topRow?.metrics[i] ?? null)}</span>${state.compare ? delta(m, topRow?.comparison?.change[i]) : ''}</div>`)}
+</section>
+${top === null ? html`<p class="notice">Fewer than ${site.minVisitors} visitors match these filters (or are left out by them): the numbers are hidden so that no one can be singled out.</p>` : ''}
+<section class="chart-box" aria-label="Visitors over time">${lineChart(points, 'visitors')}
+<details><summary>Show as a table</summary><table><thead><tr><th scope="col">Time</th><th scope="col" class="num">Visitors</th><th scope="col" class="num">Page views</th></tr></thead>
+<tbody>${labels.map((l) => html`<tr><td>${l}</td><td class="num">${formatMetric('visitors', byLabel.get(l)?.metrics[0] ?? 0)}</td><td class="num">${formatMetric('pageviews', byLabel.get(l)?.metrics[1] ?? 0)}</td></tr>`)}</tbody></table></details></section>
+<div class="panels">${panels.map((p, i) => panel(p, results[i], state, base))}</div>`;
+    return respond(c, 200, page(site.domain, body, { user: me.user.email, csrf: me.session.csrf }));
+  });
+}

@@ -1,0 +1,146 @@
+// The dashboard in real headless Chromium against a real server process and a database filled by
+// `hush demo`: setup → the demo site's numbers equal the Stats API's → clicking a country filters
+// every panel → changing the range keeps the filter → logging out ends the session for good.
+// Screenshots (desktop, phone) go to test/screenshots/ (git-ignored).
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { HAVE_CHROME, launch, skipNotice } from './helpers/browser.ts';
+import { startServerProcess, runCli, type ServerProcess } from './helpers/spawn-server.ts';
+import { tempDir } from './helpers/harness.ts';
+
+const SHOTS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'screenshots');
+const PASSWORD = 'a long enough password';
+
+let server: ServerProcess, browser: Browser, key = '', dbPath = '', cleanup = () => {};
+const d = suite('dashboard in Chromium');
+
+d.before(async () => {
+  if (!HAVE_CHROME) return;
+  const t = tempDir();
+  cleanup = t.cleanup;
+  dbPath = path.join(t.dir, 'hush.db');
+  const env = { HUSH_DB: dbPath };
+  const demo = await runCli(['demo', '--days', '30', '--visits', '120'], env);
+  assert.is(demo.code, 0, demo.stderr);
+  key = (await runCli(['key', 'add', '--site', 'demo.test'], env)).stdout.trim().split('\n').pop()!;
+  server = await startServerProcess({ ...env, HUSH_ROLLUP_MS: '200' });
+  browser = await launch([]);
+});
+
+d.after(async () => {
+  if (!HAVE_CHROME) return;
+  await browser?.close();
+  server?.child.kill('SIGTERM');
+  await server?.exited;
+  cleanup();
+});
+
+async function api(body: Record<string, unknown>): Promise<number | null> {
+  const r = await fetch(`${server.url}/api/v2/query`, {
+    method: 'POST', headers: { Authorization: `Bearer ${key}` }, body: JSON.stringify({ site_id: 'demo.test', metrics: ['visitors'], ...body }),
+  });
+  const json = await r.json() as { results: Array<{ metrics: Array<number | null> }> };
+  return json.results[0]?.metrics[0] ?? null;
+}
+
+const shown = async (page: Page, metric: string) => Number((await page.textContent(`[data-metric="${metric}"]`))!.replace(/,/g, ''));
+
+d('setup, the numbers, a country filter, a range change, logout', async () => {
+  if (!HAVE_CHROME) return;
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await ctx.newPage();
+  const blocked: string[] = [];
+  page.on('console', (m) => { if (m.type() === 'error') blocked.push(m.text()); });
+  page.on('request', (r) => { if (!r.url().startsWith(server.url)) blocked.push(`third-party request: ${r.url()}`); });
+
+  await page.goto(`${server.url}/`);
+  assert.match(page.url(), /\/setup$/);
+  await page.fill('#email', 'owner@example.com');
+  await page.fill('#password', PASSWORD);
+  await page.fill('#password2', PASSWORD);
+  await page.click('button[type=submit]');
+  await page.click('text=demo.test');
+  assert.match(page.url(), /\/sites\/demo\.test$/);
+
+  // The top line is the Stats API's answer for the last 30 days.
+  assert.is(await shown(page, 'visitors'), await api({ date_range: '30d' }));
+  assert.is(await shown(page, 'pageviews'), await api({ date_range: '30d', metrics: ['pageviews'] }));
+  const countries = page.locator('section.panel[aria-label="Countries"] tbody tr');
+  assert.ok(await countries.count() >= 3, 'the countries panel has rows');
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SHOTS, 'dashboard-desktop.png'), fullPage: true });
+
+  // Click a country: the URL, a chip, and every panel follow.
+  await page.click('section.panel[aria-label="Countries"] a >> text=DE');
+  assert.match(decodeURIComponent(page.url()), /f=visit:country:DE/);
+  assert.is(await page.locator('ul.chips li').count(), 1);
+  const filtered = [['is', 'visit:country', ['DE']]];
+  assert.is(await shown(page, 'visitors'), await api({ date_range: '30d', filters: filtered }));
+  const countryRows = await page.locator('section.panel[aria-label="Countries"] tbody td.label').allTextContents();
+  assert.equal(countryRows.map((x) => x.trim()), ['DE']);
+  const browsersTotal = (await page.locator('section.panel[aria-label="Browsers"] tbody tr td:nth-child(2)').allTextContents())
+    .reduce((s, x) => s + Number(x.replace(/,/g, '')), 0);
+  assert.is(browsersTotal, await api({ date_range: '30d', filters: filtered }), 'the browsers panel counts only DE visitors');
+
+  // Another range keeps the filter.
+  await page.click('nav.bar-top a >> text=Last 7 days');
+  assert.match(decodeURIComponent(page.url()), /period=7d/);
+  assert.match(decodeURIComponent(page.url()), /f=visit:country:DE/);
+  assert.is(await shown(page, 'visitors'), await api({ date_range: '7d', filters: filtered }));
+
+  // Remove the chip; compare with the previous period.
+  await page.click('ul.chips a');
+  assert.is(await page.locator('ul.chips li').count(), 0);
+  await page.click('text=Compare with previous period');
+  assert.ok(await page.locator('.stat .delta').count() > 0, 'deltas are shown');
+
+  // (other) rows explain themselves.
+  const other = page.locator('.other').first();
+  if (await other.count()) assert.match((await other.getAttribute('title'))!, /k-anonymity/);
+
+  // Phone width: no horizontal scrolling.
+  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, storageState: await ctx.storageState() });
+  const p2 = await phone.newPage();
+  await p2.goto(`${server.url}/sites/demo.test`);
+  const overflow = await p2.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+  assert.ok((overflow as number) <= 0, `no horizontal scroll on a phone (${overflow}px)`);
+  await p2.screenshot({ path: path.join(SHOTS, 'dashboard-phone.png') });
+  await phone.close();
+
+  // Log out: the old session cookie no longer opens the dashboard.
+  const cookies = await ctx.cookies();
+  await page.click('header button >> text=Log out');
+  assert.match(page.url(), /\/login$/);
+  const session = cookies.find((c) => c.name === 'hush_session')!;
+  const replay = await fetch(`${server.url}/sites/demo.test`, { headers: { Cookie: `hush_session=${session.value}` }, redirect: 'manual' });
+  assert.equal([replay.status, replay.headers.get('location')], [303, '/login']);
+  await page.goto(`${server.url}/sites/demo.test`);
+  assert.match(page.url(), /\/login$/);
+  assert.equal(blocked, [], 'no console errors, no third-party requests');
+  await ctx.close();
+});
+
+d('a viewer sees the site shared with it and nothing else; an unknown site is a 404', async () => {
+  if (!HAVE_CHROME) return;
+  assert.is((await runCli(['site', 'add', 'other.test'], { HUSH_DB: dbPath })).code, 0);
+  const add = await runCli(['user', 'add', 'viewer@example.com', '--site', 'demo.test', '--role', 'viewer', '--password-stdin'], { HUSH_DB: dbPath }, `${PASSWORD}\n`);
+  assert.is(add.code, 0, add.stderr);
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await page.goto(`${server.url}/login`);
+  await page.fill('#email', 'viewer@example.com');
+  await page.fill('#password', PASSWORD);
+  await page.click('button[type=submit]');
+  assert.equal((await page.locator('ul.sites a').allTextContents()), ['demo.test']);
+  assert.is((await page.goto(`${server.url}/sites/demo.test`))!.status(), 200);
+  assert.is((await page.goto(`${server.url}/sites/other.test`))!.status(), 404, 'not shared with this viewer');
+  assert.is((await page.goto(`${server.url}/sites/nope.example`))!.status(), 404);
+  await ctx.close();
+});
+
+d.run();
+if (!HAVE_CHROME) skipNotice();
