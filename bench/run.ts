@@ -1,5 +1,5 @@
 // npm run bench: every benchmark, one after the other (ingestion, import, reports, audit).
 await import('./ingest.ts');
 await import('./import.ts');
-(await import('./reports.ts')).runReportsBench();
+await (await import('./reports.ts')).runReportsBench();
 await import('./audit.ts');

@@ -124,6 +124,54 @@ d('setup, the numbers, a country filter, a range change, logout', async () => {
   await ctx.close();
 });
 
+d('an owner creates and revokes an API key and changes settings; forged and viewer posts change nothing', async () => {
+  if (!HAVE_CHROME) return;
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await page.goto(`${server.url}/login`);
+  await page.fill('#email', 'owner@example.com');
+  await page.fill('#password', PASSWORD);
+  await page.click('button[type=submit]');
+  await page.goto(`${server.url}/sites/demo.test`);
+  await page.click('nav.bar-top a >> text=Settings');
+  assert.match(await page.textContent('pre code') ?? '', /data-domain="demo\.test"/);
+  await page.click('button >> text=Create a key');
+  const newKey = (await page.textContent('[data-new-key]'))!.trim();
+  assert.match(newKey, /^hush_/);
+  const ask = (k: string) => fetch(`${server.url}/api/v2/query`, {
+    method: 'POST', headers: { Authorization: `Bearer ${k}` }, body: JSON.stringify({ site_id: 'demo.test', metrics: ['visitors'], date_range: '7d' }),
+  });
+  assert.is((await ask(newKey)).status, 200);
+  await page.goto(`${server.url}/sites/demo.test/settings`);
+  assert.not.ok((await page.content()).includes(newKey), 'the key is shown once only');
+  // Revoke the key just created (the last one listed).
+  const revoke = page.locator('form[action$="/keys/revoke"] button');
+  await revoke.last().click();
+  assert.match(await page.textContent('[role=status]') ?? '', /revoked/);
+  assert.is((await ask(newKey)).status, 401);
+
+  // Settings: a bad time zone is refused with a clear message; a good change is saved.
+  await page.fill('#timezone', 'Mars/Olympus');
+  await page.click('button >> text=Save');
+  assert.match(await page.textContent('[role=alert]') ?? '', /not a time zone/);
+  await page.fill('#timezone', 'America/New_York');
+  await page.fill('#min_visitors', '5');
+  await page.click('button >> text=Save');
+  assert.match(await page.textContent('[role=status]') ?? '', /Saved/);
+  assert.is(await page.inputValue('#min_visitors'), '5');
+
+  // A post without the form's secret changes nothing.
+  const cookie = (await ctx.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+  const forged = await fetch(`${server.url}/sites/demo.test/settings`, {
+    method: 'POST', headers: { Cookie: cookie, 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: 'timezone=UTC&min_visitors=3&retention_days=1&exclude_paths=',
+  });
+  assert.is(forged.status, 403);
+  await page.goto(`${server.url}/sites/demo.test/settings`);
+  assert.is(await page.inputValue('#retention_days'), '760');
+  await ctx.close();
+});
+
 d('a viewer sees the site shared with it and nothing else; an unknown site is a 404', async () => {
   if (!HAVE_CHROME) return;
   assert.is((await runCli(['site', 'add', 'other.test'], { HUSH_DB: dbPath })).code, 0);
@@ -139,6 +187,8 @@ d('a viewer sees the site shared with it and nothing else; an unknown site is a 
   assert.is((await page.goto(`${server.url}/sites/demo.test`))!.status(), 200);
   assert.is((await page.goto(`${server.url}/sites/other.test`))!.status(), 404, 'not shared with this viewer');
   assert.is((await page.goto(`${server.url}/sites/nope.example`))!.status(), 404);
+  assert.is((await page.goto(`${server.url}/sites/demo.test/settings`))!.status(), 403, 'viewers cannot open settings');
+  assert.is(await page.locator('nav.bar-top a >> text=Settings').count(), 0);
   await ctx.close();
 });
 

@@ -17,6 +17,7 @@ import type { Site } from '../store/sites.ts';
 import { authRoutes, type AuthDeps } from '../web/auth-routes.ts';
 import { homeRoutes } from '../web/home.ts';
 import { dashboardRoutes } from '../web/dashboard.ts';
+import { settingsRoutes, type SettingsDeps } from '../web/settings.ts';
 
 export interface AppDeps {
   collector: Collector;
@@ -36,7 +37,7 @@ export interface AppDeps {
   health?: () => Record<string, unknown>;
   now?: () => number;
   /** Accounts and the dashboard's pages; absent in tools that serve only the API. */
-  web?: AuthDeps & { hasGoals: (siteId: number) => boolean };
+  web?: AuthDeps & Pick<SettingsDeps, 'goals' | 'kFloor' | 'timezoneChanged'>;
   /** Where unexpected errors are reported (never with request bodies or addresses). */
   logError?: (message: string) => void;
 }
@@ -162,7 +163,9 @@ export function createApp(deps: AppDeps): Hono {
   if (deps.web) {
     authRoutes(app, deps.web);
     homeRoutes(app, deps.web);
-    dashboardRoutes(app, { ...deps.web, siteByDomain: (d) => deps.sites.byDomain(d), query: deps.query });
+    const web = deps.web;
+    dashboardRoutes(app, { ...web, siteByDomain: (d) => deps.sites.byDomain(d), query: deps.query, hasGoals: (id) => web.goals.list(id).length > 0 });
+    settingsRoutes(app, { ...web, sites: deps.sites, apiKeys: deps.apiKeys });
   }
 
   app.notFound((c) => c.json({ error: 'not found' }, 404));

@@ -22,7 +22,7 @@ import { privacyDocument } from '../privacy/document.ts';
 import { GoalRepo } from '../store/goals.ts';
 import { runQuery } from '../reports/engine.ts';
 import { exportCsv } from '../reports/export.ts';
-import { refreshRollups, type RefreshResult } from '../reports/rollups.ts';
+import { invalidateSite, refreshRollups, type RefreshResult } from '../reports/rollups.ts';
 import { registerReportFunctions } from '../reports/sql-functions.ts';
 import { ReportsThread } from '../reports/reports-thread.ts';
 import { UserRepo } from '../accounts/users.ts';
@@ -116,7 +116,9 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
     collector, sites, apiKeys,
     web: {
       users, sessions, limiter: new LoginLimiter(), now: clock,
-      hasGoals: (siteId) => goals.list(siteId).length > 0,
+      goals, kFloor: config.kFloor,
+      // Rollups are per local day: a new time zone means new days, so they are rebuilt.
+      timezoneChanged: (siteId) => invalidateSite(store.sqlite, siteId),
       // Login limits key on the client's network, truncated like every hit's address.
       clientPrefix: (c) => truncateIp(resolver.resolve(opts.peer(c), c.req.header('x-forwarded-for')), config.precision)?.text ?? 'unknown',
     },

@@ -62,6 +62,11 @@ export class SiteRepo {
     return this.db.select().from(sites).where(eq(sites.domain, domain)).get();
   }
 
+  /** Changes a site's settings; returns the updated site. */
+  update(id: number, changes: Partial<Pick<Site, 'timezone' | 'minVisitors' | 'retentionDays' | 'excludePaths'>>): Site | undefined {
+    return this.db.update(sites).set(changes).where(eq(sites.id, id)).returning().get();
+  }
+
   remove(domain: string): boolean {
     return this.db.delete(sites).where(eq(sites.domain, domain)).run().changes > 0;
   }

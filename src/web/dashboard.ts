@@ -131,6 +131,7 @@ export function dashboardRoutes(app: Hono, deps: DashboardDeps): void {
     <label>to <input type="date" name="to" value="${state.to ?? ''}" required></label>
     ${state.filters.map(([d, v]) => html`<input type="hidden" name="f" value="${d}:${v}">`)}${state.compare ? html`<input type="hidden" name="compare" value="previous_period">` : ''}<button type="submit">Show</button></form>
   <a class="compare" href="${base}${stateQuery({ ...state, compare: !state.compare })}">${state.compare ? 'Hide comparison' : 'Compare with previous period'}</a>
+  ${deps.users.roleOn(me.user, site.id) === 'owner' ? html`<a class="settings" href="${base}/settings">Settings</a>` : ''}
 </nav>
 ${state.filters.length ? html`<ul class="chips" aria-label="Filters">${state.filters.map(([d, v], i) => html`<li><span>${d.replace(/^(visit|event):/, '')} is ${v}</span> <a href="${base}${stateQuery(withoutFilter(state, i))}" aria-label="Remove filter ${d} is ${v}">×</a></li>`)}</ul>` : ''}
 <section class="topline" aria-label="Summary">

@@ -48,6 +48,10 @@ td.label { position: relative; overflow-wrap: anywhere; } td.label a, td.label s
 .bar { position: absolute; left: 0; top: .15rem; bottom: .15rem; border-radius: 4px; background: color-mix(in srgb, var(--accent) 14%, transparent); }
 ${Array.from({ length: 21 }, (_, i) => `.w${i * 5} { width: ${i * 5}%; }`).join(' ')}
 .other { cursor: help; } abbr { text-decoration: none; }
+form.card.wide, section.card.wide { max-width: 48rem; margin: 1rem 0; }
+form.inline { display: inline; } .ok { color: #1f8a4c; font-weight: 600; }
+pre { overflow-x: auto; background: var(--bg); border: 1px solid var(--line); border-radius: 6px; padding: .6rem; }
+input[type=number] { width: 8rem; padding: .6rem .7rem; border: 1px solid var(--line); border-radius: 6px; background: var(--bg); color: var(--fg); font: inherit; }
 `;
 
 export const CSS_ETAG = `"${createHash('sha256').update(CSS).digest('base64url').slice(0, 22)}"`;
