@@ -265,3 +265,16 @@ export const sessions = sqliteTable('sessions', {
   /** Hard end, 30 days after login. */
   expiresAt: integer('expires_at').notNull(),
 });
+
+/**
+ * Read-only links to a site's dashboard. Only a hash of the link's token is stored (the link is
+ * shown once); an optional password is an scrypt hash. Deleting the row revokes the link.
+ */
+export const sharedLinks = sqliteTable('shared_links', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  siteId: integer('site_id').notNull().references(() => sites.id, { onDelete: 'cascade' }),
+  tokenHash: text('token_hash').notNull(),
+  label: text('label').notNull(),
+  passwordHash: text('password_hash'),
+  createdAt: integer('created_at').notNull(),
+}, (t) => [uniqueIndex('shared_links_token_uq').on(t.tokenHash)]);

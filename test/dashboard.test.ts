@@ -160,6 +160,33 @@ d('an owner creates and revokes an API key and changes settings; forged and view
   assert.match(await page.textContent('[role=status]') ?? '', /Saved/);
   assert.is(await page.inputValue('#min_visitors'), '5');
 
+  // A shared link with a password: read-only, revocable.
+  await page.fill('#link_label', 'Board');
+  await page.fill('#link_password', 'the board password');
+  await page.click('button >> text=Create a shared link');
+  const link = (await page.textContent('[data-new-link]'))!.trim();
+  assert.match(link, /\/share\/[\w-]{32}$/);
+  const outsider = await browser.newContext();
+  const op = await outsider.newPage();
+  await op.goto(link);
+  assert.match(await op.textContent('h1') ?? '', /protected/);
+  await op.fill('#password', 'not the password');
+  await op.click('button[type=submit]');
+  assert.match(await op.textContent('[role=alert]') ?? '', /Wrong password/);
+  await op.fill('#password', 'the board password');
+  await op.click('button[type=submit]');
+  assert.is(await shown(op, 'visitors'), await api({ date_range: '30d' }));
+  assert.is(await op.locator('form[method=post]').count(), 0, 'nothing to change in a shared view');
+  assert.is(await op.locator('text=Settings').count(), 0);
+  await op.click('section.panel[aria-label="Countries"] a >> text=DE');
+  assert.match(decodeURIComponent(op.url()), /\/share\/.*f=visit:country:DE/);
+  const sneak = await op.goto(`${server.url}/sites/demo.test/settings`);
+  assert.match(sneak!.url(), /\/login$/, 'the link grants nothing outside /share');
+  await page.locator('form[action$="/links/revoke"] button').last().click();
+  assert.match(await page.textContent('[role=status]') ?? '', /revoked/);
+  assert.is((await op.goto(link))!.status(), 404);
+  await outsider.close();
+
   // A post without the form's secret changes nothing.
   const cookie = (await ctx.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
   const forged = await fetch(`${server.url}/sites/demo.test/settings`, {
@@ -188,6 +215,13 @@ d('a viewer sees the site shared with it and nothing else; an unknown site is a 
   assert.is((await page.goto(`${server.url}/sites/other.test`))!.status(), 404, 'not shared with this viewer');
   assert.is((await page.goto(`${server.url}/sites/nope.example`))!.status(), 404);
   assert.is((await page.goto(`${server.url}/sites/demo.test/settings`))!.status(), 403, 'viewers cannot open settings');
+  // The privacy page: the site's k (5, set by the owner above), retention and the key's age.
+  assert.is((await page.goto(`${server.url}/sites/demo.test/privacy`))!.status(), 200);
+  const facts = await page.textContent('dl.facts');
+  assert.match(facts!, /5: report rows describing fewer visitors/);
+  assert.match(facts!, /760 days/);
+  assert.match(facts!, /current key is (not created yet today|\d)/);
+  assert.match(await page.textContent('pre') ?? '', /Your IP address is never stored/);
   assert.is(await page.locator('nav.bar-top a >> text=Settings').count(), 0);
   await ctx.close();
 });

@@ -160,6 +160,14 @@ export const INVENTORY: Record<string, Table> = {
     seen_at: f('last request (to the minute)', 'idle expiry', 'Hush', '7 days idle or 30 days, or until logout'),
     expires_at: f('hard end of the session', 'session expiry', 'Hush', '7 days idle or 30 days, or until logout'),
   },
+  shared_links: {
+    id: f('row id', 'internal reference', 'Hush', 'until revoked'),
+    site_id: f('site the link shows', 'read-only sharing', 'an owner', 'until revoked'),
+    token_hash: f('SHA-256 of the link token (the link is shown once, never stored)', 'read-only sharing', 'Hush', 'until revoked'),
+    label: f("the owner's name for the link", 'telling links apart', 'an owner', 'until revoked'),
+    password_hash: f('scrypt hash of the optional password', 'protecting the link', 'an owner', 'until revoked'),
+    created_at: f('when the link was created', 'administration', 'Hush', 'until revoked'),
+  },
   import_state: {
     site_id: f('site', 'import bookkeeping', 'Hush', UNTIL_REMOVED),
     last_ts: f('newest imported log time', 'not importing a line twice', 'access log', UNTIL_REMOVED),

@@ -18,6 +18,8 @@ import { authRoutes, type AuthDeps } from '../web/auth-routes.ts';
 import { homeRoutes } from '../web/home.ts';
 import { dashboardRoutes } from '../web/dashboard.ts';
 import { settingsRoutes, type SettingsDeps } from '../web/settings.ts';
+import { privacyRoutes, type PrivacyPageDeps } from '../web/privacy-page.ts';
+import { sharedRoutes } from '../web/shared.ts';
 
 export interface AppDeps {
   collector: Collector;
@@ -37,7 +39,7 @@ export interface AppDeps {
   health?: () => Record<string, unknown>;
   now?: () => number;
   /** Accounts and the dashboard's pages; absent in tools that serve only the API. */
-  web?: AuthDeps & Pick<SettingsDeps, 'goals' | 'kFloor' | 'timezoneChanged'>;
+  web?: AuthDeps & Pick<SettingsDeps, 'goals' | 'kFloor' | 'timezoneChanged' | 'links'> & Pick<PrivacyPageDeps, 'precision' | 'keyCreatedAt'>;
   /** Where unexpected errors are reported (never with request bodies or addresses). */
   logError?: (message: string) => void;
 }
@@ -164,8 +166,11 @@ export function createApp(deps: AppDeps): Hono {
     authRoutes(app, deps.web);
     homeRoutes(app, deps.web);
     const web = deps.web;
-    dashboardRoutes(app, { ...web, siteByDomain: (d) => deps.sites.byDomain(d), query: deps.query, hasGoals: (id) => web.goals.list(id).length > 0 });
+    const hasGoals = (id: number) => web.goals.list(id).length > 0;
+    dashboardRoutes(app, { ...web, siteByDomain: (d) => deps.sites.byDomain(d), query: deps.query, hasGoals });
+    sharedRoutes(app, { ...web, siteById: (id) => deps.sites.byId(id), query: deps.query, hasGoals });
     settingsRoutes(app, { ...web, sites: deps.sites, apiKeys: deps.apiKeys });
+    privacyRoutes(app, { ...web, siteByDomain: (d) => deps.sites.byDomain(d) });
   }
 
   app.notFound((c) => c.json({ error: 'not found' }, 404));

@@ -28,6 +28,7 @@ import { ReportsThread } from '../reports/reports-thread.ts';
 import { UserRepo } from '../accounts/users.ts';
 import { SessionStore } from '../accounts/sessions.ts';
 import { LoginLimiter } from '../accounts/rate-limit.ts';
+import { SharedLinkRepo } from '../accounts/shared-links.ts';
 import { truncateIp } from '../pseudonymize/truncate.ts';
 
 export interface Core {
@@ -116,7 +117,8 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
     collector, sites, apiKeys,
     web: {
       users, sessions, limiter: new LoginLimiter(), now: clock,
-      goals, kFloor: config.kFloor,
+      goals, kFloor: config.kFloor, precision: config.precision, links: new SharedLinkRepo(store.db),
+      keyCreatedAt: () => (store.sqlite.prepare('SELECT max(created_at) AS t FROM daily_keys').get() as { t: number | null }).t,
       // Rollups are per local day: a new time zone means new days, so they are rebuilt.
       timezoneChanged: (siteId) => invalidateSite(store.sqlite, siteId),
       // Login limits key on the client's network, truncated like every hit's address.

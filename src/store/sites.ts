@@ -58,6 +58,10 @@ export class SiteRepo {
     return this.db.select().from(sites).orderBy(asc(sites.domain)).all();
   }
 
+  byId(id: number): Site | undefined {
+    return this.db.select().from(sites).where(eq(sites.id, id)).get();
+  }
+
   byDomain(domain: string): Site | undefined {
     return this.db.select().from(sites).where(eq(sites.domain, domain)).get();
   }

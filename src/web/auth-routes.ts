@@ -12,7 +12,7 @@ import { SESSION_COOKIE, MAX_AGE_MS, type Session, type SessionStore } from '../
 import { verifyPassword, hashPassword, MIN_PASSWORD } from '../accounts/passwords.ts';
 import type { LoginLimiter } from '../accounts/rate-limit.ts';
 
-const FORM_COOKIE = 'hush_form';
+export const FORM_COOKIE = 'hush_form';
 
 export interface AuthDeps {
   users: UserRepo;
@@ -23,9 +23,9 @@ export interface AuthDeps {
   now: () => number;
 }
 
-const secure = (c: Context) => c.req.url.startsWith('https:') || c.req.header('x-forwarded-proto') === 'https';
+export const secure = (c: Context) => c.req.url.startsWith('https:') || c.req.header('x-forwarded-proto') === 'https';
 
-function same(a: string | undefined, b: string | undefined): boolean {
+export function same(a: string | undefined, b: string | undefined): boolean {
   if (!a || !b) return false;
   const x = Buffer.from(a), y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
@@ -47,7 +47,7 @@ export function crossSite(c: Context): boolean {
 }
 
 /** The random secret a login or setup form echoes, set as a cookie if missing. */
-function formSecret(c: Context): string {
+export function formSecret(c: Context): string {
   let v = getCookie(c, FORM_COOKIE);
   if (!v || v.length > 64) {
     v = randomBytes(24).toString('base64url');

@@ -87,51 +87,54 @@ ${rows.map((r) => {
   return html`<section class="panel" aria-label="${spec.title}"><h2>${spec.title}</h2>${body}</section>`;
 }
 
-export function dashboardRoutes(app: Hono, deps: DashboardDeps): void {
-  app.get('/sites/:domain', async (c: Context) => {
-    const me = currentUser(c, deps);
-    if (!me) return c.redirect(deps.users.count() === 0 ? '/setup' : '/login', 303);
-    const site = deps.siteByDomain(c.req.param('domain') ?? '');
-    // A site the account may not see answers like one that does not exist.
-    if (!site || !deps.users.roleOn(me.user, site.id)) {
-      return respond(c, 404, page('Not found', html`<section class="card"><h1>No such site</h1><p><a href="/">Your sites</a></p></section>`, { user: me.user.email, csrf: me.session.csrf }));
+/** How a dashboard is being looked at: by a signed-in account, or through a shared link. */
+export interface DashboardView {
+  base: string;
+  /** Other dashboards to switch to (empty for a shared link). */
+  switcher: Array<{ domain: string; href: string }>;
+  user?: { email: string; csrf: string };
+  owner: boolean;
+}
+
+type RenderDeps = Pick<DashboardDeps, 'query' | 'hasGoals'>;
+
+export async function renderDashboard(c: Context, deps: RenderDeps, site: Site, view: DashboardView) {
+  const state = parseState(new URL(c.req.url));
+  const base = view.base;
+  const common = queryBase(state);
+  const ask = async (body: Record<string, unknown>): Promise<QueryResponse | null> => {
+    try {
+      const r = await deps.query(site, { site_id: site.domain, ...body });
+      return r.meta.suppressed ? null : r;
+    } catch (e) {
+      if (e instanceof QueryError) return null;
+      throw e;
     }
-    const state = parseState(new URL(c.req.url));
-    const base = `/sites/${encodeURIComponent(site.domain)}`;
-    const common = queryBase(state);
-    const ask = async (body: Record<string, unknown>): Promise<QueryResponse | null> => {
-      try {
-        const r = await deps.query(site, { site_id: site.domain, ...body });
-        return r.meta.suppressed ? null : r;
-      } catch (e) {
-        if (e instanceof QueryError) return null;
-        throw e;
-      }
-    };
-    const panels = [...PANELS, ...(deps.hasGoals(site.id) ? [GOALS] : [])];
-    const [top, realtime, chart, ...results] = await Promise.all([
-      ask({ ...common, metrics: TOP.map(([m]) => m), ...(state.compare ? { include: { comparison: 'previous_period' } } : {}) }),
-      ask({ metrics: ['visitors'], date_range: 'realtime' }),
-      ask({ ...common, metrics: ['visitors', 'pageviews'], dimensions: ['time'], include: { time_labels: true, ...(state.compare ? { comparison: 'previous_period' } : {}) } }),
-      ...panels.map((p) => ask({ ...common, metrics: p.metrics, dimensions: [p.dim], pagination: { limit: 10 } })),
-    ]);
-    const sites = deps.users.sitesFor(me.user);
-    const topRow = top?.results[0];
-    const labels = (chart?.meta.time_labels as string[] | undefined) ?? [];
-    const byLabel = new Map((chart?.results ?? []).map((r) => [r.dimensions[0], r]));
-    const points = labels.map((l) => {
-      const r = byLabel.get(l);
-      return { label: l, value: r?.metrics[0] ?? 0, ...(state.compare ? { previous: r?.comparison?.metrics[0] ?? null } : {}) };
-    });
-    const body = html`
+  };
+  const panels = [...PANELS, ...(deps.hasGoals(site.id) ? [GOALS] : [])];
+  const [top, realtime, chart, ...results] = await Promise.all([
+    ask({ ...common, metrics: TOP.map(([m]) => m), ...(state.compare ? { include: { comparison: 'previous_period' } } : {}) }),
+    ask({ metrics: ['visitors'], date_range: 'realtime' }),
+    ask({ ...common, metrics: ['visitors', 'pageviews'], dimensions: ['time'], include: { time_labels: true, ...(state.compare ? { comparison: 'previous_period' } : {}) } }),
+    ...panels.map((p) => ask({ ...common, metrics: p.metrics, dimensions: [p.dim], pagination: { limit: 10 } })),
+  ]);
+  const topRow = top?.results[0];
+  const labels = (chart?.meta.time_labels as string[] | undefined) ?? [];
+  const byLabel = new Map((chart?.results ?? []).map((r) => [r.dimensions[0], r]));
+  const points = labels.map((l) => {
+    const r = byLabel.get(l);
+    return { label: l, value: r?.metrics[0] ?? 0, ...(state.compare ? { previous: r?.comparison?.metrics[0] ?? null } : {}) };
+  });
+  const body = html`
 <nav class="bar-top" aria-label="Site and period">
-  <details class="switcher"><summary>${site.domain}</summary><ul>${sites.map((s) => html`<li><a href="/sites/${encodeURIComponent(s.domain)}${stateQuery(state)}">${s.domain}</a></li>`)}</ul></details>
+  ${view.switcher.length > 1 ? html`<details class="switcher"><summary>${site.domain}</summary><ul>${view.switcher.map((s) => html`<li><a href="${s.href}${stateQuery(state)}">${s.domain}</a></li>`)}</ul></details>` : html`<strong class="site">${site.domain}</strong>`}
   <ul class="periods">${PERIODS.map(([p, name]) => html`<li><a href="${base}${stateQuery({ ...state, period: p, from: null, to: null })}"${state.period === p ? html` aria-current="page"` : ''}>${name}</a></li>`)}</ul>
   <form class="custom" method="get" action="${base}"><label>From <input type="date" name="from" value="${state.from ?? ''}" required></label>
-    <label>to <input type="date" name="to" value="${state.to ?? ''}" required></label>
-    ${state.filters.map(([d, v]) => html`<input type="hidden" name="f" value="${d}:${v}">`)}${state.compare ? html`<input type="hidden" name="compare" value="previous_period">` : ''}<button type="submit">Show</button></form>
+  <label>to <input type="date" name="to" value="${state.to ?? ''}" required></label>
+  ${state.filters.map(([d, v]) => html`<input type="hidden" name="f" value="${d}:${v}">`)}${state.compare ? html`<input type="hidden" name="compare" value="previous_period">` : ''}<button type="submit">Show</button></form>
   <a class="compare" href="${base}${stateQuery({ ...state, compare: !state.compare })}">${state.compare ? 'Hide comparison' : 'Compare with previous period'}</a>
-  ${deps.users.roleOn(me.user, site.id) === 'owner' ? html`<a class="settings" href="${base}/settings">Settings</a>` : ''}
+  ${view.user ? html`<a class="privacy" href="${base}/privacy">Privacy</a>` : html`<span class="muted">Read-only shared view</span>`}
+  ${view.owner ? html`<a class="settings" href="${base}/settings">Settings</a>` : ''}
 </nav>
 ${state.filters.length ? html`<ul class="chips" aria-label="Filters">${state.filters.map(([d, v], i) => html`<li><span>${d.replace(/^(visit|event):/, '')} is ${v}</span> <a href="${base}${stateQuery(withoutFilter(state, i))}" aria-label="Remove filter ${d} is ${v}">×</a></li>`)}</ul>` : ''}
 <section class="topline" aria-label="Summary">
@@ -143,6 +146,24 @@ ${top === null ? html`<p class="notice">Fewer than ${site.minVisitors} visitors 
 <details><summary>Show as a table</summary><table><thead><tr><th scope="col">Time</th><th scope="col" class="num">Visitors</th><th scope="col" class="num">Page views</th></tr></thead>
 <tbody>${labels.map((l) => html`<tr><td>${l}</td><td class="num">${formatMetric('visitors', byLabel.get(l)?.metrics[0] ?? 0)}</td><td class="num">${formatMetric('pageviews', byLabel.get(l)?.metrics[1] ?? 0)}</td></tr>`)}</tbody></table></details></section>
 <div class="panels">${panels.map((p, i) => panel(p, results[i], state, base))}</div>`;
-    return respond(c, 200, page(site.domain, body, { user: me.user.email, csrf: me.session.csrf }));
+  return respond(c, 200, page(site.domain, body, view.user ? { user: view.user.email, csrf: view.user.csrf } : {}));
+}
+
+export function dashboardRoutes(app: Hono, deps: DashboardDeps): void {
+  app.get('/sites/:domain', async (c: Context) => {
+    const me = currentUser(c, deps);
+    if (!me) return c.redirect(deps.users.count() === 0 ? '/setup' : '/login', 303);
+    const site = deps.siteByDomain(c.req.param('domain') ?? '');
+    const role = site ? deps.users.roleOn(me.user, site.id) : null;
+    // A site the account may not see answers like one that does not exist.
+    if (!site || !role) {
+      return respond(c, 404, page('Not found', html`<section class="card"><h1>No such site</h1><p><a href="/">Your sites</a></p></section>`, { user: me.user.email, csrf: me.session.csrf }));
+    }
+    return renderDashboard(c, deps, site, {
+      base: `/sites/${encodeURIComponent(site.domain)}`,
+      switcher: deps.users.sitesFor(me.user).map((s) => ({ domain: s.domain, href: `/sites/${encodeURIComponent(s.domain)}` })),
+      user: { email: me.user.email, csrf: me.session.csrf },
+      owner: role === 'owner',
+    });
   });
 }

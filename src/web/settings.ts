@@ -1,5 +1,6 @@
 // Site settings, for the site's owners: the snippet, time zone, k, retention and excluded
-// paths; goals; Stats API keys (a new key is shown once, then only its first characters).
+// paths; goals; Stats API keys (a new key is shown once, then only its first characters);
+// shared links (shown once; public or with a password; revocable).
 // Every change is a POST form with the session's CSRF secret, refused from other sites.
 import type { Context, Hono } from 'hono';
 import { html } from 'hono/html';
@@ -9,12 +10,14 @@ import type { Site, SiteRepo } from '../store/sites.ts';
 import { isTimeZone } from '../store/sites.ts';
 import { GoalError, type GoalRepo } from '../store/goals.ts';
 import type { ApiKeyRepo } from '../store/api-keys.ts';
-import type { User } from '../accounts/users.ts';
+import { AccountError, type User } from '../accounts/users.ts';
+import type { SharedLinkRepo } from '../accounts/shared-links.ts';
 
 export interface SettingsDeps extends AuthDeps {
   sites: SiteRepo;
   goals: GoalRepo;
   apiKeys: ApiKeyRepo;
+  links: SharedLinkRepo;
   /** Lowest k a site may have (HUSH_MIN_K_FLOOR). */
   kFloor: number;
   /** The site's time zone changed: its rollups must be rebuilt in the new local days. */
@@ -40,7 +43,7 @@ async function owner(c: Context, deps: SettingsDeps): Promise<Owner | Response> 
   return { user: me.user, csrf: me.session.csrf, site };
 }
 
-function render(c: Context, deps: SettingsDeps, o: Owner, status: number, message: { error?: string; ok?: string; newKey?: string } = {}) {
+function render(c: Context, deps: SettingsDeps, o: Owner, status: number, message: { error?: string; ok?: string; newKey?: string; newLink?: string } = {}) {
   const s = o.site;
   const base = `/sites/${encodeURIComponent(s.domain)}`;
   const origin = new URL(c.req.url).origin;
@@ -63,7 +66,14 @@ ${message.error ? html`<p class="error" role="alert">${message.error}</p>` : ''}
 ${message.newKey ? html`<p class="ok" role="status">Your new key, shown only now: copy it.</p><pre><code data-new-key>${message.newKey}</code></pre>` : ''}
 ${deps.apiKeys.list(s.id).length ? html`<ul class="sites">${deps.apiKeys.list(s.id).map((k) => html`<li><code>${k.keyPrefix}…</code> <span class="muted">created ${new Date(k.createdAt).toISOString().slice(0, 10)}</span>
 <form class="inline" method="post" action="${base}/keys/revoke">${csrf}<input type="hidden" name="id" value="${k.id}"><button class="link" type="submit">Revoke</button></form></li>`)}</ul>` : html`<p class="muted">No keys.</p>`}
-<form method="post" action="${base}/keys">${csrf}<button type="submit">Create a key</button></form></section>`;
+<form method="post" action="${base}/keys">${csrf}<button type="submit">Create a key</button></form></section>
+<section class="card wide"><h2>Shared links</h2><p class="muted">A shared link opens this dashboard read-only, to anyone who has it (and its password, if set).</p>
+${message.newLink ? html`<p class="ok" role="status">Your new link, shown only now: copy it.</p><pre><code data-new-link>${origin}/share/${message.newLink}</code></pre>` : ''}
+${deps.links.list(s.id).length ? html`<ul class="sites">${deps.links.list(s.id).map((l) => html`<li>${l.label} <span class="muted">${l.passwordHash ? 'with password' : 'public'}, created ${new Date(l.createdAt).toISOString().slice(0, 10)}</span>
+<form class="inline" method="post" action="${base}/links/revoke">${csrf}<input type="hidden" name="id" value="${l.id}"><button class="link" type="submit">Revoke</button></form></li>`)}</ul>` : html`<p class="muted">No shared links.</p>`}
+<form method="post" action="${base}/links">${csrf}<label for="link_label">Name</label><input id="link_label" name="label" type="text" value="Shared link">
+<label for="link_password">Password (optional, at least 10 characters)</label><input id="link_password" name="password" type="password" autocomplete="new-password">
+<button type="submit">Create a shared link</button></form></section>`;
   return respond(c, status, page(`Settings · ${s.domain}`, body, { user: o.user.email, csrf: o.csrf }));
 }
 
@@ -133,6 +143,29 @@ export function settingsRoutes(app: Hono, deps: SettingsDeps): void {
     const f = await form(c, o);
     if (!f) return render(c, deps, o, 403, { error: EXPIRED });
     return render(c, deps, o, 200, { newKey: deps.apiKeys.create(o.site.id) });
+  });
+
+  app.post('/sites/:domain/links', async (c) => {
+    const o = await owner(c, deps);
+    if (o instanceof Response) return o;
+    const f = await form(c, o);
+    if (!f) return render(c, deps, o, 403, { error: EXPIRED });
+    try {
+      return render(c, deps, o, 200, { newLink: await deps.links.create(o.site.id, f.label ?? '', f.password || null) });
+    } catch (e) {
+      if (e instanceof AccountError) return render(c, deps, o, 400, { error: `Not created: ${e.message}.` });
+      throw e;
+    }
+  });
+
+  app.post('/sites/:domain/links/revoke', async (c) => {
+    const o = await owner(c, deps);
+    if (o instanceof Response) return o;
+    const f = await form(c, o);
+    if (!f) return render(c, deps, o, 403, { error: EXPIRED });
+    return deps.links.revoke(o.site.id, Number(f.id))
+      ? render(c, deps, o, 200, { ok: 'The link was revoked: it no longer opens the dashboard.' })
+      : render(c, deps, o, 404, { error: 'No such link.' });
   });
 
   app.post('/sites/:domain/keys/revoke', async (c) => {

@@ -49,7 +49,8 @@ td.label { position: relative; overflow-wrap: anywhere; } td.label a, td.label s
 ${Array.from({ length: 21 }, (_, i) => `.w${i * 5} { width: ${i * 5}%; }`).join(' ')}
 .other { cursor: help; } abbr { text-decoration: none; }
 form.card.wide, section.card.wide { max-width: 48rem; margin: 1rem 0; }
-form.inline { display: inline; } .ok { color: #1f8a4c; font-weight: 600; }
+form.inline { display: inline; } dl.facts dt { font-weight: 700; margin-top: .6rem; } dl.facts dd { margin: 0; }
+pre { white-space: pre-wrap; } .ok { color: #1f8a4c; font-weight: 600; }
 pre { overflow-x: auto; background: var(--bg); border: 1px solid var(--line); border-radius: 6px; padding: .6rem; }
 input[type=number] { width: 8rem; padding: .6rem .7rem; border: 1px solid var(--line); border-radius: 6px; background: var(--bg); color: var(--fg); font: inherit; }
 `;
