@@ -122,7 +122,8 @@ s('logout needs the session\'s CSRF secret and really ends the session', async (
   // the old cookie is worthless now
   const old = new Browser();
   old.cookies.set('hush_session', stolen);
-  assert.is((await old.go('/')).headers.get('location'), '/login');
+  assert.is((await old.go('/')).headers.get('location'), '/login?ended=1');
+  assert.match(await (await old.go('/login?ended=1')).text(), /Your session has ended/);
   assert.is((h.core.store.sqlite.prepare('SELECT count(*) AS n FROM sessions').get() as { n: number }).n, 0);
 });
 
@@ -182,7 +183,7 @@ s('sessions end after 7 idle days and after 30 days', async () => {
   h.clock.now += 6 * 86_400_000;
   assert.is((await b.go('/')).status, 200);
   h.clock.now += 8 * 86_400_000;
-  assert.is((await b.go('/')).headers.get('location'), '/login', 'idle for 8 days');
+  assert.is((await b.go('/')).headers.get('location'), '/login?ended=1', 'idle for 8 days');
   const c = new Browser();
   const csrf = await c.csrf('/login');
   await c.go('/login', { form: { csrf, email: 'admin@example.com', password: PASSWORD } });
@@ -190,7 +191,7 @@ s('sessions end after 7 idle days and after 30 days', async () => {
     h.clock.now += 5 * 86_400_000;
     if (d < 25) assert.is((await c.go('/')).status, 200, `day ${d + 5}`);
   }
-  assert.is((await c.go('/')).headers.get('location'), '/login', 'past 30 days');
+  assert.is((await c.go('/')).headers.get('location'), '/login?ended=1', 'past 30 days');
 });
 
 s.run();

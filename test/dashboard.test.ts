@@ -117,7 +117,10 @@ d('setup, the numbers, a country filter, a range change, logout', async () => {
   assert.match(page.url(), /\/login$/);
   const session = cookies.find((c) => c.name === 'hush_session')!;
   const replay = await fetch(`${server.url}/sites/demo.test`, { headers: { Cookie: `hush_session=${session.value}` }, redirect: 'manual' });
-  assert.equal([replay.status, replay.headers.get('location')], [303, '/login']);
+  assert.equal([replay.status, replay.headers.get('location')], [303, '/login?ended=1']);
+  // The Stats API takes keys, never a session cookie.
+  const apiWithCookie = await fetch(`${server.url}/api/v2/query`, { method: 'POST', headers: { Cookie: `hush_session=${session.value}` }, body: '{}' });
+  assert.is(apiWithCookie.status, 401);
   await page.goto(`${server.url}/sites/demo.test`);
   assert.match(page.url(), /\/login$/);
   assert.equal(blocked, [], 'no console errors, no third-party requests');

@@ -61,6 +61,16 @@ export function startSession(c: Context, deps: AuthDeps, user: User): void {
   setCookie(c, SESSION_COOKIE, token, { httpOnly: true, sameSite: 'Lax', path: '/', secure: secure(c), maxAge: MAX_AGE_MS / 1000 });
 }
 
+/**
+ * Where to send a request without a live session: setup on a fresh install; the login page,
+ * saying why, when the browser still holds a session cookie that has ended (logout elsewhere,
+ * idle for 7 days, or 30 days old).
+ */
+export function toLogin(c: Context, deps: AuthDeps): Response {
+  if (deps.users.count() === 0) return c.redirect('/setup', 303);
+  return c.redirect(getCookie(c, SESSION_COOKIE) ? '/login?ended=1' : '/login', 303);
+}
+
 /** The signed-in user of a request, or null. */
 export function currentUser(c: Context, deps: AuthDeps): { user: User; session: Session; token: string } | null {
   const token = getCookie(c, SESSION_COOKIE);
@@ -124,7 +134,10 @@ export function authRoutes(app: Hono, deps: AuthDeps): void {
   app.get('/login', (c) => {
     if (deps.users.count() === 0) return c.redirect('/setup', 303);
     if (currentUser(c, deps)) return c.redirect('/', 303);
-    return respond(c, 200, page('Log in', loginForm(formSecret(c))));
+    // The ended session's cookie is dropped so the message shows once.
+    const ended = c.req.query('ended') === '1' && getCookie(c, SESSION_COOKIE) !== undefined;
+    if (ended) deleteCookie(c, SESSION_COOKIE, { path: '/' });
+    return respond(c, 200, page('Log in', loginForm(formSecret(c), '', ended ? 'Your session has ended (you logged out, or it was idle for 7 days or older than 30). Please log in again.' : '')));
   });
 
   app.post('/login', async (c) => {

@@ -5,7 +5,7 @@
 import type { Context, Hono } from 'hono';
 import { html } from 'hono/html';
 import { page } from './layout.ts';
-import { currentUser, respond, type AuthDeps } from './auth-routes.ts';
+import { currentUser, respond, toLogin, type AuthDeps } from './auth-routes.ts';
 import { PERIODS, parseState, queryBase, stateQuery, withFilter, withoutFilter, type DashboardState } from './dashboard-state.ts';
 import { lineChart } from './chart.ts';
 import type { QueryResponse } from '../reports/engine.ts';
@@ -152,7 +152,7 @@ ${top === null ? html`<p class="notice">Fewer than ${site.minVisitors} visitors 
 export function dashboardRoutes(app: Hono, deps: DashboardDeps): void {
   app.get('/sites/:domain', async (c: Context) => {
     const me = currentUser(c, deps);
-    if (!me) return c.redirect(deps.users.count() === 0 ? '/setup' : '/login', 303);
+    if (!me) return toLogin(c, deps);
     const site = deps.siteByDomain(c.req.param('domain') ?? '');
     const role = site ? deps.users.roleOn(me.user, site.id) : null;
     // A site the account may not see answers like one that does not exist.

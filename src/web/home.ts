@@ -2,7 +2,7 @@
 import type { Hono } from 'hono';
 import { html } from 'hono/html';
 import { page } from './layout.ts';
-import { currentUser, respond, type AuthDeps } from './auth-routes.ts';
+import { currentUser, respond, toLogin, type AuthDeps } from './auth-routes.ts';
 import { CSS, CSS_ETAG } from './style.ts';
 
 const ICON = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#3554d1"/><path d="M4 12V4h2v3h4V4h2v8h-2V9H6v3z" fill="#fff"/></svg>';
@@ -18,7 +18,7 @@ export function homeRoutes(app: Hono, deps: AuthDeps): void {
 
   app.get('/', (c) => {
     const me = currentUser(c, deps);
-    if (!me) return c.redirect(deps.users.count() === 0 ? '/setup' : '/login', 303);
+    if (!me) return toLogin(c, deps);
     const sites = deps.users.sitesFor(me.user);
     const body = html`<h1>Sites</h1>${sites.length === 0
       ? html`<p class="muted">No site is shared with this account yet. An administrator can add one with

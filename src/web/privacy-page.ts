@@ -4,7 +4,7 @@
 import type { Hono } from 'hono';
 import { html } from 'hono/html';
 import { page } from './layout.ts';
-import { currentUser, respond, type AuthDeps } from './auth-routes.ts';
+import { currentUser, respond, toLogin, type AuthDeps } from './auth-routes.ts';
 import type { Site } from '../store/sites.ts';
 import { privacyDocument, privacyMarkdown } from '../privacy/document.ts';
 import { INVENTORY } from '../privacy/inventory.ts';
@@ -23,7 +23,7 @@ const hours = (ms: number) => (ms < 3_600_000 ? `${Math.round(ms / 60_000)} minu
 export function privacyRoutes(app: Hono, deps: PrivacyPageDeps): void {
   app.get('/sites/:domain/privacy', async (c) => {
     const me = currentUser(c, deps);
-    if (!me) return c.redirect('/login', 303);
+    if (!me) return toLogin(c, deps);
     const site = deps.siteByDomain(c.req.param('domain') ?? '');
     if (!site || !deps.users.roleOn(me.user, site.id)) {
       return respond(c, 404, page('Not found', html`<section class="card"><h1>No such site</h1></section>`, { user: me.user.email, csrf: me.session.csrf }));

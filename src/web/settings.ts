@@ -5,7 +5,7 @@
 import type { Context, Hono } from 'hono';
 import { html } from 'hono/html';
 import { page } from './layout.ts';
-import { crossSite, currentUser, respond, type AuthDeps } from './auth-routes.ts';
+import { crossSite, currentUser, respond, toLogin, type AuthDeps } from './auth-routes.ts';
 import type { Site, SiteRepo } from '../store/sites.ts';
 import { isTimeZone } from '../store/sites.ts';
 import { GoalError, type GoalRepo } from '../store/goals.ts';
@@ -31,7 +31,7 @@ interface Owner { user: User; csrf: string; site: Site }
 /** The signed-in owner of the site in the URL, or the answer to send instead. */
 async function owner(c: Context, deps: SettingsDeps): Promise<Owner | Response> {
   const me = currentUser(c, deps);
-  if (!me) return c.redirect('/login', 303);
+  if (!me) return toLogin(c, deps);
   const site = deps.sites.byDomain(c.req.param('domain') ?? '');
   const role = site ? deps.users.roleOn(me.user, site.id) : null;
   if (!site || role === null) {
