@@ -241,7 +241,20 @@ export const users = sqliteTable('users', {
   /** 1: sees and manages every site (the first user, created at setup). */
   admin: integer('admin').notNull().default(0),
   createdAt: integer('created_at').notNull(),
+  /** RFC 6238 secret (base32) once two-factor login is on; null while off. */
+  totpSecret: text('totp_secret'),
+  /** A secret being set up, until the first code confirms it. */
+  totpPending: text('totp_pending'),
+  /** The last 30-second step a code was accepted for: a code works once. */
+  totpLastStep: integer('totp_last_step'),
 }, (t) => [uniqueIndex('users_email_uq').on(t.email)]);
+
+/** One-time recovery codes for two-factor login, stored as SHA-256 hashes; used ones are deleted. */
+export const recoveryCodes = sqliteTable('recovery_codes', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  userId: integer('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  codeHash: text('code_hash').notNull(),
+}, (t) => [index('recovery_codes_user_idx').on(t.userId)]);
 
 /** Which sites a (non-admin) user may see, and as what. */
 export const memberships = sqliteTable('memberships', {

@@ -5,6 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { harness, type Harness } from './helpers/harness.ts';
 import { runCli } from './helpers/spawn-server.ts';
+import { base32Decode, hotp, STEP_MS } from '../src/accounts/totp.ts';
 
 let h: Harness;
 
@@ -192,6 +193,68 @@ s('sessions end after 7 idle days and after 30 days', async () => {
     if (d < 25) assert.is((await c.go('/')).status, 200, `day ${d + 5}`);
   }
   assert.is((await c.go('/')).headers.get('location'), '/login?ended=1', 'past 30 days');
+});
+
+s('TOTP follows RFC 6238 (its SHA-1 test vectors)', () => {
+  const key = Buffer.from('12345678901234567890');
+  assert.is(hotp(key, Math.floor(59 / 30), 8), '94287082');
+  assert.is(hotp(key, Math.floor(1111111109 / 30), 8), '07081804');
+  assert.is(hotp(key, Math.floor(2000000000 / 30), 8), '69279037');
+});
+
+s('two-factor login: set up with a first code, then password + code; codes work once; recovery codes', async () => {
+  const b = new Browser();
+  await setupAdmin(b);
+  let csrf = await b.csrf('/account');
+  let page = await (await b.go('/account/totp/start', { form: { csrf } })).text();
+  const secret = /data-totp-secret>([A-Z2-7]+)</.exec(page)![1];
+  const code = (offset = 0) => hotp(base32Decode(secret), Math.floor(h.clock.now / STEP_MS) + offset);
+  let r = await b.go('/account/totp/confirm', { form: { csrf, code: '000000' === code() ? '111111' : '000000' } });
+  assert.is(r.status, 400);
+  r = await b.go('/account/totp/confirm', { form: { csrf, code: code() } });
+  page = await r.text();
+  assert.is(r.status, 200);
+  const recovery = /data-recovery-codes>([^<]+)</.exec(page)![1].split('\n');
+  assert.is(recovery.length, 10);
+  const stored = JSON.stringify(h.core.store.sqlite.prepare('SELECT code_hash FROM recovery_codes').all());
+  assert.not.ok(recovery.some((c) => stored.includes(c)), 'recovery codes are stored hashed');
+  csrf = await b.csrf('/');
+  await b.go('/logout', { form: { csrf } });
+
+  // Password alone is not enough any more.
+  const login = async (browser: Browser) => {
+    const c = await browser.csrf('/login');
+    const res = await browser.go('/login', { form: { csrf: c, email: 'admin@example.com', password: PASSWORD } });
+    assert.equal([res.status, res.headers.get('location')], [303, '/login/2fa']);
+    assert.is((await browser.go('/')).headers.get('location'), '/login', 'no session yet');
+    return browser.csrf('/login/2fa');
+  };
+  let c2 = await login(b);
+  r = await b.go('/login/2fa', { form: { csrf: c2, code: code() } });
+  assert.is(r.status, 401, 'the code used to turn it on does not work again');
+  assert.match(await r.text(), /Wrong or already used code/);
+  h.clock.now += STEP_MS;
+  r = await b.go('/login/2fa', { form: { csrf: c2, code: code() } });
+  assert.equal([r.status, r.headers.get('location')], [303, '/']);
+  assert.is((await b.go('/')).status, 200);
+
+  // A recovery code works once.
+  const other = new Browser();
+  c2 = await login(other);
+  assert.is((await other.go('/login/2fa', { form: { csrf: c2, code: recovery[0] } })).status, 303);
+  const third = new Browser();
+  c2 = await login(third);
+  assert.is((await third.go('/login/2fa', { form: { csrf: c2, code: recovery[0] } })).status, 401);
+  // A challenge expires after 5 minutes.
+  h.clock.now += 6 * 60_000;
+  assert.is((await third.go('/login/2fa', { form: { csrf: c2, code: code() } })).status, 401);
+
+  // Turning it off takes a current code.
+  csrf = await b.csrf('/account');
+  assert.is((await b.go('/account/totp/disable', { form: { csrf, code: '123' } })).status, 400);
+  h.clock.now += STEP_MS;
+  assert.is((await b.go('/account/totp/disable', { form: { csrf, code: code() } })).status, 200);
+  assert.is((h.core.store.sqlite.prepare('SELECT totp_secret FROM users').get() as { totp_secret: string | null }).totp_secret, null);
 });
 
 s.run();

@@ -146,6 +146,14 @@ export const INVENTORY: Record<string, Table> = {
     password_hash: f('scrypt hash of the password (the password itself is never stored)', 'logging in', 'the user', 'until the account is removed'),
     admin: f('1 for an administrator', 'authorisation', 'Hush', 'until the account is removed'),
     created_at: f('when the account was created', 'administration', 'Hush', 'until the account is removed'),
+    totp_secret: f('two-factor login secret (RFC 6238), when the user turned it on', 'logging in', 'Hush', 'until turned off'),
+    totp_pending: f('a two-factor secret being set up', 'logging in', 'Hush', 'until confirmed'),
+    totp_last_step: f('the last 30-second step a code was accepted for', 'a code works once', 'Hush', 'until turned off'),
+  },
+  recovery_codes: {
+    id: f('row id', 'internal reference', 'Hush', 'until used'),
+    user_id: f('dashboard user', 'logging in without the authenticator', 'Hush', 'until used'),
+    code_hash: f('SHA-256 of a one-time recovery code (the code is shown once)', 'logging in without the authenticator', 'Hush', 'until used'),
   },
   memberships: {
     user_id: f('dashboard user', 'authorisation', 'an administrator', 'until revoked'),

@@ -20,6 +20,7 @@ import { dashboardRoutes } from '../web/dashboard.ts';
 import { settingsRoutes, type SettingsDeps } from '../web/settings.ts';
 import { privacyRoutes, type PrivacyPageDeps } from '../web/privacy-page.ts';
 import { sharedRoutes } from '../web/shared.ts';
+import { accountRoutes } from '../web/account.ts';
 
 export interface AppDeps {
   collector: Collector;
@@ -165,6 +166,7 @@ export function createApp(deps: AppDeps): Hono {
   if (deps.web) {
     authRoutes(app, deps.web);
     homeRoutes(app, deps.web);
+    accountRoutes(app, deps.web);
     const web = deps.web;
     const hasGoals = (id: number) => web.goals.list(id).length > 0;
     dashboardRoutes(app, { ...web, siteByDomain: (d) => deps.sites.byDomain(d), query: deps.query, hasGoals });

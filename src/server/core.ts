@@ -29,6 +29,7 @@ import { UserRepo } from '../accounts/users.ts';
 import { SessionStore } from '../accounts/sessions.ts';
 import { LoginLimiter } from '../accounts/rate-limit.ts';
 import { SharedLinkRepo } from '../accounts/shared-links.ts';
+import { TwoFactor } from '../accounts/two-factor.ts';
 import { truncateIp } from '../pseudonymize/truncate.ts';
 
 export interface Core {
@@ -116,7 +117,7 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
   const app = createApp({
     collector, sites, apiKeys,
     web: {
-      users, sessions, limiter: new LoginLimiter(), now: clock,
+      users, sessions, limiter: new LoginLimiter(), now: clock, twoFactor: new TwoFactor(store.db),
       goals, kFloor: config.kFloor, precision: config.precision, links: new SharedLinkRepo(store.db),
       keyCreatedAt: () => (store.sqlite.prepare('SELECT max(created_at) AS t FROM daily_keys').get() as { t: number | null }).t,
       // Rollups are per local day: a new time zone means new days, so they are rebuilt.

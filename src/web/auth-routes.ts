@@ -11,6 +11,7 @@ import { AccountError, normalizeEmail, type User, type UserRepo } from '../accou
 import { SESSION_COOKIE, MAX_AGE_MS, type Session, type SessionStore } from '../accounts/sessions.ts';
 import { verifyPassword, hashPassword, MIN_PASSWORD } from '../accounts/passwords.ts';
 import type { LoginLimiter } from '../accounts/rate-limit.ts';
+import type { TwoFactor } from '../accounts/two-factor.ts';
 
 export const FORM_COOKIE = 'hush_form';
 
@@ -20,8 +21,15 @@ export interface AuthDeps {
   limiter: LoginLimiter;
   /** The client's truncated network prefix (rate limiting never sees the address). */
   clientPrefix: (c: Context) => string;
+  twoFactor: TwoFactor;
   now: () => number;
 }
+
+// A password accepted for an account with two-factor login waits here for its code (5 minutes),
+// keyed by a random token in a cookie scoped to /login. In memory: one server process.
+const CHALLENGE_COOKIE = 'hush_2fa';
+const CHALLENGE_MS = 5 * 60_000;
+const challenges = new Map<string, { userId: number; until: number }>();
 
 export const secure = (c: Context) => c.req.url.startsWith('https:') || c.req.header('x-forwarded-proto') === 'https';
 
@@ -162,8 +170,55 @@ export function authRoutes(app: Hono, deps: AuthDeps): void {
       deps.limiter.fail(prefix, email, deps.now());
       return respond(c, 401, page('Log in', loginForm(formSecret(c), email, 'Wrong e-mail or password.')));
     }
+    if (user.totpSecret) {
+      const token = randomBytes(24).toString('base64url');
+      const now = deps.now();
+      for (const [k, v] of challenges) if (v.until < now) challenges.delete(k);
+      challenges.set(token, { userId: user.id, until: now + CHALLENGE_MS });
+      setCookie(c, CHALLENGE_COOKIE, token, { httpOnly: true, sameSite: 'Strict', path: '/login', secure: secure(c) });
+      return c.redirect('/login/2fa', 303);
+    }
     deps.limiter.succeed(email);
     startSession(c, deps, user);
+    return c.redirect('/', 303);
+  });
+
+  const challenge = (c: Context) => {
+    const token = getCookie(c, CHALLENGE_COOKIE);
+    const ch = token ? challenges.get(token) : undefined;
+    if (!ch || ch.until < deps.now()) return null;
+    const user = deps.users.byId(ch.userId);
+    return user ? { token: token!, user } : null;
+  };
+  const codeForm = (csrf: string, error = '') => html`<form class="card" method="post" action="/login/2fa">
+<h1>Two-factor login</h1><p class="muted">Enter the 6-digit code from your authenticator app, or one of your recovery codes.</p>
+${error ? html`<p class="error" role="alert">${error}</p>` : ''}<input type="hidden" name="csrf" value="${csrf}">
+<label for="code">Code</label><input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" required>
+<button type="submit">Log in</button></form>`;
+
+  app.get('/login/2fa', (c) => {
+    if (!challenge(c)) return c.redirect('/login', 303);
+    return respond(c, 200, page('Two-factor login', codeForm(formSecret(c))));
+  });
+
+  app.post('/login/2fa', async (c) => {
+    const ch = challenge(c);
+    if (!ch) return respond(c, 401, page('Log in', loginForm(formSecret(c), '', 'The login took more than 5 minutes; please start again.')));
+    const form = await c.req.parseBody();
+    if (crossSite(c) || !same(str(form.csrf), getCookie(c, FORM_COOKIE))) {
+      return respond(c, 403, page('Two-factor login', codeForm(formSecret(c), 'This form expired or was sent from another site. Please try again.')));
+    }
+    const prefix = deps.clientPrefix(c);
+    const wait = deps.limiter.retryIn(prefix, ch.user.email, deps.now());
+    if (wait > 0) return respond(c, 429, page('Two-factor login', codeForm(formSecret(c), `Too many wrong codes. Try again in ${Math.ceil(wait / 60_000)} minutes.`)));
+    if (!deps.twoFactor.check(ch.user, str(form.code), deps.now())) {
+      deps.limiter.fail(prefix, ch.user.email, deps.now());
+      return respond(c, 401, page('Two-factor login', codeForm(formSecret(c), 'Wrong or already used code.')));
+    }
+    challenges.delete(ch.token);
+    deleteCookie(c, CHALLENGE_COOKIE, { path: '/login' });
+    deps.limiter.succeed(ch.user.email);
+    startSession(c, deps, ch.user);
     return c.redirect('/', 303);
   });
 

@@ -19,6 +19,6 @@ export function page(title: string, body: Html, opts: { user?: string; csrf?: st
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · Hush</title><link rel="stylesheet" href="/assets/hush.css"><link rel="icon" href="/assets/icon.svg" type="image/svg+xml"></head>
 <body><header class="top"><a class="brand" href="/">Hush</a>${opts.user ? html`<form method="post" action="/logout">
-<span class="muted">${opts.user}</span> <input type="hidden" name="csrf" value="${opts.csrf}"><button class="link" type="submit">Log out</button></form>` : raw('')}</header>
+<a href="/account">${opts.user}</a> <input type="hidden" name="csrf" value="${opts.csrf}"><button class="link" type="submit">Log out</button></form>` : raw('')}</header>
 <main>${body}</main></body></html>`;
 }
