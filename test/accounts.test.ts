@@ -195,6 +195,22 @@ s('sessions end after 7 idle days and after 30 days', async () => {
   assert.is((await c.go('/')).headers.get('location'), '/login?ended=1', 'past 30 days');
 });
 
+s('an owner renames the site\'s domain; a taken or invalid domain is refused', async () => {
+  const b = new Browser();
+  await setupAdmin(b);
+  const csrf = await b.csrf('/sites/example.com/settings');
+  const save = (domain: string) => b.go('/sites/example.com/settings', { form: { csrf, domain, timezone: 'UTC', min_visitors: '3', retention_days: '760', exclude_paths: '' } });
+  let r = await save('other.org');
+  assert.equal([r.status, /already a site here/.test(await r.text())], [400, true]);
+  r = await save('not a domain');
+  assert.equal([r.status, /is not a domain name/.test(await r.text())], [400, true]);
+  r = await save('https://www.renamed.example/');
+  assert.is(r.status, 200);
+  assert.ok(h.core.sites.byDomain('renamed.example'));
+  assert.is((await b.go('/sites/renamed.example')).status, 200);
+  assert.is((await b.go('/sites/example.com')).status, 404);
+});
+
 s('TOTP follows RFC 6238 (its SHA-1 test vectors)', () => {
   const key = Buffer.from('12345678901234567890');
   assert.is(hotp(key, Math.floor(59 / 30), 8), '94287082');

@@ -74,6 +74,12 @@ d('setup, the numbers, a country filter, a range change, logout', async () => {
   mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SHOTS, 'dashboard-desktop.png'), fullPage: true });
 
+  // Filtered by a custom event, its properties get panels.
+  await page.click('section.panel[aria-label="Custom events"] a >> text=Signup');
+  const plans = await page.locator('section.panel[aria-label="Signup: plan"] tbody td.label').allTextContents();
+  assert.ok(plans.length > 0 && plans.every((x) => ['free', 'pro'].includes(x.trim()) || x.trim().startsWith('(other)')), plans.join(','));
+  await page.click('ul.chips a');
+
   // Click a country: the URL, a chip, and every panel follow.
   await page.click('section.panel[aria-label="Countries"] a >> text=DE');
   assert.match(decodeURIComponent(page.url()), /f=visit:country:DE/);
@@ -82,9 +88,13 @@ d('setup, the numbers, a country filter, a range change, logout', async () => {
   assert.is(await shown(page, 'visitors'), await api({ date_range: '30d', filters: filtered }));
   const countryRows = await page.locator('section.panel[aria-label="Countries"] tbody td.label').allTextContents();
   assert.equal(countryRows.map((x) => x.trim()), ['DE']);
-  const browsersTotal = (await page.locator('section.panel[aria-label="Browsers"] tbody tr td:nth-child(2)').allTextContents())
-    .reduce((s, x) => s + Number(x.replace(/,/g, '')), 0);
-  assert.is(browsersTotal, await api({ date_range: '30d', filters: filtered }), 'the browsers panel counts only DE visitors');
+  // Each visitor has one browser, device, channel and screen: every such panel adds up to the filtered total.
+  const deVisitors = await api({ date_range: '30d', filters: filtered });
+  for (const name of ['Browsers', 'Devices', 'Channels', 'Screen sizes', 'Operating systems']) {
+    const sum = (await page.locator(`section.panel[aria-label="${name}"] tbody tr td:nth-child(2)`).allTextContents())
+      .reduce((s, x) => s + Number(x.replace(/,/g, '')), 0);
+    assert.is(sum, deVisitors, `the ${name} panel counts only DE visitors`);
+  }
 
   // Another range keeps the filter.
   await page.click('nav.bar-top a >> text=Last 7 days');

@@ -16,7 +16,7 @@ import type { ExportParams } from '../reports/export.ts';
 import type { Site } from '../store/sites.ts';
 import { authRoutes, type AuthDeps } from '../web/auth-routes.ts';
 import { homeRoutes } from '../web/home.ts';
-import { dashboardRoutes } from '../web/dashboard.ts';
+import { dashboardRoutes, type DashboardDeps } from '../web/dashboard.ts';
 import { settingsRoutes, type SettingsDeps } from '../web/settings.ts';
 import { privacyRoutes, type PrivacyPageDeps } from '../web/privacy-page.ts';
 import { sharedRoutes } from '../web/shared.ts';
@@ -40,7 +40,8 @@ export interface AppDeps {
   health?: () => Record<string, unknown>;
   now?: () => number;
   /** Accounts and the dashboard's pages; absent in tools that serve only the API. */
-  web?: AuthDeps & Pick<SettingsDeps, 'goals' | 'kFloor' | 'timezoneChanged' | 'links'> & Pick<PrivacyPageDeps, 'precision' | 'keyCreatedAt'>;
+  web?: AuthDeps & Pick<SettingsDeps, 'goals' | 'kFloor' | 'timezoneChanged' | 'links'> & Pick<PrivacyPageDeps, 'precision' | 'keyCreatedAt'>
+    & Pick<DashboardDeps, 'propKeys'>;
   /** Where unexpected errors are reported (never with request bodies or addresses). */
   logError?: (message: string) => void;
 }

@@ -22,6 +22,7 @@ import { privacyDocument } from '../privacy/document.ts';
 import { GoalRepo } from '../store/goals.ts';
 import { runQuery } from '../reports/engine.ts';
 import { exportCsv } from '../reports/export.ts';
+import { propKeys } from '../reports/prop-keys.ts';
 import { invalidateSite, refreshRollups, type RefreshResult } from '../reports/rollups.ts';
 import { registerReportFunctions } from '../reports/sql-functions.ts';
 import { ReportsThread } from '../reports/reports-thread.ts';
@@ -119,6 +120,7 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
     web: {
       users, sessions, limiter: new LoginLimiter(), now: clock, twoFactor: new TwoFactor(store.db),
       goals, kFloor: config.kFloor, precision: config.precision, links: new SharedLinkRepo(store.db),
+      propKeys: (site, name, range) => propKeys(store.sqlite, site, name, range, clock()),
       keyCreatedAt: () => (store.sqlite.prepare('SELECT max(created_at) AS t FROM daily_keys').get() as { t: number | null }).t,
       // Rollups are per local day: a new time zone means new days, so they are rebuilt.
       timezoneChanged: (siteId) => invalidateSite(store.sqlite, siteId),

@@ -67,7 +67,7 @@ export class SiteRepo {
   }
 
   /** Changes a site's settings; returns the updated site. */
-  update(id: number, changes: Partial<Pick<Site, 'timezone' | 'minVisitors' | 'retentionDays' | 'excludePaths'>>): Site | undefined {
+  update(id: number, changes: Partial<Pick<Site, 'domain' | 'timezone' | 'minVisitors' | 'retentionDays' | 'excludePaths'>>): Site | undefined {
     return this.db.update(sites).set(changes).where(eq(sites.id, id)).returning().get();
   }
 

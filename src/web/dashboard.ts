@@ -16,6 +16,8 @@ export interface DashboardDeps extends AuthDeps {
   siteByDomain: (domain: string) => Site | undefined;
   query: (site: Site, body: Record<string, unknown>) => QueryResponse | Promise<QueryResponse>;
   hasGoals: (siteId: number) => boolean;
+  /** Custom property keys of an event in a period (shown when the dashboard is filtered by it). */
+  propKeys: (site: Site, eventName: string, dateRange: unknown) => string[];
 }
 
 interface PanelSpec { title: string; dim: string; metrics: string[]; heads: string[] }
@@ -96,7 +98,7 @@ export interface DashboardView {
   owner: boolean;
 }
 
-type RenderDeps = Pick<DashboardDeps, 'query' | 'hasGoals'>;
+type RenderDeps = Pick<DashboardDeps, 'query' | 'hasGoals' | 'propKeys'>;
 
 export async function renderDashboard(c: Context, deps: RenderDeps, site: Site, view: DashboardView) {
   const state = parseState(new URL(c.req.url));
@@ -111,7 +113,12 @@ export async function renderDashboard(c: Context, deps: RenderDeps, site: Site, 
       throw e;
     }
   };
-  const panels = [...PANELS, ...(deps.hasGoals(site.id) ? [GOALS] : [])];
+  // Filtered by a custom event: a panel for each of its properties.
+  const eventName = state.filters.find(([d]) => d === 'event:name')?.[1];
+  const props: PanelSpec[] = eventName && eventName !== 'pageview'
+    ? deps.propKeys(site, eventName, common.date_range).map((k) => ({ title: `${eventName}: ${k}`, dim: `event:props:${k}`, metrics: ['visitors', 'events'], heads: ['Visitors', 'Events'] }))
+    : [];
+  const panels = [...PANELS, ...(deps.hasGoals(site.id) ? [GOALS] : []), ...props];
   const [top, realtime, chart, ...results] = await Promise.all([
     ask({ ...common, metrics: TOP.map(([m]) => m), ...(state.compare ? { include: { comparison: 'previous_period' } } : {}) }),
     ask({ metrics: ['visitors'], date_range: 'realtime' }),

@@ -1,4 +1,4 @@
-// Site settings, for the site's owners: the snippet, time zone, k, retention and excluded
+// Site settings, for the site's owners: the snippet, domain, time zone, k, retention and excluded
 // paths; goals; Stats API keys (a new key is shown once, then only its first characters);
 // shared links (shown once; public or with a password; revocable).
 // Every change is a POST form with the session's CSRF secret, refused from other sites.
@@ -7,7 +7,7 @@ import { html } from 'hono/html';
 import { page } from './layout.ts';
 import { crossSite, currentUser, respond, toLogin, type AuthDeps } from './auth-routes.ts';
 import type { Site, SiteRepo } from '../store/sites.ts';
-import { isTimeZone } from '../store/sites.ts';
+import { isTimeZone, normalizeDomain } from '../store/sites.ts';
 import { GoalError, type GoalRepo } from '../store/goals.ts';
 import type { ApiKeyRepo } from '../store/api-keys.ts';
 import { AccountError, type User } from '../accounts/users.ts';
@@ -53,6 +53,7 @@ ${message.error ? html`<p class="error" role="alert">${message.error}</p>` : ''}
 <section class="card wide"><h2>The snippet</h2><p>Paste into every page, in <code>&lt;head&gt;</code>:</p>
 <pre><code>&lt;script defer data-domain="${s.domain}" src="${origin}/hush.js"&gt;&lt;/script&gt;</code></pre></section>
 <form class="card wide" method="post" action="${base}/settings">${csrf}<h2>Site</h2>
+<label for="domain">Domain (the snippet's data-domain; hits for the old one stop counting)</label><input id="domain" name="domain" type="text" value="${s.domain}" required>
 <label for="timezone">Time zone (reports count days in it)</label><input id="timezone" name="timezone" type="text" value="${s.timezone}" required>
 <label for="min_visitors">k: report rows with fewer visitors fold into "(other)" (at least ${deps.kFloor})</label><input id="min_visitors" name="min_visitors" type="number" min="${deps.kFloor}" max="1000" value="${s.minVisitors}" required>
 <label for="retention_days">Retention in days (events older than this are deleted)</label><input id="retention_days" name="retention_days" type="number" min="1" max="${MAX_RETENTION}" value="${s.retentionDays}" required>
@@ -101,13 +102,17 @@ export function settingsRoutes(app: Hono, deps: SettingsDeps): void {
     if (!f) return render(c, deps, o, 403, { error: EXPIRED });
     const k = Number(f.min_visitors), days = Number(f.retention_days), tz = (f.timezone ?? '').trim();
     const exclude = (f.exclude_paths ?? '').trim();
+    const domain = normalizeDomain(f.domain ?? o.site.domain);
+    const taken = domain ? deps.sites.byDomain(domain) : undefined;
     let error = '';
-    if (!isTimeZone(tz)) error = `"${tz.slice(0, 60)}" is not a time zone (e.g. Europe/Berlin)`;
+    if (!domain) error = `"${(f.domain ?? '').slice(0, 100)}" is not a domain name`;
+    else if (taken && taken.id !== o.site.id) error = `${domain} is already a site here`;
+    else if (!isTimeZone(tz)) error = `"${tz.slice(0, 60)}" is not a time zone (e.g. Europe/Berlin)`;
     else if (!Number.isInteger(k) || k < deps.kFloor || k > 1000) error = `k must be a whole number from ${deps.kFloor} to 1000`;
     else if (!Number.isInteger(days) || days < 1 || days > MAX_RETENTION) error = `retention must be a whole number of days from 1 to ${MAX_RETENTION}`;
     else if (exclude.length > 2000) error = 'the excluded paths are too long';
     if (error) return render(c, deps, o, 400, { error: `Not saved: ${error}.` });
-    const updated = deps.sites.update(o.site.id, { timezone: tz, minVisitors: k, retentionDays: days, excludePaths: exclude })!;
+    const updated = deps.sites.update(o.site.id, { domain: domain!, timezone: tz, minVisitors: k, retentionDays: days, excludePaths: exclude })!;
     if (tz !== o.site.timezone) deps.timezoneChanged(o.site.id);
     return render(c, deps, { ...o, site: updated }, 200, { ok: 'Saved.' });
   });

@@ -16,6 +16,7 @@ export interface SharedDeps extends AuthDeps {
   siteById: (id: number) => Site | undefined;
   query: DashboardDeps['query'];
   hasGoals: DashboardDeps['hasGoals'];
+  propKeys: DashboardDeps['propKeys'];
 }
 
 const UNLOCK_COOKIE = 'hush_share';
