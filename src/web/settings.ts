@@ -90,16 +90,23 @@ async function form(c: Context, o: Owner): Promise<Record<string, string> | null
 const EXPIRED = 'This form expired or was sent from another site; nothing was changed.';
 
 export function settingsRoutes(app: Hono, deps: SettingsDeps): void {
+  /** A settings form: only its site's owner, only with the session's secret, only same-site. */
+  const ownerPost = (path: string, handle: (c: Context, o: Owner, f: Record<string, string>) => Promise<Response> | Response) => {
+    app.post(path, async (c) => {
+      const o = await owner(c, deps);
+      if (o instanceof Response) return o;
+      const f = await form(c, o);
+      if (!f) return render(c, deps, o, 403, { error: EXPIRED });
+      return handle(c, o, f);
+    });
+  };
+
   app.get('/sites/:domain/settings', async (c) => {
     const o = await owner(c, deps);
     return o instanceof Response ? o : render(c, deps, o, 200);
   });
 
-  app.post('/sites/:domain/settings', async (c) => {
-    const o = await owner(c, deps);
-    if (o instanceof Response) return o;
-    const f = await form(c, o);
-    if (!f) return render(c, deps, o, 403, { error: EXPIRED });
+  ownerPost('/sites/:domain/settings', async (c, o, f) => {
     const k = Number(f.min_visitors), days = Number(f.retention_days), tz = (f.timezone ?? '').trim();
     const exclude = (f.exclude_paths ?? '').trim();
     const domain = normalizeDomain(f.domain ?? o.site.domain);
@@ -117,11 +124,7 @@ export function settingsRoutes(app: Hono, deps: SettingsDeps): void {
     return render(c, deps, { ...o, site: updated }, 200, { ok: 'Saved.' });
   });
 
-  app.post('/sites/:domain/goals', async (c) => {
-    const o = await owner(c, deps);
-    if (o instanceof Response) return o;
-    const f = await form(c, o);
-    if (!f) return render(c, deps, o, 403, { error: EXPIRED });
+  ownerPost('/sites/:domain/goals', async (c, o, f) => {
     const event = f.event?.trim() || undefined, pagePattern = f.page?.trim() || undefined;
     try {
       const g = deps.goals.add(o.site.id, { event, page: pagePattern });
@@ -132,29 +135,17 @@ export function settingsRoutes(app: Hono, deps: SettingsDeps): void {
     }
   });
 
-  app.post('/sites/:domain/goals/remove', async (c) => {
-    const o = await owner(c, deps);
-    if (o instanceof Response) return o;
-    const f = await form(c, o);
-    if (!f) return render(c, deps, o, 403, { error: EXPIRED });
+  ownerPost('/sites/:domain/goals/remove', async (c, o, f) => {
     return deps.goals.remove(o.site.id, f.name ?? '')
       ? render(c, deps, o, 200, { ok: `Removed the goal "${f.name}".` })
       : render(c, deps, o, 404, { error: 'No such goal.' });
   });
 
-  app.post('/sites/:domain/keys', async (c) => {
-    const o = await owner(c, deps);
-    if (o instanceof Response) return o;
-    const f = await form(c, o);
-    if (!f) return render(c, deps, o, 403, { error: EXPIRED });
+  ownerPost('/sites/:domain/keys', async (c, o, f) => {
     return render(c, deps, o, 200, { newKey: deps.apiKeys.create(o.site.id) });
   });
 
-  app.post('/sites/:domain/links', async (c) => {
-    const o = await owner(c, deps);
-    if (o instanceof Response) return o;
-    const f = await form(c, o);
-    if (!f) return render(c, deps, o, 403, { error: EXPIRED });
+  ownerPost('/sites/:domain/links', async (c, o, f) => {
     try {
       return render(c, deps, o, 200, { newLink: await deps.links.create(o.site.id, f.label ?? '', f.password || null) });
     } catch (e) {
@@ -163,21 +154,13 @@ export function settingsRoutes(app: Hono, deps: SettingsDeps): void {
     }
   });
 
-  app.post('/sites/:domain/links/revoke', async (c) => {
-    const o = await owner(c, deps);
-    if (o instanceof Response) return o;
-    const f = await form(c, o);
-    if (!f) return render(c, deps, o, 403, { error: EXPIRED });
+  ownerPost('/sites/:domain/links/revoke', async (c, o, f) => {
     return deps.links.revoke(o.site.id, Number(f.id))
       ? render(c, deps, o, 200, { ok: 'The link was revoked: it no longer opens the dashboard.' })
       : render(c, deps, o, 404, { error: 'No such link.' });
   });
 
-  app.post('/sites/:domain/keys/revoke', async (c) => {
-    const o = await owner(c, deps);
-    if (o instanceof Response) return o;
-    const f = await form(c, o);
-    if (!f) return render(c, deps, o, 403, { error: EXPIRED });
+  ownerPost('/sites/:domain/keys/revoke', async (c, o, f) => {
     return deps.apiKeys.revoke(o.site.id, Number(f.id))
       ? render(c, deps, o, 200, { ok: 'The key was revoked: it no longer opens the Stats API.' })
       : render(c, deps, o, 404, { error: 'No such key.' });
