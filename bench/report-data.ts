@@ -58,8 +58,9 @@ export function fillReportDb(file: string, total: number, end: number, days = 30
   const addSite = db.prepare("INSERT INTO sites (domain, timezone, created_at) VALUES (?, ?, 0)");
   const zones = ['Europe/Berlin', 'America/New_York', 'UTC', 'Asia/Tokyo', 'Europe/Helsinki'];
   for (let i = 0; i < 50; i++) addSite.run(`site${i}.example`, zones[i % zones.length]);
-  const ins = db.prepare(`INSERT INTO events (site_id, ts, visit_id, name_id, host_id, page_id, bytes, status, load_ms, engagement_ms, props,
-    interactive, from_log) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 0)`);
+  const ins = db.prepare(`INSERT INTO events (id, site_id, ts, visit_id, name_id, host_id, page_id, bytes, status, load_ms, engagement_ms, props,
+    interactive, from_log) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 0)`);
+  let eventId = 0;
   const insVisit = db.prepare(`INSERT INTO visits (id, site_id, visitor_id, start_ts, end_ts, entry_page_id, exit_page_id, host_id, pageviews, events,
     bounce, engagement_ms, referrer_id, source_id, channel_id, utm_source_id, utm_medium_id, utm_campaign_id, country_id, browser_id,
     browser_version_id, os_id, os_version_id, device_id, language_id, screen_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
@@ -133,7 +134,7 @@ export function fillReportDb(file: string, total: number, end: number, days = 30
   const write = db.transaction((rows: Row[], visits: unknown[][]) => {
     for (const [, e] of rows) {
       const site = e[0] as number;
-      ins.run(site, e[1], e[2], sid(site, e[3]), sid(site, e[4]), sid(site, e[5]), ...e.slice(6));
+      ins.run(++eventId, site, e[1], e[2], sid(site, e[3]), sid(site, e[4]), sid(site, e[5]), ...e.slice(6));
     }
     for (const v of visits) {
       const site = v[1] as number;
@@ -149,6 +150,8 @@ export function fillReportDb(file: string, total: number, end: number, days = 30
     write(rows, visits);
     events += rows.length;
   }
+  db.prepare("UPDATE sequences SET value = ? WHERE name = 'events'").run(eventId);
+  db.prepare("UPDATE sequences SET value = ? WHERE name = 'visits'").run(visitId);
   db.exec(`INSERT INTO rollup_dirty (site_id, hour, gen) SELECT DISTINCT site_id, ts / 3600000, 1 FROM events WHERE true ON CONFLICT DO NOTHING`);
   store.close();
   return { sites: 50, bigSiteId: 1, events, visits: visitId, seconds: (performance.now() - t0) / 1000 };

@@ -114,7 +114,8 @@ export const visits = sqliteTable('visits', {
  * `*_id` columns refer to strings.
  */
 export const events = sqliteTable('events', {
-  id: integer('id').primaryKey(),
+  /** Unique, from the `sequences` counter (several processes may write). */
+  id: integer('id').notNull(),
   siteId: integer('site_id').notNull(),
   ts: integer('ts').notNull(),
   /** The visit, or 0 for a log request outside any visit. */
@@ -136,9 +137,16 @@ export const events = sqliteTable('events', {
   /** 1 when imported from an access log, 0 from the script. */
   fromLog: integer('from_log').notNull().default(0),
 }, (t) => [
-  // Every report is scoped to one site and a time range.
-  index('events_site_ts_idx').on(t.siteId, t.ts),
+  // Clustered (WITHOUT ROWID, set in migration 0010): a site's events in time order are stored
+  // together, so a report scans contiguous pages and needs no separate index (~17 B/event less).
+  primaryKey({ columns: [t.siteId, t.ts, t.id] }),
 ]);
+
+/** Counters handed out inside write transactions, so ids stay unique across writing processes. */
+export const sequences = sqliteTable('sequences', {
+  name: text('name').primaryKey(),
+  value: integer('value').notNull(),
+});
 
 /**
  * Access-log import progress per site, so importing a file twice (or an overlapping rotated

@@ -23,8 +23,9 @@ a.before.each(async () => {
 a.after.each(() => h.close());
 
 const sql = (q: string, ...args: unknown[]) => h.core.store.sqlite.prepare(q).run(...args);
+let planted = 1_000_000;
 function plantEvent(col: string, value: unknown): void {
-  const row: Record<string, unknown> = { site_id: 1, ts: Date.now(), visit_id: 0, name_id: 1, host_id: 1, page_id: 1, [col]: value };
+  const row: Record<string, unknown> = { id: ++planted, site_id: 1, ts: Date.now(), visit_id: 0, name_id: 1, host_id: 1, page_id: 1, [col]: value };
   const cols = Object.keys(row);
   sql(`INSERT INTO events (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`, ...Object.values(row));
 }
@@ -57,7 +58,7 @@ for (const [label, plant, check, where] of plants) {
   a(`finds ${label}`, () => {
     if (check === 'retention') {
       sql('UPDATE sites SET retention_days = 1');
-      sql('INSERT INTO events (site_id, ts, visit_id, name_id, host_id, page_id) VALUES (1, ?, 0, 1, 1, 1)', Date.now() - 5 * 86_400_000);
+      sql('INSERT INTO events (id, site_id, ts, visit_id, name_id, host_id, page_id) VALUES (999999, 1, ?, 0, 1, 1, 1)', Date.now() - 5 * 86_400_000);
     } else plant();
     const r = audit(h.dbPath);
     assert.not.ok(r.clean, label);

@@ -81,7 +81,7 @@ sites('site remove asks for --yes when the site has data, then deletes all of it
   await runCli(['site', 'add', 'data.com'], env);
   const db = new Database(env.HUSH_DB);
   const id = (db.prepare("SELECT id FROM sites WHERE domain = 'data.com'").get() as { id: number }).id;
-  db.prepare(`INSERT INTO events (site_id, ts, visit_id, name_id, host_id, page_id) VALUES (?, 1, 1, 1, 1, 1)`).run(id);
+  db.prepare(`INSERT INTO events (id, site_id, ts, visit_id, name_id, host_id, page_id) VALUES (1, ?, 1, 1, 1, 1, 1)`).run(id);
   db.close();
   const refused = await runCli(['site', 'remove', 'data.com'], env);
   assert.is(refused.code, 1);

@@ -13,6 +13,8 @@ import { tempDir, EVENTS_WITH_VISITS, VISITS_DECODED } from './helpers/harness.t
 import { registerReportFunctions } from '../src/reports/sql-functions.ts';
 import { runQuery } from '../src/reports/engine.ts';
 import { refreshRollups } from '../src/reports/rollups.ts';
+import { HitWriter } from '../src/store/hit-writer.ts';
+import type { Hit } from '../src/collector/hit.ts';
 
 const m = suite('migrations');
 
@@ -71,6 +73,39 @@ m('a 0004 database with text columns comes through the string dictionary intact'
     const res = runQuery({ sqlite: db, site, goals: [], now: ts }, { site_id: 'a.example', metrics: ['visitors', 'pageviews', 'events'], date_range: 'day', dimensions: ['event:page'] });
     assert.equal(res.results, [{ metrics: [1, 1, 2], dimensions: ['/'] }, { metrics: [1, 1, 1], dimensions: ['/docs'] }]);
     store.close();
+  } finally {
+    cleanup();
+  }
+});
+
+m('two processes writing at once (a server and an import) never hand out the same event or visit id', () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const file = path.join(dir, 'hush.db');
+    const a = openDb(file), b = openDb(file);
+    a.sqlite.prepare("INSERT INTO sites (id, domain, timezone, created_at) VALUES (1, 'a.example', 'UTC', 0)").run();
+    const hit = (ts: number, visitor: bigint): Hit => ({
+      siteId: 1, ts, visitorId: visitor, prevVisitorId: null, name: 'pageview', hostname: 'a.example', pathname: '/', bytes: null,
+      status: null, loadMs: null, engagementMs: null, props: null, revenueAmount: null, revenueCurrency: null, interactive: true,
+      sourceType: 'script', referrerHost: null, referrerPath: null, source: null, channel: 'direct', utmSource: null, utmMedium: null,
+      utmCampaign: null, utmContent: null, utmTerm: null, country: null, browser: null, browserVersion: null, os: null,
+      osVersion: null, device: 'desktop', language: null, screen: null,
+    });
+    const t = Date.UTC(2026, 5, 1);
+    const wa = new HitWriter(a.sqlite, t), wb = new HitWriter(b.sqlite, t);
+    for (let i = 0; i < 20; i++) {
+      // the same millisecond in both, so only the id tells the rows apart
+      wa.write(Array.from({ length: 5 }, (_, j) => hit(t + i, BigInt(j))));
+      wb.write(Array.from({ length: 5 }, (_, j) => hit(t + i, BigInt(100 + j))));
+    }
+    const ids = a.sqlite.prepare('SELECT id FROM events').pluck().all() as number[];
+    assert.is(ids.length, 200);
+    assert.is(new Set(ids).size, 200);
+    // 10 visitors: 10 visits, each with its own 20 page views (none overwrote another's row)
+    const visits = a.sqlite.prepare('SELECT id, pageviews FROM visits').all() as Array<{ id: number; pageviews: number }>;
+    assert.equal([visits.length, new Set(visits.map((v) => v.id)).size, visits.every((v) => v.pageviews === 20)], [10, 10, true]);
+    a.close();
+    b.close();
   } finally {
     cleanup();
   }

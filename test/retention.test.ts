@@ -12,9 +12,10 @@ const r = suite('retention');
 r.before.each(async () => { h = await harness(); });
 r.after.each(() => h.close());
 
+let eventIds = 0;
 function event(siteId: number, ts: number): void {
-  h.core.store.sqlite.prepare(`INSERT INTO events (site_id, ts, visit_id, name_id, host_id, page_id)
-    VALUES (?, ?, 0, 1, 1, 1)`).run(siteId, ts);
+  h.core.store.sqlite.prepare(`INSERT INTO events (id, site_id, ts, visit_id, name_id, host_id, page_id)
+    VALUES (?, ?, ?, 0, 1, 1, 1)`).run(++eventIds, siteId, ts);
 }
 function visit(siteId: number, start: number, end: number): void {
   h.core.store.sqlite.prepare(`INSERT INTO visits (site_id, visitor_id, start_ts, end_ts, entry_page_id, exit_page_id, host_id, pageviews, events, bounce, engagement_ms, channel_id, device_id)
@@ -106,8 +107,8 @@ const cli = suite('retention: cli');
 cli('hush retention --dry-run counts, hush retention deletes', async () => {
   const hh = await harness();
   const s = hh.core.sites.add({ domain: 'old.com', timezone: 'UTC', retentionDays: 1 });
-  hh.core.store.sqlite.prepare(`INSERT INTO events (site_id, ts, visit_id, name_id, host_id, page_id)
-    VALUES (?, ?, 0, 1, 1, 1)`).run(s.id, Date.now() - 5 * 86_400_000);
+  hh.core.store.sqlite.prepare(`INSERT INTO events (id, site_id, ts, visit_id, name_id, host_id, page_id)
+    VALUES (1, ?, ?, 0, 1, 1, 1)`).run(s.id, Date.now() - 5 * 86_400_000);
   const env = { HUSH_DB: hh.dbPath };
   const dry = await runCli(['retention', '--dry-run'], env);
   assert.is(dry.code, 0, dry.stderr);

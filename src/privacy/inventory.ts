@@ -105,6 +105,10 @@ export const INVENTORY: Record<string, Table> = {
     interactive: f('whether the event counts against bounce', 'bounce rate', 'site owner via the script', SITE_RETENTION),
     from_log: f('1 when imported from an access log, 0 from the script', 'telling beacon and log data apart', 'Hush', SITE_RETENTION),
   },
+  sequences: {
+    name: f('which counter (events, visits)', 'unique ids across writing processes', 'Hush', UNTIL_REMOVED),
+    value: f('the last id handed out', 'unique ids across writing processes', 'Hush', UNTIL_REMOVED),
+  },
   strings: {
     id: f('row id, referred to by the *_id columns of events and visits', 'storing each text value once', 'Hush', SITE_RETENTION),
     site_id: f('site', 'per-site values', 'Hush', SITE_RETENTION),

@@ -35,7 +35,7 @@ export function enforceRetention(sqlite: Database.Database, now: number, dryRun 
     Array<{ id: number; domain: string; timezone: string; days: number }>;
   const countEvents = sqlite.prepare('SELECT count(*) AS n FROM events WHERE site_id = ? AND ts < ?');
   const countVisits = sqlite.prepare('SELECT count(*) AS n FROM visits WHERE site_id = ? AND start_ts < ? AND end_ts < ?');
-  const delEvents = sqlite.prepare('DELETE FROM events WHERE id IN (SELECT id FROM events WHERE site_id = ? AND ts < ? LIMIT ?)');
+  const delEvents = sqlite.prepare('DELETE FROM events WHERE (site_id, ts, id) IN (SELECT site_id, ts, id FROM events WHERE site_id = ? AND ts < ? LIMIT ?)');
   // start_ts < cutoff lets the (site_id, start_ts) index narrow the search; end_ts decides.
   const delVisits = sqlite.prepare('DELETE FROM visits WHERE id IN (SELECT id FROM visits WHERE site_id = ? AND start_ts < ? AND end_ts < ? LIMIT ?)');
   // The cutoff is a local midnight, so rollups go by whole local days before it.

@@ -1,8 +1,8 @@
 // Filtered reads shared between queries: a dashboard asks eight questions of the same filtered
 // month, and each would scan the same events. The rows of a (site, range, filter) read — with
 // every rolled-up dimension's value — stay here for a few seconds, so the first query pays the
-// scan and the others only aggregate. A read is reused while no event was written since (the
-// newest event id is part of the key), or for 2 s whatever happens: a dashboard's queries come
+// scan and the others only aggregate. A read is reused while nothing was written since (SQLite's
+// data_version and total_changes tell), or for 2 s whatever happens: a dashboard's queries come
 // within a second, and a busy site writes every millisecond. Bounded: 4 reads, ≤ 2 M rows each.
 import type Database from 'better-sqlite3';
 import { ROLLUP_DIMENSIONS, type Dimension } from './dimensions.ts';
@@ -13,7 +13,7 @@ const SHARE_MS = 2_000;
 const MAX_ENTRIES = 4;
 const MAX_ROWS = 2_000_000;
 
-interface Entry { at: number; version: number; data: EventRows }
+interface Entry { at: number; version: string; data: EventRows }
 const caches = new WeakMap<Database.Database, Map<string, Entry>>();
 
 /** The rows for a read, from the cache or the database. `dims` beyond the rolled-up ones are added. */
@@ -24,7 +24,8 @@ export function cachedRows(sqlite: Database.Database, q: FetchRequest, now = per
   let cache = caches.get(sqlite);
   if (!cache) caches.set(sqlite, (cache = new Map()));
   for (const [k, e] of cache) if (now - e.at > TTL_MS) cache.delete(k);
-  const version = (sqlite.prepare('SELECT coalesce(max(id), 0) AS v FROM events').get() as { v: number }).v;
+  // Another connection's commit bumps data_version; this connection's own writes, total_changes.
+  const version = `${sqlite.pragma('data_version', { simple: true })}:${sqlite.prepare('SELECT total_changes()').pluck().get()}`;
   const hit = cache.get(key);
   if (hit && (hit.version === version || now - hit.at < SHARE_MS)) return hit.data;
   const data = fetchEventRows(sqlite, { ...q, dims });

@@ -12,7 +12,7 @@ export type WriteResult = 'ok' | DropReason;
 const HOUR_MS = 3_600_000;
 
 const EVENT_COLS = [
-  'site_id', 'ts', 'visit_id', 'name_id', 'host_id', 'page_id', 'bytes', 'status', 'load_ms', 'engagement_ms', 'props',
+  'id', 'site_id', 'ts', 'visit_id', 'name_id', 'host_id', 'page_id', 'bytes', 'status', 'load_ms', 'engagement_ms', 'props',
   'revenue_amount', 'revenue_currency', 'interactive', 'from_log',
 ];
 
@@ -39,6 +39,8 @@ export class HitWriter {
   private readonly upsertVisit: Database.Statement;
   private readonly maxVisitId: Database.Statement;
   private readonly markDirty: Database.Statement;
+  private readonly reserveIds: Database.Statement;
+  private nextEventId = 0;
   private readonly recentVisits: Database.Statement;
   private readonly tracker: VisitTracker;
   private readonly dict: Dictionary;
@@ -52,6 +54,9 @@ export class HitWriter {
        ON CONFLICT(id) DO UPDATE SET ${VISIT_MUTABLE.map((c) => `${c} = excluded.${c}`).join(', ')}`);
     // The UTC hours a batch wrote, so the rollup builder knows which local days to rebuild.
     this.markDirty = sqlite.prepare('INSERT INTO rollup_dirty (site_id, hour, gen) VALUES (?, ?, 1) ON CONFLICT DO UPDATE SET gen = gen + 1');
+    // Event and visit ids come from counters bumped inside the batch's transaction: unique even
+    // when an import process writes beside the server (SQLite runs one write transaction at a time).
+    this.reserveIds = sqlite.prepare('UPDATE sequences SET value = value + ? WHERE name = ? RETURNING value').pluck();
     this.maxVisitId = sqlite.prepare('SELECT coalesce(max(id), 0) AS m FROM visits');
     // safeIntegers: visitor ids are 64-bit and must come back exact to match new hashes.
     this.recentVisits = sqlite.prepare(`SELECT ${VISIT_NUM.join(', ')},
@@ -99,7 +104,7 @@ export class HitWriter {
     // Who made the hit (source, country, browser, …) is stored once, on its visit.
     const d = this.dict, site = h.siteId;
     this.insertEvent.run(
-      site, h.ts, visitId, d.id(site, h.name), d.id(site, h.hostname), d.id(site, h.pathname), h.bytes, h.status, h.loadMs,
+      this.nextEventId++, site, h.ts, visitId, d.id(site, h.name), d.id(site, h.hostname), d.id(site, h.pathname), h.bytes, h.status, h.loadMs,
       h.engagementMs, h.props, h.revenueAmount, h.revenueCurrency, h.interactive ? 1 : 0, h.sourceType === 'log' ? 1 : 0,
     );
   }
@@ -120,6 +125,9 @@ export class HitWriter {
 
   /** One transaction: every hit's event row, then each visit the batch touched, once. */
   private writeBatch(hits: Hit[]): WriteResult[] {
+    // A batch opens at most one visit per hit: reserve that many visit ids too (gaps are harmless).
+    this.nextEventId = (this.reserveIds.get(hits.length, 'events') as number) - hits.length + 1;
+    this.tracker.idsFrom((this.reserveIds.get(hits.length, 'visits') as number) - hits.length + 1);
     const results = hits.map((h) => this.writeOne(h));
     let lastSite = -1, lastHour = -1;
     const marked = new Set<string>();

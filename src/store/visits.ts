@@ -108,6 +108,11 @@ export class VisitTracker {
     return n;
   }
 
+  /** New visits take ids from `next` on (a block reserved for the batch being written). */
+  idsFrom(next: number): void {
+    this.nextId = next;
+  }
+
   /** Drops all in-memory state (after a failed write, before restoring from the table). */
   reset(nextId: number): void {
     this.open.clear();
