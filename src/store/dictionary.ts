@@ -9,7 +9,9 @@ const MAX_CACHED = 200_000;
 const CACHE_MS = 3_600_000;
 
 export class Dictionary {
-  private readonly cache = new Map<string, number>();
+  /** Per site: value → id. Nested maps, so a lookup builds no key string (it is on the hit path). */
+  private readonly cache = new Map<number, Map<string, number>>();
+  private size = 0;
   private cachedSince = Date.now();
   private readonly find: Database.Statement;
   private readonly insert: Database.Statement;
@@ -19,16 +21,22 @@ export class Dictionary {
     this.insert = sqlite.prepare('INSERT INTO strings (site_id, value) VALUES (?, ?) RETURNING id').pluck();
   }
 
+  /** Called once per batch: drops the cache when it is an hour old (see CACHE_MS). */
+  startBatch(now = Date.now()): void {
+    if (now - this.cachedSince > CACHE_MS) this.forget();
+  }
+
   /** The id of a value of a site (null stays null). Call inside the batch's transaction. */
   id(siteId: number, value: string | null): number | null {
     if (value === null) return null;
-    if (this.cache.size && Date.now() - this.cachedSince > CACHE_MS) this.forget();
-    const key = `${siteId}\u0000${value}`;
-    let id = this.cache.get(key);
+    let site = this.cache.get(siteId);
+    if (!site) this.cache.set(siteId, (site = new Map()));
+    let id = site.get(value);
     if (id === undefined) {
       id = (this.find.get(siteId, value) as number | undefined) ?? (this.insert.get(siteId, value) as number);
-      if (this.cache.size >= MAX_CACHED) this.cache.clear();
-      this.cache.set(key, id);
+      if (this.size >= MAX_CACHED) this.forget();
+      this.cache.get(siteId)?.set(value, id) ?? this.cache.set(siteId, new Map([[value, id]]));
+      this.size++;
     }
     return id;
   }
@@ -36,6 +44,7 @@ export class Dictionary {
   /** Forgets every cached id (after a rollback, or after unused values were deleted). */
   forget(): void {
     this.cache.clear();
+    this.size = 0;
     this.cachedSince = Date.now();
   }
 }

@@ -24,6 +24,7 @@ const VISIT_TEXT: Array<[keyof Visit, string]> = [
   ['browser', 'browser_id'], ['browserVersion', 'browser_version_id'], ['os', 'os_id'], ['osVersion', 'os_version_id'],
   ['device', 'device_id'], ['language', 'language_id'], ['screen', 'screen_id'],
 ];
+const EXIT = VISIT_TEXT.findIndex(([f]) => f === 'exitPage');
 const VISIT_NUM = ['id', 'site_id', 'visitor_id', 'start_ts', 'end_ts', 'pageviews', 'events', 'bounce', 'engagement_ms'];
 const VISIT_COLS = [...VISIT_NUM, ...VISIT_TEXT.map(([, c]) => c)];
 // Columns a later hit of the same visit can change.
@@ -110,6 +111,8 @@ export class HitWriter {
   }
 
   private touched = new Set<Visit>();
+  /** String ids of open visits' text (a WeakMap: closed visits are forgotten with the tracker's). */
+  private visitIds = new WeakMap<Visit, Array<number | null>>();
 
   /** Writes the batch in one transaction; throws (and rolls back, memory included) on failure. */
   write(hits: Hit[]): WriteResult[] {
@@ -118,6 +121,7 @@ export class HitWriter {
       return this.tx(hits);
     } catch (e) {
       this.dict.forget();
+      this.visitIds = new WeakMap();
       this.restore(Date.now());
       throw e;
     }
@@ -125,6 +129,7 @@ export class HitWriter {
 
   /** One transaction: every hit's event row, then each visit the batch touched, once. */
   private writeBatch(hits: Hit[]): WriteResult[] {
+    this.dict.startBatch();
     // A batch opens at most one visit per hit: reserve that many visit ids too (gaps are harmless).
     this.nextEventId = (this.reserveIds.get(hits.length, 'events') as number) - hits.length + 1;
     this.tracker.idsFrom((this.reserveIds.get(hits.length, 'visits') as number) - hits.length + 1);
@@ -145,10 +150,11 @@ export class HitWriter {
     const d = this.dict;
     for (const v of this.touched) {
       const site = v.siteId;
-      this.upsertVisit.run(
-        v.id, site, v.visitorId, v.startTs, v.endTs, v.pageviews, v.events, isBounce(v) ? 1 : 0, v.engagementMs,
-        ...VISIT_TEXT.map(([f]) => d.id(site, f === 'referrerHost' ? referrerOf(v) : (v[f] as string | null))),
-      );
+      // A visit's text never changes but for its exit page: look the rest up once per visit.
+      let ids = this.visitIds.get(v);
+      if (!ids) this.visitIds.set(v, (ids = VISIT_TEXT.map(([f]) => d.id(site, f === 'referrerHost' ? referrerOf(v) : (v[f] as string | null)))));
+      else ids[EXIT] = d.id(site, v.exitPage);
+      this.upsertVisit.run(v.id, site, v.visitorId, v.startTs, v.endTs, v.pageviews, v.events, isBounce(v) ? 1 : 0, v.engagementMs, ...ids);
     }
     return results;
   }
@@ -156,6 +162,7 @@ export class HitWriter {
   /** Forgets cached string ids (after values no row uses were deleted). */
   forgetStrings(): void {
     this.dict.forget();
+    this.visitIds = new WeakMap();
   }
 
   /** Forgets visits that can no longer be extended (called on a timer). */
