@@ -193,11 +193,15 @@ function change(m: Metric, cur: number | null, prev: number | null): number | nu
   return Math.round(((cur - prev) / prev) * 1000) / 10;
 }
 
+/** Validates a Stats API body for the context's site ("all" starts at its first stored event). */
+export function queryFor(ctx: ReportContext, body: Record<string, unknown>): Query {
+  const firstEvent = () => (ctx.sqlite.prepare('SELECT min(ts) AS t FROM events WHERE site_id = ?').get(ctx.site.id) as { t: number | null }).t;
+  return parseQuery(body, ctx.site.timezone, ctx.now, firstEvent);
+}
+
 /** Runs a Stats API query for a site the caller may read. Throws QueryError for a bad request. */
 export function runQuery(ctx: ReportContext, body: Record<string, unknown>): QueryResponse {
-  const firstEvent = () => (ctx.sqlite.prepare('SELECT min(ts) AS t FROM events WHERE site_id = ?').get(ctx.site.id) as { t: number | null }).t;
-  const q = parseQuery(body, ctx.site.timezone, ctx.now, firstEvent);
-  return execute(ctx, q);
+  return execute(ctx, queryFor(ctx, body));
 }
 
 export function execute(ctx: ReportContext, q: Query): QueryResponse {

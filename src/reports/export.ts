@@ -1,8 +1,7 @@
 // CSV exports: the standard reports (one CSV each, like Plausible's export) and a single
 // report for GET /api/v2/export. They run through the report engine, so k-anonymity folds
 // small rows into "(other)" exactly as in the API and the dashboard.
-import { execute, type ReportContext } from './engine.ts';
-import { parseQuery } from './query.ts';
+import { execute, queryFor, type ReportContext } from './engine.ts';
 import { csvLine } from './csv.ts';
 import type { Metric } from './metrics.ts';
 import { QueryError } from './query-error.ts';
@@ -56,8 +55,7 @@ export function reportFor(dimension: string): ReportSpec {
  * engine is asked without a row limit.
  */
 export function* reportCsv(ctx: ReportContext, r: ReportSpec, dateRange: unknown): Generator<string> {
-  const firstEvent = () => (ctx.sqlite.prepare('SELECT min(ts) AS t FROM events WHERE site_id = ?').get(ctx.site.id) as { t: number | null }).t;
-  const q = parseQuery({ metrics: r.metrics, date_range: dateRange, dimensions: [r.dimension] }, ctx.site.timezone, ctx.now, firstEvent);
+  const q = queryFor(ctx, { metrics: r.metrics, date_range: dateRange, dimensions: [r.dimension] });
   q.limit = Number.MAX_SAFE_INTEGER;
   const res = execute(ctx, q);
   yield csvLine([r.column, ...r.metrics]);

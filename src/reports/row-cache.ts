@@ -36,8 +36,3 @@ export function cachedRows(sqlite: Database.Database, q: FetchRequest, now = per
   }
   return data;
 }
-
-/** Forgets every cached read (tests; after a bulk write). */
-export function clearRowCache(sqlite: Database.Database): void {
-  caches.get(sqlite)?.clear();
-}

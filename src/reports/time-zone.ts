@@ -38,13 +38,6 @@ export function localMidnight(y: number, m: number, d: number, tz: string): numb
   return t;
 }
 
-/** [start, end) of the local day containing `now`, and its date as YYYY-MM-DD. */
-export function localDay(now: number, tz: string): { start: number; end: number; date: string } {
-  const p = localParts(now, tz);
-  const date = `${p.y}-${String(p.m).padStart(2, '0')}-${String(p.d).padStart(2, '0')}`;
-  return { start: localMidnight(p.y, p.m, p.d, tz), end: localMidnight(p.y, p.m, p.d + 1, tz), date };
-}
-
 export const DAY = 86_400_000;
 export const HOUR = 3_600_000;
 

@@ -34,8 +34,11 @@ export class Dictionary {
     let id = site.get(value);
     if (id === undefined) {
       id = (this.find.get(siteId, value) as number | undefined) ?? (this.insert.get(siteId, value) as number);
-      if (this.size >= MAX_CACHED) this.forget();
-      this.cache.get(siteId)?.set(value, id) ?? this.cache.set(siteId, new Map([[value, id]]));
+      if (this.size >= MAX_CACHED) {
+        this.forget();
+        this.cache.set(siteId, (site = new Map()));
+      }
+      site.set(value, id);
       this.size++;
     }
     return id;

@@ -8,7 +8,7 @@ import { page } from './layout.ts';
 import { currentUser, respond, toLogin, type AuthDeps } from './auth-routes.ts';
 import { PERIODS, parseState, queryBase, stateQuery, withFilter, withoutFilter, type DashboardState } from './dashboard-state.ts';
 import { lineChart } from './chart.ts';
-import type { QueryResponse } from '../reports/engine.ts';
+import { OTHER, type QueryResponse } from '../reports/engine.ts';
 import type { Site } from '../store/sites.ts';
 import { QueryError } from '../reports/query-error.ts';
 
@@ -81,7 +81,7 @@ function panel(spec: PanelSpec, res: QueryResponse | null, state: DashboardState
 ${rows.map((r) => {
     const label = r.dimensions[0];
     const width = Math.round(((r.metrics[0] ?? 0) / max) * 20) * 5;
-    const cell = label === '(other)'
+    const cell = label === OTHER
       ? html`<span class="other" title="${OTHER_TIP}" tabindex="0">(other) <abbr title="${OTHER_TIP}">ⓘ</abbr></span>`
       : html`<a href="${base}${stateQuery(withFilter(state, spec.dim, label))}">${label}</a>`;
     return html`<tr><td class="label"><span class="bar w${width}"></span>${cell}</td>${r.metrics.map((m, i) => html`<td class="num">${formatMetric(spec.metrics[i], m)}</td>`)}</tr>`;
