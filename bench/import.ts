@@ -2,7 +2,7 @@
 // the shipped access log, random client addresses, time-ordered) through `hush import`, beside
 // a baseline measured in the same run: reading and splitting the same file with readline and
 // doing nothing else. Medians of BENCH_IMPORT_RUNS runs (default 3); peak RSS of the importer.
-import { createReadStream, createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDb } from '../src/store/db.ts';
 import { SiteRepo } from '../src/store/sites.ts';
+import { apacheLog } from '../test/helpers/fixtures.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const LINES = Number(process.env.BENCH_IMPORT_LINES ?? 1_000_000);
@@ -17,9 +18,7 @@ const RUNS = Number(process.env.BENCH_IMPORT_RUNS ?? 3);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 function agents(): string[] {
-  const log = path.join(here, '../../shared/data/apache_logs');
-  if (!existsSync(log)) return ['Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36'];
-  return [...new Set(readFileSync(log, 'utf8').split('\n').map((l) => l.split('"')[5]).filter((u): u is string => !!u && u.length > 10))];
+  return [...new Set(apacheLog().split('\n').map((l) => l.split('"')[5]).filter((u): u is string => !!u && u.length > 10))];
 }
 
 async function generate(file: string): Promise<void> {

@@ -12,6 +12,7 @@ import Database from 'better-sqlite3';
 import { isbot } from 'isbot';
 import { openDb } from '../src/store/db.ts';
 import { SiteRepo } from '../src/store/sites.ts';
+import { apacheLog } from '../test/helpers/fixtures.ts';
 import { gzipSync } from 'node:zlib';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -37,15 +38,13 @@ const PIN = process.env.BENCH_PIN !== '0' && have('taskset');
 const pin = (cpu: number, cmd: string[]) => (PIN ? ['taskset', '-c', String(cpu), ...cmd] : cmd);
 
 function userAgents(): string[] {
-  const log = path.join(ROOT, '../shared/data/apache_logs');
   const fallback = [
     'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36',
     'Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1',
     'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0',
   ];
-  if (!existsSync(log)) return fallback;
   const set = new Set<string>();
-  for (const line of readFileSync(log, 'utf8').split('\n')) {
+  for (const line of apacheLog().split('\n')) {
     const ua = line.split('"')[5];
     if (ua && ua.length > 20 && !isbot(ua) && !ua.includes('\\') && !ua.includes(']]')) set.add(ua);
   }

@@ -1,14 +1,14 @@
-// Regenerates src/collector/lists/referrer-lists.json from the Matomo lists in ../shared/data
-// (SearchEngines.yml and Socials.yml: CC0-1.0; referrer-spammers.txt: public domain;
-// matomo-org/searchengine-and-social-list and matomo-org/referrer-spam-list). Run by hand when
-// the lists are updated: `npx tsx scripts/gen-referrer-lists.ts [dataDir]`. The product reads the
-// generated JSON, so an install without shared/ works.
+// Regenerates src/collector/lists/referrer-lists.json from the Matomo lists copied into
+// scripts/referrer-sources/ (SearchEngines.yml and Socials.yml: CC0-1.0; referrer-spammers.txt:
+// public domain; matomo-org/searchengine-and-social-list and matomo-org/referrer-spam-list; see
+// the README there). Run by hand when the lists are updated:
+// `npx tsx scripts/gen-referrer-lists.ts [dataDir]`. The product reads the generated JSON.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const dataDir = process.argv[2] ?? path.join(here, '../../shared/data');
+const dataDir = process.argv[2] ?? path.join(here, 'referrer-sources');
 const unquote = (s: string) => s.trim().replace(/^'(.*)'$/, '$1').replace(/^"(.*)"$/, '$1');
 
 /** SearchEngines.yml: `Name:` then `  -` blocks with `urls:` lists. Only host patterns are kept. */

@@ -33,10 +33,12 @@ d.before(async () => {
 
 d.after(async () => {
   if (!HAVE_CHROME) return;
-  await browser?.close();
-  server?.child.kill('SIGTERM');
-  await server?.exited;
-  cleanup();
+  try {
+    await browser?.close();
+  } finally {
+    await server?.stop(); // SIGTERM, SIGKILL if it lingers
+    cleanup();
+  }
 });
 
 async function api(body: Record<string, unknown>): Promise<number | null> {

@@ -1,24 +1,92 @@
 // Runs every test/*.test.ts file in its own process (uvu + tsx) and guards against the silent
 // pass uvu gives a file that forgets `.run()`: each file must report tests, and must call
 // `.run()` as often as it declares suites. Prints a final "N passed, N failed" line.
+//
+// No file can hang the run. Each runs in a process group of its own (with every server it
+// starts), and the whole group is SIGKILLed, the file reported FAILED with its output so far:
+//   - when it runs past HUSH_TEST_FILE_TIMEOUT_MS (default 240,000 ms);
+//   - when it is still running HUSH_TEST_EXIT_GRACE_MS (default 20,000 ms) after uvu printed its
+//     summary: a child process or an open handle is keeping it alive.
+// SIGINT/SIGTERM/SIGHUP to the runner kill every running file's group before it exits.
+//
+// `node test/run.mjs [name…]` runs the files whose names contain one of the names.
+// HUSH_TEST_DIR runs the *.test.ts files of another folder (test/runner.test.ts uses it).
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const dir = path.dirname(fileURLToPath(import.meta.url));
+const dir = process.env.HUSH_TEST_DIR ? path.resolve(process.env.HUSH_TEST_DIR) : path.dirname(fileURLToPath(import.meta.url));
 const only = process.argv.slice(2);
 const files = readdirSync(dir).filter((f) => f.endsWith('.test.ts')).filter((f) => !only.length || only.some((o) => f.includes(o))).sort();
 const PARALLEL = 2;
 
+function msEnv(name, fallback) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) {
+    console.error(`${name} must be a positive number of milliseconds, not ${JSON.stringify(raw)}`);
+    process.exit(2);
+  }
+  return n;
+}
+const TIMEOUT_MS = msEnv('HUSH_TEST_FILE_TIMEOUT_MS', 240_000);
+const EXIT_GRACE_MS = msEnv('HUSH_TEST_EXIT_GRACE_MS', 20_000);
+const secs = (ms) => `${Number((ms / 1000).toFixed(1))} s`;
+
+/** The test files running now: each is the leader of its own process group. */
+const running = new Set();
+function killGroup(child) {
+  try {
+    process.kill(-child.pid, 'SIGKILL'); // the file and everything it started
+  } catch {
+    try { child.kill('SIGKILL'); } catch { /* already gone */ }
+  }
+}
+process.on('exit', () => { for (const c of running) killGroup(c); });
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    const n = running.size;
+    for (const c of running) killGroup(c);
+    running.clear();
+    console.log(`\n${sig}: stopped, ${n} running test file(s) killed`);
+    process.exit(sig === 'SIGINT' ? 130 : sig === 'SIGTERM' ? 143 : 129);
+  });
+}
+
 function runFile(file) {
   return new Promise((resolve) => {
     const started = Date.now();
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(dir, file)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    child.on('close', (code) => resolve({ file, code, out, ms: Date.now() - started }));
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(dir, file)], {
+      stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' }, detached: true,
+    });
+    running.add(child);
+    let out = '', killedFor = '', graceTimer;
+    const kill = (why) => {
+      if (killedFor || child.exitCode !== null || child.signalCode !== null) return;
+      killedFor = why;
+      killGroup(child);
+    };
+    const timer = setTimeout(() => kill(`timed out after ${secs(TIMEOUT_MS)}`), TIMEOUT_MS);
+    const onData = (d) => {
+      out += d;
+      if (!graceTimer && /Total:\s+\d+/.test(out)) {
+        graceTimer = setTimeout(() => kill(`still running ${secs(EXIT_GRACE_MS)} after its tests finished: a child process or an open handle kept it alive`), EXIT_GRACE_MS);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('error', (err) => (out += `\n[runner] ${err.stack ?? err}\n`));
+    child.on('exit', () => {
+      running.delete(child);
+      clearTimeout(timer);
+      clearTimeout(graceTimer);
+      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* nothing it started is left */ }
+      // Should anything outside the group still hold the pipes, do not wait for it.
+      setTimeout(() => { child.stdout.destroy(); child.stderr.destroy(); }, 2000).unref();
+    });
+    child.on('close', (code, signal) => resolve({ file, code, signal, out, killedFor, ms: Date.now() - started }));
   });
 }
 
@@ -34,12 +102,17 @@ async function worker() {
     const total = Number(/Total:\s+(\d+)/.exec(r.out)?.[1] ?? 0);
     const ok = Number(/Passed:\s+(\d+)/.exec(r.out)?.[1] ?? 0);
     const skip = Number(/Skipped:\s+(\d+)/.exec(r.out)?.[1] ?? 0);
-    passed += ok; skipped += skip; failed += Math.max(0, total - ok - skip);
-    let verdict = r.code === 0 ? 'ok' : 'FAILED';
-    if (total === 0) { verdict = 'FAILED (no tests ran)'; failed++; }
-    if (suites !== runs) { verdict = `FAILED (${suites} suites, ${runs} .run() calls)`; failed++; }
-    if (r.code !== 0 && total - ok - skip === 0) failed++; // crashed outside a test
-    console.log(`${verdict === 'ok' ? '✔' : '✘'} ${f}  ${ok}/${total} in ${(r.ms / 1000).toFixed(1)}s`);
+    const failedTests = Math.max(0, total - ok - skip);
+    passed += ok; skipped += skip; failed += failedTests;
+    // A failure of the file itself (not of one of its tests) counts once more.
+    let why = '';
+    if (r.killedFor) why = r.killedFor;
+    else if (total === 0) why = 'no tests ran';
+    else if (suites !== runs) why = `${suites} suites, ${runs} .run() calls`;
+    else if (r.code !== 0 && failedTests === 0) why = `exited with ${r.code ?? r.signal} outside a test`;
+    if (why) failed++;
+    const verdict = why ? `FAILED (${why})` : r.code === 0 ? 'ok' : 'FAILED';
+    console.log(`${verdict === 'ok' ? '✔' : '✘'} ${f}  ${ok}/${total} in ${(r.ms / 1000).toFixed(1)}s${why ? `  ${verdict}` : ''}`);
     if (verdict !== 'ok') problems.push(`--- ${f}: ${verdict}\n${r.out}`);
     else if (/SKIPPED LOUDLY/.test(r.out)) console.log(r.out.split('\n').filter((l) => l.includes('SKIPPED LOUDLY')).join('\n'));
   }
