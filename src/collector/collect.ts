@@ -18,7 +18,7 @@ export interface EventRequest {
 
 export type CollectResult =
   | { status: 202; dropped?: DropReason }
-  | { status: 400 | 503; error: string };
+  | { status: 400 | 503; error: string; /** The field at fault: ours, never visitor input. */ field?: string };
 
 /** The store side: accepts a hit, settles after commit with 'ok' or a drop reason. */
 export interface HitSink {
@@ -44,7 +44,7 @@ export class Collector {
 
   /** Handles an already-validated event (body or pixel query). */
   collectParsed(parsed: Parsed, req: EventRequest): Promise<CollectResult> | CollectResult {
-    if (!parsed.ok) return { status: 400, error: parsed.error };
+    if (!parsed.ok) return { status: 400, error: parsed.error, field: parsed.field };
     const result = runPipeline(parsed.event, {
       ip: this.deps.resolver.resolve(req.peer, req.forwardedFor),
       userAgent: req.userAgent ?? '',
@@ -53,7 +53,7 @@ export class Collector {
       now: this.clock(),
       sourceType: 'script',
     }, this.deps);
-    if (result.kind === 'invalid') return { status: 400, error: result.error };
+    if (result.kind === 'invalid') return { status: 400, error: result.error, field: 'url' };
     if (result.kind === 'drop') return { status: 202, dropped: result.reason };
     return this.store(result.hits);
   }

@@ -38,12 +38,21 @@ export interface EventInput {
   engagementMs: number | null;
 }
 
-export type Parsed = { ok: true; event: EventInput } | { ok: false; error: string };
+/**
+ * A failed parse: `error` for the JSON answer (it may quote a props key, cut to 40 characters and
+ * JSON-escaped), `field` the name of the field at fault, always one of ours and never visitor
+ * input, for places such as a response header where nothing a visitor sent may go.
+ */
+export type Parsed = { ok: true; event: EventInput } | { ok: false; error: string; field: string };
 
-const fail = (error: string): Parsed => ({ ok: false, error });
+const fail = (error: string, field = 'body'): Parsed => ({ ok: false, error, field });
 
 /** Thrown inside the parser and turned into a 400 `{error}` by parseEvent. */
-class Invalid extends Error {}
+class Invalid extends Error {
+  constructor(message: string, readonly field = /^"([a-z_]+)/.exec(message)?.[1] ?? 'body') {
+    super(message);
+  }
+}
 
 function pick(o: Record<string, unknown>, long: string, short: string): unknown {
   const v = o[long];
@@ -104,9 +113,9 @@ function props(v: unknown): Record<string, string> | null {
     const val = o[k];
     if (!k || k.length > LIMITS.propKey) throw new Invalid(`"props" keys must be 1 to ${LIMITS.propKey} characters`);
     if (val === null || val === undefined || val === '') continue; // Plausible drops empty values
-    if (typeof val === 'object') throw new Invalid(`"props.${k.slice(0, 40)}" must be a string, number or boolean`);
+    if (typeof val === 'object') throw new Invalid(`"props.${k.slice(0, 40)}" must be a string, number or boolean`, 'props');
     const s = String(val);
-    if (s.length > LIMITS.propValue) throw new Invalid(`"props.${k.slice(0, 40)}" is longer than ${LIMITS.propValue} characters`);
+    if (s.length > LIMITS.propValue) throw new Invalid(`"props.${k.slice(0, 40)}" is longer than ${LIMITS.propValue} characters`, 'props');
     out[k] = s;
     any = true;
   }
@@ -179,7 +188,7 @@ export function fromRecord(o: Record<string, unknown>): Parsed {
   try {
     return { ok: true, event: fromObject(o) };
   } catch (e) {
-    if (e instanceof Invalid) return fail(e.message);
+    if (e instanceof Invalid) return fail(e.message, e.field);
     throw e;
   }
 }

@@ -1,23 +1,37 @@
-// Masks IP addresses in text shown to the user (the first malformed lines of an import): each
-// address is replaced by its truncated prefix, so not even a terminal sees a full address.
+// Masks what a log line shown to the user (the first malformed lines of an import) must not
+// show: each IP address becomes its truncated prefix, and the user-agent goes whole. A malformed
+// line has no reliable structure, so every quoted field after the first (the request line, kept
+// to say what was wrong) is masked — the referrer and the user-agent of combined formats, which
+// for scripts are plain "python-requests/2.31.0" that no browser-token list knows — and so is
+// whatever follows an unterminated quote (lines cut inside the user-agent), and in tab-separated
+// lines (CloudFront) every field holding a product token such as Mozilla/5.0%20(…).
 import { truncateIp } from '../pseudonymize/truncate.ts';
+import { replaceIps } from '../privacy/personal-data.ts';
 
-const V4 = /\b(?:\d{1,3}\.){3}\d{1,3}\b/g;
-const V6 = /(?<![\w:])(?:[0-9a-fA-F]{0,4}:){2,7}[0-9a-fA-F]{0,4}(?:%\w+)?(?![\w:])/g;
-
-// A quoted field holding a browser token, or everything after the last quote that opens one
-// (malformed lines are often cut inside the user-agent).
-const QUOTED_UA = /"[^"]*(?:Mozilla|WebKit|Gecko|Chrome|Safari|Firefox|Opera|bot|crawl|spider|curl|Wget)[^"]*("|$)/gi;
+const QUOTED = /"(?:[^"\\]|\\.)*("|$)/g;
+// A token character, a slash and a digit: constant work per position (no backtracking run).
+const PRODUCT_TOKEN = /[\w.+-]\/\d/;
+export const MASKED = '[masked]';
 
 /** Masks addresses and user-agent strings in a log line shown to the user. */
 export function maskLine(text: string): string {
-  return maskIps(text).replace(QUOTED_UA, '"[user-agent]"');
+  const masked = maskIps(text);
+  if (masked.includes('\t')) {
+    return masked.split('\t').map((f) => (PRODUCT_TOKEN.test(f) ? MASKED : f)).join('\t');
+  }
+  let first = true;
+  return masked.replace(QUOTED, (field, close: string) => {
+    if (first) {
+      first = false;
+      if (close) return field;
+    }
+    return `"${MASKED}${close}`;
+  });
 }
 
 export function maskIps(text: string): string {
-  const mask = (ip: string) => {
+  return replaceIps(text, (ip) => {
     const p = truncateIp(ip, 'strict');
-    return p ? p.text : ip; // not an address after all (a time such as 10:05:03)
-  };
-  return text.replace(V4, mask).replace(V6, (m) => (m.length >= 3 && m.includes(':') ? mask(m) : m));
+    return p ? p.text : '[ip]';
+  });
 }

@@ -11,6 +11,7 @@ import { INVENTORY, SYSTEM_TABLES } from './inventory.ts';
 import { retentionCutoff } from './retention.ts';
 import { utcDay, DAY_MS } from '../pseudonymize/daily-keys.ts';
 import { maskIps } from '../import/mask.ts';
+import { ipsIn, USER_AGENT as UA, EMAIL } from './personal-data.ts';
 
 export interface Finding {
   check: 'schema' | 'ip' | 'user-agent' | 'email' | 'given-ip' | 'key-age' | 'retention' | 'k-floor';
@@ -35,60 +36,8 @@ export interface AuditOptions {
   now?: number;
 }
 
-const V4 = /(?<![\d.])(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?![\d.])/g;
-const isHexOrSep = (c: number) => (c >= 48 && c <= 58) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102) || c === 46;
-
-/**
- * IPv6 candidates: runs of hex digits, colons and dots around two colons at most five characters
- * apart. Found by indexOf from colon to colon — a regex over a gigabyte of binary pages spent
- * ~8 s/GB backtracking; this spends ~1.
- */
-function v6Candidates(text: string): string[] {
-  const out: string[] = [];
-  let i = text.indexOf(':');
-  let lastEnd = -1;
-  while (i >= 0) {
-    const next = text.indexOf(':', i + 1);
-    if (next < 0) break;
-    if (next - i <= 5 && i >= lastEnd) {
-      let start = i, end = next;
-      while (start > 0 && isHexOrSep(text.charCodeAt(start - 1))) start--;
-      while (end < text.length - 1 && isHexOrSep(text.charCodeAt(end + 1))) end++;
-      out.push(text.slice(start, end + 1));
-      lastEnd = end + 1;
-    }
-    i = next;
-  }
-  return out;
-}
-const UA = /Mozilla\/\d\.\d \(|AppleWebKit\/\d{3}|Gecko\/\d{8}|(?:Chrome|Firefox|Safari|Edg|OPR)\/\d+\.\d+\.\d+/;
-const EMAIL = /[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*\.[A-Za-z]{2,24}/;
-
-/** What every IP, e-mail or user-agent finding contains; SQLite applies these before any regex. */
+/** An e-mail shown in a finding: its first letter and domain only. */
 const maskEmail = (e: string) => e.replace(/^[^@]+/, (l) => `${l[0]}***`);
-
-/**
- * A client's IPv6 address starts with a non-zero group (global, unique-local, link-local), or is
- * an IPv4-mapped one. Runs like "0:0::" are what binary bytes 0x30 and 0x3a look like: on a 900 MB
- * database of realistic data one such run was reported as an address.
- */
-function clientLike(a: ipaddr.IPv6): boolean {
-  return a.parts[0] !== 0 || a.range() === 'ipv4Mapped';
-}
-
-/** Textual IP-address findings in a string (IPv4 with valid octets; IPv6 that ipaddr.js accepts). */
-function ipsIn(text: string): string[] {
-  const out: string[] = [];
-  for (const m of text.matchAll(V4)) {
-    if ([m[1], m[2], m[3], m[4]].every((o) => Number(o) <= 255)) out.push(m[0]);
-  }
-  for (const c of v6Candidates(text)) {
-    // at least three groups (a time such as 10:05:03 is not an address) and a hex digit
-    const m = c.replace(/^[.:]+|[.:]+$/g, (x) => (x.startsWith('::') || x.endsWith('::') ? x : ''));
-    if (/[0-9a-fA-F]/.test(m) && m.split(':').length > 3 && ipaddr.IPv6.isValid(m) && clientLike(ipaddr.IPv6.parse(m))) out.push(m);
-  }
-  return out;
-}
 
 /** Every form a given address may take: text (compressed, expanded, mapped), decimal, hex, raw bytes. */
 function forms(ip: string): { texts: string[]; bytes: Buffer; int: number | null } {

@@ -16,7 +16,9 @@ const HEADERS = {
 /**
  * Handles the pixel. The page URL defaults to the Referer header (the page embedding the <img>);
  * the event name to "pageview". 200 with the GIF when stored or dropped on purpose (dropped:
- * X-Hush-Dropped), 400 with the GIF and X-Hush-Error for invalid parameters.
+ * X-Hush-Dropped), 400 with the GIF and X-Hush-Error naming the invalid parameter. The header
+ * names the field only: the message may quote a props key, and a visitor's CR/LF or non-Latin-1
+ * character in a header made Node refuse the whole answer (a 500 and a stack trace).
  */
 export async function pixel(c: Context, collector: Collector, facts: EventRequest): Promise<Response> {
   const q = c.req.query();
@@ -26,5 +28,6 @@ export async function pixel(c: Context, collector: Collector, facts: EventReques
   if (r.status === 202) {
     return new Response(GIF, { status: 200, headers: r.dropped ? { ...HEADERS, 'X-Hush-Dropped': r.dropped } : HEADERS });
   }
-  return new Response(GIF, { status: r.status, headers: { ...HEADERS, 'X-Hush-Error': r.error } });
+  const error = r.status === 400 ? `invalid "${r.field ?? 'request'}"` : 'the hit could not be stored; try again later';
+  return new Response(GIF, { status: r.status, headers: { ...HEADERS, 'X-Hush-Error': error } });
 }
