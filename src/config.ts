@@ -18,6 +18,12 @@ export interface Config {
   rollupMs: number;
   /** Lowest k a site may have (HUSH_MIN_K_FLOOR); the audit fails below it. */
   kFloor: number;
+  /**
+   * Longest time a client may take to send a whole request, headers and body (HUSH_REQUEST_TIMEOUT_MS,
+   * default 30 s; headers alone get at most 10 s). Node's default is 300 s, which lets slow-body
+   * connections linger: a beacon is a few hundred bytes, a form a few KiB.
+   */
+  requestTimeoutMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -58,5 +64,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     batchMax: int('HUSH_BATCH_MAX', env.HUSH_BATCH_MAX, 1000, 1, 100000),
     rollupMs: int('HUSH_ROLLUP_MS', env.HUSH_ROLLUP_MS, 5000, 100, 3_600_000),
     kFloor: int('HUSH_MIN_K_FLOOR', env.HUSH_MIN_K_FLOOR, 3, 1, 1000),
+    requestTimeoutMs: int('HUSH_REQUEST_TIMEOUT_MS', env.HUSH_REQUEST_TIMEOUT_MS, 30_000, 1000, 600_000),
   };
 }

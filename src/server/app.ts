@@ -1,11 +1,10 @@
 // The Hono app: every HTTP route of Hush. Runtime-neutral — the peer address comes from an
 // injected function (GetConnInfo on Node), so the same app can run on an edge runtime.
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { Collector, EventRequest } from '../collector/collect.ts';
-import { LIMITS } from '../collector/payload.ts';
-import { collectResponse, PREFLIGHT, TOO_LARGE } from './event-response.ts';
+import { collectResponse, PREFLIGHT } from './event-response.ts';
+import { limitBodies } from './body-limits.ts';
 import type { Asset } from './static-assets.ts';
 import { pixel } from './pixel.ts';
 import type { ApiKeyRepo } from '../store/api-keys.ts';
@@ -62,12 +61,12 @@ export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   const now = deps.now ?? Date.now;
 
+  // Before any route: no handler ever buffers more than its path's limit.
+  app.use('*', limitBodies);
+
   app.options('/api/event', () => new Response(null, { status: 204, headers: PREFLIGHT }));
 
-  app.post('/api/event', bodyLimit({
-    maxSize: LIMITS.bodyBytes,
-    onError: () => new Response(TOO_LARGE.body, { status: 413, headers: TOO_LARGE.headers }),
-  }), async (c) => {
+  app.post('/api/event', async (c) => {
     const body = await c.req.text();
     const r = collectResponse(await deps.collector.collectBody(body, eventRequest(c.req.raw.headers, deps.peer(c))));
     return new Response(r.body, { status: r.status, headers: r.headers });
@@ -180,6 +179,9 @@ export function createApp(deps: AppDeps): Hono {
 
   app.onError((err, c) => {
     if (err instanceof HTTPException) return c.json({ error: err.message || 'bad request' }, err.status);
+    // The client went away or was cut off by the request timeout while its body was read:
+    // not our error, and nobody is left to read the answer.
+    if (c.req.raw.signal.aborted) return c.json({ error: 'the request was not received in full' }, 400);
     // Name and message only: a stack or a request body could carry what must not be logged.
     deps.logError?.(`internal error on ${c.req.method} ${c.req.path}: ${err.name}`);
     return c.json({ error: 'internal error' }, 500);

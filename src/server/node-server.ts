@@ -31,8 +31,12 @@ export interface StartOptions {
 
 const SITE_REFRESH_MS = 5_000;
 const CLOSE_GRACE_MS = 10_000;
+/** Request headers are a few hundred bytes: a client that needs more than 10 s is stalling. */
+const HEADERS_TIMEOUT_MS = 10_000;
 /** An oversized body is read and discarded up to this size before the connection is cut. */
 const DRAIN_LIMIT = 1 << 20;
+/** How long the rest of an oversized body is drained before the 413 goes out anyway. */
+const OVERSIZE_GRACE_MS = 1000;
 /** Key deletion and visit pruning: keys go within 48 h of their day's end with a wide margin. */
 const HOUSEKEEPING_MS = 60_000;
 /** Retention runs hourly: it deletes whole local days, so finer is pointless. */
@@ -57,28 +61,36 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       res.writeHead(r.status, r.headers);
       res.end(r.body ?? undefined);
     };
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > LIMITS.bodyBytes) {
+    const chunks: Buffer[] = [];
+    let size = 0, tooLarge = false, answered = false, grace: NodeJS.Timeout | undefined;
+    const refuse = () => {
+      if (answered) return;
+      answered = true;
+      clearTimeout(grace);
       res.setHeader('Connection', 'close');
       send(TOO_LARGE);
-      req.resume();
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0, tooLarge = false;
+    };
+    const overLimit = () => {
+      tooLarge = true;
+      chunks.length = 0;
+      // The rest of a finite body is read and dropped so the client can read the 413 instead of
+      // a reset, but a body that never ends gets it after a second, and a huge one is cut.
+      grace = setTimeout(refuse, OVERSIZE_GRACE_MS);
+      res.once('close', () => clearTimeout(grace));
+    };
+    if (Number(req.headers['content-length'] ?? 0) > LIMITS.bodyBytes) refuse();
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > LIMITS.bodyBytes) {
-        // Drain (so the client can read our 413 instead of a reset), but not forever.
-        tooLarge = true;
-        if (size > DRAIN_LIMIT) req.destroy();
-      } else chunks.push(chunk);
+      if (tooLarge || answered) {
+        if (size > DRAIN_LIMIT) {
+          refuse();
+          req.destroy();
+        }
+      } else if (size > LIMITS.bodyBytes) overLimit();
+      else chunks.push(chunk);
     });
     req.on('end', async () => {
-      if (tooLarge) {
-        res.setHeader('Connection', 'close');
-        return send(TOO_LARGE);
-      }
+      if (tooLarge || answered) return refuse();
       const body = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8');
       const h = req.headers;
       const facts: EventRequest = {
@@ -99,7 +111,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     req.on('error', () => res.destroy());
   };
 
-  const server = http.createServer((req, res) => {
+  const server = http.createServer({
+    requestTimeout: config.requestTimeoutMs,
+    headersTimeout: Math.min(HEADERS_TIMEOUT_MS, config.requestTimeoutMs),
+    // Node checks the two timeouts every 30 s by default: a 1 s timeout would then hold 30 s.
+    connectionsCheckingInterval: Math.min(1000, config.requestTimeoutMs / 2),
+  }, (req, res) => {
     if (!opts.honoOnly && req.url === '/api/event') {
       if (req.method === 'POST') return lean(req, res);
       if (req.method === 'OPTIONS') {
