@@ -218,16 +218,24 @@ s('TOTP follows RFC 6238 (its SHA-1 test vectors)', () => {
   assert.is(hotp(key, Math.floor(2000000000 / 30), 8), '69279037');
 });
 
-s('two-factor login: set up with a first code, then password + code; codes work once; recovery codes', async () => {
+s('two-factor login: set up with the password and a first code, then password + code; codes work once; recovery codes', async () => {
   const b = new Browser();
   await setupAdmin(b);
   let csrf = await b.csrf('/account');
   let page = await (await b.go('/account/totp/start', { form: { csrf } })).text();
   const secret = /data-totp-secret>([A-Z2-7]+)</.exec(page)![1];
   const code = (offset = 0) => hotp(base32Decode(secret), Math.floor(h.clock.now / STEP_MS) + offset);
-  let r = await b.go('/account/totp/confirm', { form: { csrf, code: '000000' === code() ? '111111' : '000000' } });
+  assert.match(page, /name="password" type="password"/, 'the confirm form asks for the password');
+  let r = await b.go('/account/totp/confirm', { form: { csrf, password: PASSWORD, code: '000000' === code() ? '111111' : '000000' } });
   assert.is(r.status, 400);
-  r = await b.go('/account/totp/confirm', { form: { csrf, code: code() } });
+  // Turning it on takes the current password (issue 12): a session alone is not enough.
+  for (const password of ['', 'not the password']) {
+    r = await b.go('/account/totp/confirm', { form: { csrf, password, code: code() } });
+    page = await r.text();
+    assert.equal([r.status, /Wrong password; nothing was changed/.test(page), /data-totp-secret/.test(page)], [400, true, true], password);
+  }
+  assert.is((h.core.store.sqlite.prepare('SELECT totp_secret FROM users').get() as { totp_secret: string | null }).totp_secret, null);
+  r = await b.go('/account/totp/confirm', { form: { csrf, password: PASSWORD, code: code() } });
   page = await r.text();
   assert.is(r.status, 200);
   const recovery = /data-recovery-codes>([^<]+)</.exec(page)![1].split('\n');
@@ -265,11 +273,14 @@ s('two-factor login: set up with a first code, then password + code; codes work 
   h.clock.now += 6 * 60_000;
   assert.is((await third.go('/login/2fa', { form: { csrf: c2, code: code() } })).status, 401);
 
-  // Turning it off takes a current code.
+  // Turning it off takes the password and a current code.
   csrf = await b.csrf('/account');
-  assert.is((await b.go('/account/totp/disable', { form: { csrf, code: '123' } })).status, 400);
+  assert.match(await (await b.go('/account')).text(), /action="\/account\/totp\/disable">.*name="password" type="password"/s);
+  assert.is((await b.go('/account/totp/disable', { form: { csrf, password: PASSWORD, code: '123' } })).status, 400);
   h.clock.now += STEP_MS;
-  assert.is((await b.go('/account/totp/disable', { form: { csrf, code: code() } })).status, 200);
+  r = await b.go('/account/totp/disable', { form: { csrf, password: 'not the password', code: code() } });
+  assert.equal([r.status, /Wrong password/.test(await r.text())], [400, true]);
+  assert.is((await b.go('/account/totp/disable', { form: { csrf, password: PASSWORD, code: code() } })).status, 200);
   assert.is((h.core.store.sqlite.prepare('SELECT totp_secret FROM users').get() as { totp_secret: string | null }).totp_secret, null);
 });
 

@@ -32,15 +32,24 @@ export class UserRepo {
     return this.db.select().from(users).where(eq(users.id, id)).get();
   }
 
-  /** Creates a user; throws AccountError for a bad e-mail, a weak password or a taken e-mail. */
-  async create(rawEmail: string, password: string, admin: boolean, now = Date.now()): Promise<User> {
+  /**
+   * Creates a user; throws AccountError for a bad e-mail, a weak password or a taken e-mail.
+   * `firstOnly`: only while there is no user at all (the one-time setup page). Both checks are
+   * made again after the ~60 ms password hash, in the same synchronous transaction as the insert:
+   * two setups posted together would otherwise both have passed "no user yet" and made two admins.
+   */
+  async create(rawEmail: string, password: string, admin: boolean, now = Date.now(), firstOnly = false): Promise<User> {
     const email = normalizeEmail(rawEmail);
     if (!email) throw new AccountError(`"${rawEmail.slice(0, 100)}" is not an e-mail address`);
     const problem = passwordProblem(password);
     if (problem) throw new AccountError(problem);
     if (this.byEmail(email)) throw new AccountError(`there is already a user ${email}`);
     const passwordHash = await hashPassword(password);
-    return this.db.insert(users).values({ email, passwordHash, admin: admin ? 1 : 0, createdAt: now }).returning().get();
+    return this.db.transaction((tx) => {
+      if (firstOnly && tx.select({ id: users.id }).from(users).limit(1).get()) throw new AccountError('the first account has already been created');
+      if (tx.select({ id: users.id }).from(users).where(eq(users.email, email)).get()) throw new AccountError(`there is already a user ${email}`);
+      return tx.insert(users).values({ email, passwordHash, admin: admin ? 1 : 0, createdAt: now }).returning().get();
+    }, { behavior: 'immediate' });
   }
 
   grant(userId: number, siteId: number, role: Role): void {

@@ -66,7 +66,7 @@ export class ClientIpResolver {
   constructor(private readonly trusted: Cidr[]) {}
 
   /** true / false for a valid address, null for one that does not parse. */
-  private trust(ip: string): boolean | null {
+  trust(ip: string): boolean | null {
     const a = parseAny(ip);
     if (a === null) return null;
     for (const c of this.trusted) {

@@ -31,6 +31,7 @@ import { SessionStore } from '../accounts/sessions.ts';
 import { LoginLimiter } from '../accounts/rate-limit.ts';
 import { SharedLinkRepo } from '../accounts/shared-links.ts';
 import { TwoFactor } from '../accounts/two-factor.ts';
+import { httpsJudge } from '../accounts/https.ts';
 import { truncateIp } from '../pseudonymize/truncate.ts';
 
 export interface Core {
@@ -104,6 +105,7 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
   const users = new UserRepo(store.db);
   const sessions = new SessionStore(store.db);
   const resolver = new ClientIpResolver(config.trustedProxies);
+  const https = httpsJudge(config.trustedProxies);
   registerReportFunctions(store.sqlite);
   const keys = new KeyRing(sqliteKeyStore(store.sqlite));
   // The thread opens its own connection once this one has applied the migrations.
@@ -126,6 +128,8 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
       timezoneChanged: (siteId) => invalidateSite(store.sqlite, siteId),
       // Login limits key on the client's network, truncated like every hit's address.
       clientPrefix: (c) => truncateIp(resolver.resolve(opts.peer(c), c.req.header('x-forwarded-for')), config.precision)?.text ?? 'unknown',
+      // The Secure cookie flag: X-Forwarded-Proto counts only from a trusted proxy, like X-Forwarded-For.
+      isHttps: (c) => https(c.req.url, opts.peer(c), c.req.header('x-forwarded-proto')),
     },
     query: (site, body) => {
       const ctx = { site, goals: goals.list(site.id), now: clock() };

@@ -2,6 +2,9 @@
 // form must echo (the session's, or before login a random cookie's — double submit), and the
 // browser's own Origin / Sec-Fetch-Site headers. Failed logins are limited per client network
 // (its truncated prefix, never the address) and per account, with a message saying when to retry.
+// Every password or code check first reserves an attempt (src/accounts/rate-limit.ts) with no
+// await between the form's parse and the reservation, so a parallel burst cannot outrun the
+// limit; the 2FA route reads its challenge and user only after the parse (issue 12).
 import type { Context, Hono } from 'hono';
 import { html } from 'hono/html';
 import { getCookie, setCookie, deleteCookie } from 'hono/cookie';
@@ -10,7 +13,7 @@ import { page, SECURITY_HEADERS } from './layout.ts';
 import { AccountError, normalizeEmail, type User, type UserRepo } from '../accounts/users.ts';
 import { SESSION_COOKIE, MAX_AGE_MS, type Session, type SessionStore } from '../accounts/sessions.ts';
 import { verifyPassword, hashPassword, MIN_PASSWORD } from '../accounts/passwords.ts';
-import type { LoginLimiter } from '../accounts/rate-limit.ts';
+import { minutesText, type Attempt, type LoginLimiter } from '../accounts/rate-limit.ts';
 import type { TwoFactor } from '../accounts/two-factor.ts';
 
 export const FORM_COOKIE = 'hush_form';
@@ -21,6 +24,8 @@ export interface AuthDeps {
   limiter: LoginLimiter;
   /** The client's truncated network prefix (rate limiting never sees the address). */
   clientPrefix: (c: Context) => string;
+  /** Whether the request came over HTTPS: X-Forwarded-Proto only from a trusted proxy. */
+  isHttps: (c: Context) => boolean;
   twoFactor: TwoFactor;
   now: () => number;
 }
@@ -31,7 +36,8 @@ const CHALLENGE_COOKIE = 'hush_2fa';
 const CHALLENGE_MS = 5 * 60_000;
 const challenges = new Map<string, { userId: number; until: number }>();
 
-export const secure = (c: Context) => c.req.url.startsWith('https:') || c.req.header('x-forwarded-proto') === 'https';
+/** Whether cookies get the Secure flag: the deps' verdict, never a client's word. */
+export const secure = (c: Context, deps: Pick<AuthDeps, 'isHttps'>) => deps.isHttps(c);
 
 export function same(a: string | undefined, b: string | undefined): boolean {
   if (!a || !b) return false;
@@ -55,18 +61,18 @@ export function crossSite(c: Context): boolean {
 }
 
 /** The random secret a login or setup form echoes, set as a cookie if missing. */
-export function formSecret(c: Context): string {
+export function formSecret(c: Context, deps: Pick<AuthDeps, 'isHttps'>): string {
   let v = getCookie(c, FORM_COOKIE);
   if (!v || v.length > 64) {
     v = randomBytes(24).toString('base64url');
-    setCookie(c, FORM_COOKIE, v, { httpOnly: true, sameSite: 'Strict', path: '/', secure: secure(c) });
+    setCookie(c, FORM_COOKIE, v, { httpOnly: true, sameSite: 'Strict', path: '/', secure: secure(c, deps) });
   }
   return v;
 }
 
 export function startSession(c: Context, deps: AuthDeps, user: User): void {
   const { token } = deps.sessions.create(user.id, deps.now());
-  setCookie(c, SESSION_COOKIE, token, { httpOnly: true, sameSite: 'Lax', path: '/', secure: secure(c), maxAge: MAX_AGE_MS / 1000 });
+  setCookie(c, SESSION_COOKIE, token, { httpOnly: true, sameSite: 'Lax', path: '/', secure: secure(c, deps), maxAge: MAX_AGE_MS / 1000 });
 }
 
 /**
@@ -93,6 +99,18 @@ const respond = (c: Context, status: number, body: ReturnType<typeof page>) => {
   return c.html(body, status as 200);
 };
 
+/**
+ * Reserves a password or code check for the client's network and an account (synchronous: call
+ * it with no await since the form was parsed). The attempt to settle after the check; or null,
+ * "N minutes" for the message, and Retry-After set on the 429 the caller answers.
+ */
+export function reserveCheck(c: Context, deps: AuthDeps, account: string): { attempt: Attempt } | { attempt: null; wait: string } {
+  const r = deps.limiter.reserve(deps.clientPrefix(c), account, deps.now());
+  if (r.attempt) return { attempt: r.attempt };
+  c.header('Retry-After', String(Math.ceil(r.wait / 1000)));
+  return { attempt: null, wait: minutesText(r.wait) };
+}
+
 const loginForm = (csrf: string, email = '', error = '') => html`<form class="card" method="post" action="/login">
 <h1>Log in</h1>${error ? html`<p class="error" role="alert">${error}</p>` : ''}
 <input type="hidden" name="csrf" value="${csrf}">
@@ -118,7 +136,7 @@ export function authRoutes(app: Hono, deps: AuthDeps): void {
 
   app.get('/setup', (c) => {
     if (deps.users.count() > 0) return c.redirect('/login', 303);
-    return respond(c, 200, page('Set up', setupForm(formSecret(c))));
+    return respond(c, 200, page('Set up', setupForm(formSecret(c, deps))));
   });
 
   app.post('/setup', async (c) => {
@@ -126,15 +144,15 @@ export function authRoutes(app: Hono, deps: AuthDeps): void {
     const form = await c.req.parseBody();
     const email = str(form.email);
     if (crossSite(c) || !same(str(form.csrf), getCookie(c, FORM_COOKIE))) {
-      return respond(c, 403, page('Set up', setupForm(formSecret(c), email, 'This form expired or was sent from another site. Please try again.')));
+      return respond(c, 403, page('Set up', setupForm(formSecret(c, deps), email, 'This form expired or was sent from another site. Please try again.')));
     }
-    if (str(form.password) !== str(form.password2)) return respond(c, 400, page('Set up', setupForm(formSecret(c), email, 'The two passwords differ.')));
+    if (str(form.password) !== str(form.password2)) return respond(c, 400, page('Set up', setupForm(formSecret(c, deps), email, 'The two passwords differ.')));
     try {
-      const user = await deps.users.create(email, str(form.password), true, deps.now());
+      const user = await deps.users.create(email, str(form.password), true, deps.now(), true);
       startSession(c, deps, user);
       return c.redirect('/', 303);
     } catch (e) {
-      if (e instanceof AccountError) return respond(c, 400, page('Set up', setupForm(formSecret(c), email, `Cannot create the account: ${e.message}.`)));
+      if (e instanceof AccountError) return respond(c, 400, page('Set up', setupForm(formSecret(c, deps), email, `Cannot create the account: ${e.message}.`)));
       throw e;
     }
   });
@@ -145,40 +163,40 @@ export function authRoutes(app: Hono, deps: AuthDeps): void {
     // The ended session's cookie is dropped so the message shows once.
     const ended = c.req.query('ended') === '1' && getCookie(c, SESSION_COOKIE) !== undefined;
     if (ended) deleteCookie(c, SESSION_COOKIE, { path: '/' });
-    return respond(c, 200, page('Log in', loginForm(formSecret(c), '', ended ? 'Your session has ended (you logged out, or it was idle for 7 days or older than 30). Please log in again.' : '')));
+    return respond(c, 200, page('Log in', loginForm(formSecret(c, deps), '', ended ? 'Your session has ended (you logged out, or it was idle for 7 days or older than 30). Please log in again.' : '')));
   });
 
   app.post('/login', async (c) => {
     const form = await c.req.parseBody();
     const email = normalizeEmail(str(form.email)) ?? str(form.email).slice(0, 200);
     if (crossSite(c) || !same(str(form.csrf), getCookie(c, FORM_COOKIE))) {
-      return respond(c, 403, page('Log in', loginForm(formSecret(c), email, 'This form expired or was sent from another site. Please try again.')));
+      return respond(c, 403, page('Log in', loginForm(formSecret(c, deps), email, 'This form expired or was sent from another site. Please try again.')));
     }
-    const prefix = deps.clientPrefix(c);
-    const wait = deps.limiter.retryIn(prefix, email, deps.now());
-    if (wait > 0) {
-      const minutes = Math.ceil(wait / 60_000);
-      c.header('Retry-After', String(Math.ceil(wait / 1000)));
-      return respond(c, 429, page('Log in', loginForm(formSecret(c), email,
-        `Too many failed logins from your network or for this account. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`)));
+    // Reserved before the first await: at most the limit of guesses can reach the hash at once.
+    const r = reserveCheck(c, deps, email);
+    if (!r.attempt) {
+      return respond(c, 429, page('Log in', loginForm(formSecret(c, deps), email,
+        `Too many failed logins from your network or for this account. Try again in ${r.wait}.`)));
     }
-    const user = deps.users.byEmail(email);
-    const ok = user
-      ? await verifyPassword(str(form.password), user.passwordHash)
+    const found = deps.users.byEmail(email);
+    const ok = found
+      ? await verifyPassword(str(form.password), found.passwordHash)
       : (await verifyPassword(str(form.password), await (decoy ??= hashPassword(randomBytes(16).toString('hex')))), false);
-    if (!user || !ok) {
-      deps.limiter.fail(prefix, email, deps.now());
-      return respond(c, 401, page('Log in', loginForm(formSecret(c), email, 'Wrong e-mail or password.')));
+    const user = found && ok ? deps.users.byId(found.id) : undefined; // as it is now, after the hash
+    if (!user) {
+      r.attempt.fail();
+      return respond(c, 401, page('Log in', loginForm(formSecret(c, deps), email, 'Wrong e-mail or password.')));
     }
     if (user.totpSecret) {
+      r.attempt.release(); // the password was right; the code is checked (and limited) next
       const token = randomBytes(24).toString('base64url');
       const now = deps.now();
       for (const [k, v] of challenges) if (v.until < now) challenges.delete(k);
       challenges.set(token, { userId: user.id, until: now + CHALLENGE_MS });
-      setCookie(c, CHALLENGE_COOKIE, token, { httpOnly: true, sameSite: 'Strict', path: '/login', secure: secure(c) });
+      setCookie(c, CHALLENGE_COOKIE, token, { httpOnly: true, sameSite: 'Strict', path: '/login', secure: secure(c, deps) });
       return c.redirect('/login/2fa', 303);
     }
-    deps.limiter.succeed(email);
+    r.attempt.succeed();
     startSession(c, deps, user);
     return c.redirect('/', 303);
   });
@@ -198,26 +216,27 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}<input type="hid
 
   app.get('/login/2fa', (c) => {
     if (!challenge(c)) return c.redirect('/login', 303);
-    return respond(c, 200, page('Two-factor login', codeForm(formSecret(c))));
+    return respond(c, 200, page('Two-factor login', codeForm(formSecret(c, deps))));
   });
 
   app.post('/login/2fa', async (c) => {
-    const ch = challenge(c);
-    if (!ch) return respond(c, 401, page('Log in', loginForm(formSecret(c), '', 'The login took more than 5 minutes; please start again.')));
     const form = await c.req.parseBody();
+    // The challenge and its user (with the last used step) are read after the parse: from here
+    // on nothing awaits, and using the code is one conditional write (two-factor.ts).
+    const ch = challenge(c);
+    if (!ch) return respond(c, 401, page('Log in', loginForm(formSecret(c, deps), '', 'The login took more than 5 minutes; please start again.')));
     if (crossSite(c) || !same(str(form.csrf), getCookie(c, FORM_COOKIE))) {
-      return respond(c, 403, page('Two-factor login', codeForm(formSecret(c), 'This form expired or was sent from another site. Please try again.')));
+      return respond(c, 403, page('Two-factor login', codeForm(formSecret(c, deps), 'This form expired or was sent from another site. Please try again.')));
     }
-    const prefix = deps.clientPrefix(c);
-    const wait = deps.limiter.retryIn(prefix, ch.user.email, deps.now());
-    if (wait > 0) return respond(c, 429, page('Two-factor login', codeForm(formSecret(c), `Too many wrong codes. Try again in ${Math.ceil(wait / 60_000)} minutes.`)));
+    const r = reserveCheck(c, deps, ch.user.email);
+    if (!r.attempt) return respond(c, 429, page('Two-factor login', codeForm(formSecret(c, deps), `Too many wrong codes. Try again in ${r.wait}.`)));
     if (!deps.twoFactor.check(ch.user, str(form.code), deps.now())) {
-      deps.limiter.fail(prefix, ch.user.email, deps.now());
-      return respond(c, 401, page('Two-factor login', codeForm(formSecret(c), 'Wrong or already used code.')));
+      r.attempt.fail();
+      return respond(c, 401, page('Two-factor login', codeForm(formSecret(c, deps), 'Wrong or already used code.')));
     }
-    challenges.delete(ch.token);
+    challenges.delete(ch.token); // one session per challenge
     deleteCookie(c, CHALLENGE_COOKIE, { path: '/login' });
-    deps.limiter.succeed(ch.user.email);
+    r.attempt.succeed();
     startSession(c, deps, ch.user);
     return c.redirect('/', 303);
   });

@@ -1,11 +1,12 @@
 // Shared links: /share/<token> shows one site's dashboard read-only, to anyone with the link —
 // after its password, if it has one. Nothing under /share can change anything: the only form is
-// the password's. Wrong passwords are limited like logins (per network and per link).
+// the password's. Wrong passwords are limited like logins (per network and per link): each
+// check is reserved before the hash, so a parallel burst gets no more guesses (issue 12).
 import type { Context, Hono } from 'hono';
 import { html } from 'hono/html';
 import { getCookie, setCookie } from 'hono/cookie';
 import { page } from './layout.ts';
-import { crossSite, formSecret, respond, same, secure, FORM_COOKIE, type AuthDeps } from './auth-routes.ts';
+import { crossSite, formSecret, reserveCheck, respond, same, secure, FORM_COOKIE, type AuthDeps } from './auth-routes.ts';
 import { renderDashboard, type DashboardDeps } from './dashboard.ts';
 import { unlockProof, type SharedLinkRepo } from '../accounts/shared-links.ts';
 import { verifyPassword } from '../accounts/passwords.ts';
@@ -37,7 +38,7 @@ export function sharedRoutes(app: Hono, deps: SharedDeps): void {
     const site = link ? deps.siteById(link.siteId) : undefined;
     if (!link || !site) return gone(c);
     if (link.passwordHash && !same(getCookie(c, UNLOCK_COOKIE), unlockProof(token, link))) {
-      return respond(c, 200, page('Protected', passwordForm(token, formSecret(c))));
+      return respond(c, 200, page('Protected', passwordForm(token, formSecret(c, deps))));
     }
     return renderDashboard(c, deps, site, { base: `/share/${token}`, switcher: [], owner: false });
   });
@@ -49,18 +50,19 @@ export function sharedRoutes(app: Hono, deps: SharedDeps): void {
     const form = await c.req.parseBody();
     const password = typeof form.password === 'string' ? form.password : '';
     if (crossSite(c) || !same(typeof form.csrf === 'string' ? form.csrf : '', getCookie(c, FORM_COOKIE))) {
-      return respond(c, 403, page('Protected', passwordForm(token, formSecret(c), 'This form expired or was sent from another site. Please try again.')));
+      return respond(c, 403, page('Protected', passwordForm(token, formSecret(c, deps), 'This form expired or was sent from another site. Please try again.')));
     }
-    const prefix = deps.clientPrefix(c), account = `share:${link.id}`;
-    const wait = deps.limiter.retryIn(prefix, account, deps.now());
-    if (wait > 0) {
-      return respond(c, 429, page('Protected', passwordForm(token, formSecret(c), `Too many wrong passwords. Try again in ${Math.ceil(wait / 60_000)} minutes.`)));
+    // Reserved before the hash, with no await since the parse.
+    const r = reserveCheck(c, deps, `share:${link.id}`);
+    if (!r.attempt) {
+      return respond(c, 429, page('Protected', passwordForm(token, formSecret(c, deps), `Too many wrong passwords. Try again in ${r.wait}.`)));
     }
     if (!(await verifyPassword(password, link.passwordHash))) {
-      deps.limiter.fail(prefix, account, deps.now());
-      return respond(c, 401, page('Protected', passwordForm(token, formSecret(c), 'Wrong password.')));
+      r.attempt.fail();
+      return respond(c, 401, page('Protected', passwordForm(token, formSecret(c, deps), 'Wrong password.')));
     }
-    setCookie(c, UNLOCK_COOKIE, unlockProof(token, link), { httpOnly: true, sameSite: 'Lax', path: `/share/${token}`, secure: secure(c) });
+    r.attempt.succeed();
+    setCookie(c, UNLOCK_COOKIE, unlockProof(token, link), { httpOnly: true, sameSite: 'Lax', path: `/share/${token}`, secure: secure(c, deps) });
     return c.redirect(`/share/${token}`, 303);
   });
 }
