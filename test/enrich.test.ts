@@ -119,6 +119,14 @@ ref('campaign parameters: paid, email, utm and ref sources', () => {
   assert.is(acquisition(null, 'e.com', NO, 'producthunt').source, 'producthunt');
 });
 
+ref('a referrer host longer than any DNS name is a plain referral, classified in linear time', () => {
+  const host = 'a.'.repeat(950) + 'com';
+  const t = performance.now();
+  for (let i = 0; i < 20; i++) acquisition(`https://${i}${host}/`, 'e.com', NO, null);
+  assert.ok(performance.now() - t < 50, `${(performance.now() - t).toFixed(1)} ms for 20 hits`);
+  assert.is(acquisition(`https://x${host}/`, 'e.com', NO, null).channel, 'referral');
+});
+
 ref('referrer spam, including subdomains of listed hosts', () => {
   assert.ok(isSpamReferrer('0-0.fr'));
   assert.ok(isSpamReferrer('www.sub.0-0.fr'));

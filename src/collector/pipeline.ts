@@ -15,11 +15,13 @@ import { lookupCountry, type CountryTables } from '../pseudonymize/country.ts';
 import { DAY_MS, type KeyRing } from '../pseudonymize/daily-keys.ts';
 import { visitorId } from '../pseudonymize/visitor-id.ts';
 import { VISIT_GAP_MS } from '../store/visits.ts';
+import type { PathTest } from '../matchers/glob.ts';
+import { scrub, scrubHost } from '../privacy/personal-data.ts';
 
 /** What the pipeline needs from the rest of the system. */
 export interface PipelineDeps {
   precision: Precision;
-  sites: { get(domain: string): { id: number; exclude: RegExp | null } | undefined };
+  sites: { get(domain: string): { id: number; exclude: PathTest | null } | undefined };
   agents: AgentCache;
   countries: CountryTables;
   keys: KeyRing;
@@ -40,6 +42,18 @@ export type PipelineResult =
   | { kind: 'hits'; hits: Hit[] }
   | { kind: 'drop'; reason: DropReason }
   | { kind: 'invalid'; error: string };
+
+/** Props with keys and values scrubbed: a beacon is the site's code, but anyone can send one. */
+function scrubProps(props: Record<string, string>): Record<string, string> {
+  let changed = false;
+  const out: Record<string, string> = {};
+  for (const k in props) {
+    const key = scrub(k), v = scrub(props[k]);
+    if (key !== k || v !== props[k]) changed = true;
+    out[key] = v;
+  }
+  return changed ? out : props;
+}
 
 export function runPipeline(ev: EventInput, ctx: HitContext, deps: PipelineDeps): PipelineResult {
   if (ctx.optOut) return { kind: 'drop', reason: 'opt_out' };
@@ -72,24 +86,28 @@ export function runPipeline(ev: EventInput, ctx: HitContext, deps: PipelineDeps)
   const prevKey = ctx.now % DAY_MS < VISIT_GAP_MS ? deps.keys.previous(ctx.now) : null;
 
   const language = normalizeLanguage(ev.language) ?? languageFromHeader(ctx.acceptLanguage);
-  const props = ev.props ? JSON.stringify(ev.props) : null;
+  const props = ev.props ? JSON.stringify(scrubProps(ev.props)) : null;
+  // Nothing a visitor sends is stored with an IP address, e-mail address or user-agent in it
+  // (the page https://203.0.113.99/x is stored as host "[ip]"): see privacy/personal-data.ts.
+  const hostname = scrubHost(page.hostname), pathname = scrub(page.pathname);
+  const utm = page.utm;
   const hits: Hit[] = sites.map((s) => ({
     siteId: s.id,
     ts: ctx.now,
     visitorId: visitorId(key, s.id, prefixText, ctx.userAgent),
     prevVisitorId: prevKey ? visitorId(prevKey, s.id, prefixText, ctx.userAgent) : null,
-    name: ev.name,
-    hostname: page.hostname,
-    pathname: page.pathname,
-    referrerHost: acq.referrerHost,
-    referrerPath: acq.referrerPath,
-    source: acq.source,
+    name: scrub(ev.name),
+    hostname,
+    pathname,
+    referrerHost: acq.referrerHost && scrubHost(acq.referrerHost),
+    referrerPath: scrub(acq.referrerPath),
+    source: scrub(acq.source),
     channel: acq.channel,
-    utmSource: page.utm.source,
-    utmMedium: page.utm.medium,
-    utmCampaign: page.utm.campaign,
-    utmContent: page.utm.content,
-    utmTerm: page.utm.term,
+    utmSource: scrub(utm.source),
+    utmMedium: scrub(utm.medium),
+    utmCampaign: scrub(utm.campaign),
+    utmContent: scrub(utm.content),
+    utmTerm: scrub(utm.term),
     country,
     browser: agent.browser,
     browserVersion: agent.browserVersion,

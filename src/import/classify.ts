@@ -2,15 +2,16 @@
 // static asset — by default judged by its extension. `--pages` and `--assets` override it with
 // path patterns (the same `*`/`**` syntax as a site's exclusions).
 import type { LogRecord } from './formats.ts';
+import type { PathTest } from '../matchers/glob.ts';
 
 const ASSET_EXT = new Set(('css js mjs map json xml txt ico png jpg jpeg gif webp avif svg bmp tif tiff woff woff2 ttf otf eot ' +
   'mp3 mp4 webm ogg wav mov avi pdf zip gz tgz bz2 xz 7z rar dmg exe msi iso deb rpm apk swf wasm rss atom csv').split(' '));
 
 export interface PageRules {
   /** Paths that are pages whatever their extension. */
-  pages: RegExp | null;
+  pages: PathTest | null;
   /** Paths that are assets whatever their extension. */
-  assets: RegExp | null;
+  assets: PathTest | null;
 }
 
 function extension(path: string): string {

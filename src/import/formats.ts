@@ -2,6 +2,7 @@
 // Caddy's JSON access log, the W3C extended format (CloudFront) driven by its #Fields header,
 // and `custom:` patterns with named fields (`$remote_addr - - [$time_local] "$request" …`, as
 // GoatCounter's). A parser returns null for a line it cannot read; it never throws.
+import { RE2JS } from 're2js';
 import { localMidnight } from '../reports/time-zone.ts';
 
 /** One request from a log. `ip` is raw: the importer truncates it at once, like the collector. */
@@ -184,12 +185,15 @@ export function customParser(pattern: string, tz: string): LineParser {
       : before.endsWith('[') && after.startsWith(']') ? '([^\\]]*)' : '(\\S*)';
   }
   if (!names.includes('remote_addr')) throw new Error('the pattern needs $remote_addr');
-  const compiled = new RegExp(re);
+  // RE2 (linear time), not RegExp: fields next to each other (`$ignore$ignore`, `$path?$query`)
+  // compile to adjacent `(\S*)` groups, and a hostile log line of 8,000 `?` kept RegExp busy
+  // for 276 s on one line (1.3 ms here). The built-in formats' regexes are linear already.
+  const compiled = RE2JS.compile(re);
   return (line) => {
-    const m = compiled.exec(line);
-    if (!m) return null;
+    const m = compiled.matcher(line);
+    if (!m.lookingAt()) return null;
     const v: Record<string, string> = {};
-    names.forEach((n, i) => (v[n] = unescape(m[i + 1])));
+    names.forEach((n, i) => (v[n] = unescape(m.group(i + 1) ?? '')));
     let method = v.method ?? 'GET', path = v.path;
     if (v.request !== undefined) {
       const req = requestLine(v.request);

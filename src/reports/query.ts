@@ -2,7 +2,7 @@
 // whitelist is refused with a QueryError naming the field (HTTP 400).
 import { comparisonRange, resolveRange, type ComparisonMode, type Range } from './date-range.ts';
 import { dimension, GOAL, isTimeDimension, type Dimension, type TimeDimension } from './dimensions.ts';
-import { hasGoalFilter, parseFilters, type Filter } from './filters.ts';
+import { checkFilterShape, hasGoalFilter, parseFilters, type Filter } from './filters.ts';
 import { METRICS, type Metric } from './metrics.ts';
 import { QueryError } from './query-error.ts';
 import { bucketOf, type Bucket } from './time-buckets.ts';
@@ -29,6 +29,53 @@ const KEYS = ['site_id', 'metrics', 'date_range', 'dimensions', 'filters', 'orde
 const INCLUDE = ['time_labels', 'total_rows', 'comparison', 'imports'];
 const MAX_DIMS = 4;
 export const MAX_LIMIT = 10_000;
+/** Sort keys: each names a distinct metric or dimension, so more could only repeat one. */
+const MAX_ORDER = METRICS.length + MAX_DIMS;
+/**
+ * Containers nested in one field. The deepest valid body is `filters` at its MAX_DEPTH (8): two
+ * lists a level, then clauses, 17 in all. A body nested 50,000 deep failed the structured clone to
+ * the reports thread with a RangeError (500) before any check ran.
+ */
+const MAX_NESTING = 24;
+/** Values in the whole body: a valid one at every cap has ~1,700; a 256 KiB body can hold 85k. */
+const MAX_VALUES = 5000;
+
+/**
+ * Bounds every field's nesting and size and every list's length, with a QueryError naming the
+ * field. Cheap and safe on any parsed JSON (iterative, stops at the first cap), so the main thread
+ * runs it before posting a body to the reports thread; parseQuery runs it first too.
+ */
+export function checkQueryShape(body: Record<string, unknown>): void {
+  for (const k of Object.keys(body)) {
+    if (!KEYS.includes(k)) throw new QueryError(`unknown field ${JSON.stringify(k.slice(0, 60))} (fields: ${KEYS.join(', ')})`);
+  }
+  checkFilterShape(body.filters);
+  const list = (k: string, max: number) => {
+    const v = body[k];
+    if (Array.isArray(v) && v.length > max) throw new QueryError(`"${k}": at most ${max} items, got ${v.length}`);
+  };
+  list('metrics', METRICS.length);
+  list('dimensions', MAX_DIMS);
+  list('order_by', MAX_ORDER);
+  list('date_range', 2);
+  let values = 0;
+  for (const k of KEYS) {
+    const stack: Array<[unknown, number]> = [[body[k], 0]];
+    while (stack.length) {
+      const [v, depth] = stack.pop()!;
+      if (++values > MAX_VALUES) throw new QueryError(`"${k}": the request holds more than ${MAX_VALUES} values`);
+      if (typeof v !== 'object' || v === null) continue;
+      if (depth >= MAX_NESTING) throw new QueryError(`"${k}": nested deeper than ${MAX_NESTING} levels`);
+      for (const c of Array.isArray(v) ? v : Object.values(v)) stack.push([c, depth + 1]);
+    }
+  }
+  for (const [k, allowed] of [['include', INCLUDE], ['pagination', ['limit', 'offset']]] as const) {
+    const v = body[k];
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) continue; // parse* explains
+    const extra = Object.keys(v).find((x) => !(allowed as readonly string[]).includes(x));
+    if (extra !== undefined) throw new QueryError(`"${k}": unknown option ${JSON.stringify(extra.slice(0, 60))} (supported: ${allowed.join(', ')})`);
+  }
+}
 
 function parseMetrics(raw: unknown): Metric[] {
   if (!Array.isArray(raw) || raw.length === 0) throw new QueryError('"metrics" must be a non-empty list');
@@ -102,9 +149,7 @@ function parseOrder(raw: unknown, metrics: Metric[], dims: OutputDim[]): Array<[
 }
 
 export function parseQuery(body: Record<string, unknown>, tz: string, now: number, firstEvent: () => number | null): Query {
-  for (const k of Object.keys(body)) {
-    if (!KEYS.includes(k)) throw new QueryError(`unknown field ${JSON.stringify(k.slice(0, 60))} (fields: ${KEYS.join(', ')})`);
-  }
+  checkQueryShape(body);
   const metrics = parseMetrics(body.metrics);
   if (body.date_range === undefined) throw new QueryError('"date_range" is required');
   const range = resolveRange(body.date_range, tz, now, firstEvent);

@@ -72,7 +72,11 @@ port.on('message', (m: ToReports) => {
       port.postMessage({ type: 'result', id: m.id, error: (e as Error).message, bad: e instanceof QueryError } satisfies FromReports);
     }
   } else if (m.type === 'refresh') {
-    void refresh(m.now).then((days) => port.postMessage({ type: 'refreshed', id: m.id, days } satisfies FromReports));
+    // A failed round answers too: an unanswered call would wait in the main thread's map for good.
+    void refresh(m.now).then(
+      (days) => port.postMessage({ type: 'refreshed', id: m.id, days } satisfies FromReports),
+      (e) => port.postMessage({ type: 'result', id: m.id, error: (e as Error).message } satisfies FromReports),
+    );
   } else if (m.type === 'close') {
     closed = true;
     clearTimeout(timer);

@@ -7,6 +7,13 @@ export type Goal = Pick<typeof goals.$inferSelect, 'name' | 'kind' | 'value'>;
 
 export class GoalError extends Error {}
 
+/**
+ * Goals per site. An `event:goal` filter ORs the goals it names into one SQL condition (about 2
+ * expression levels each, SQLite allows 1,000), and the dashboard lists them all: 100 is far
+ * beyond what a marketer tracks (Plausible's UI shows a few dozen).
+ */
+export const MAX_GOALS = 100;
+
 /** A page pattern is a path: starts with `/`, no spaces or query string. */
 const PAGE_PATTERN = /^\/[^\s?#]{0,500}$/;
 
@@ -27,7 +34,9 @@ export class GoalRepo {
     } else {
       throw new GoalError('a goal is either an event name or a page pattern');
     }
-    if (this.list(siteId).some((g) => g.name === goal.name)) throw new GoalError(`the site already has a goal named "${goal.name}"`);
+    const existing = this.list(siteId);
+    if (existing.length >= MAX_GOALS) throw new GoalError(`a site has at most ${MAX_GOALS} goals; remove one first`);
+    if (existing.some((g) => g.name === goal.name)) throw new GoalError(`the site already has a goal named "${goal.name}"`);
     this.db.insert(goals).values({ siteId, ...goal, createdAt: now }).run();
     return goal;
   }

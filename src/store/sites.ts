@@ -4,6 +4,7 @@
 import { asc, eq } from 'drizzle-orm';
 import { sites } from '../../db/schema.ts';
 import type { Db } from './db.ts';
+import { compileGlobs, globListProblem, type PathTest } from '../matchers/glob.ts';
 
 export type Site = typeof sites.$inferSelect;
 
@@ -29,13 +30,14 @@ export function isTimeZone(tz: string): boolean {
   }
 }
 
-/** Compiles `/admin/*, /drafts/**` into one matcher: `*` within a segment, `**` across segments. */
-export function pathMatcher(patterns: string): RegExp | null {
-  const list = patterns.split(',').map((p) => p.trim()).filter(Boolean);
-  if (list.length === 0) return null;
-  const alt = list.map((p) => p.split('**').map((part) =>
-    part.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*')).join('.*'));
-  return new RegExp(`^(?:${alt.join('|')})$`);
+/**
+ * Compiles `/admin/*, /drafts/**` into one matcher: `*` within a segment, `**` across segments.
+ * Linear time (src/matchers/glob.ts); throws when the list is over the length a site may save.
+ */
+export function pathMatcher(patterns: string): PathTest | null {
+  const problem = globListProblem(patterns);
+  if (problem) throw new Error(problem);
+  return compileGlobs(patterns);
 }
 
 export interface NewSite {
@@ -47,10 +49,17 @@ export interface NewSite {
   listed?: number;
 }
 
+/** Excluded paths run on every hit: their length is capped where they are saved. */
+function checkExcludePaths(patterns: string | undefined): void {
+  const problem = patterns === undefined ? null : globListProblem(patterns);
+  if (problem) throw new Error(problem);
+}
+
 export class SiteRepo {
   constructor(private readonly db: Db) {}
 
   add(s: NewSite, now = Date.now()): Site {
+    checkExcludePaths(s.excludePaths);
     return this.db.insert(sites).values({ ...s, createdAt: now }).returning().get();
   }
 
@@ -68,6 +77,7 @@ export class SiteRepo {
 
   /** Changes a site's settings; returns the updated site. */
   update(id: number, changes: Partial<Pick<Site, 'domain' | 'timezone' | 'minVisitors' | 'retentionDays' | 'excludePaths'>>): Site | undefined {
+    checkExcludePaths(changes.excludePaths);
     return this.db.update(sites).set(changes).where(eq(sites.id, id)).returning().get();
   }
 
@@ -81,7 +91,7 @@ export interface SiteEntry {
   id: number;
   domain: string;
   timezone: string;
-  exclude: RegExp | null;
+  exclude: PathTest | null;
 }
 
 export class SiteDirectory {
@@ -94,7 +104,8 @@ export class SiteDirectory {
   refresh(): void {
     const next = new Map<string, SiteEntry>();
     for (const s of this.repo.list()) {
-      next.set(s.domain, { id: s.id, domain: s.domain, timezone: s.timezone, exclude: pathMatcher(s.excludePaths) });
+      // Not pathMatcher: a list saved before the cap still counts, in linear time.
+      next.set(s.domain, { id: s.id, domain: s.domain, timezone: s.timezone, exclude: compileGlobs(s.excludePaths) });
     }
     this.byDomain = next;
   }
