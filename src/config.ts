@@ -24,6 +24,13 @@ export interface Config {
    * connections linger: a beacon is a few hundred bytes, a form a few KiB.
    */
   requestTimeoutMs: number;
+  /** A cap on the database file (HUSH_DB_MAX_MB): past it hits get 503 as on a full disk. */
+  maxDbMb: number | undefined;
+  /** Bearer token for GET /metrics (HUSH_METRICS_TOKEN); without one /metrics answers 404. */
+  metricsToken: string | undefined;
+  /** Where the server writes a daily copy (HUSH_BACKUP_DIR), and how many it keeps (HUSH_BACKUP_KEEP). */
+  backupDir: string | undefined;
+  backupKeep: number;
 }
 
 export class ConfigError extends Error {}
@@ -53,6 +60,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   } catch (e) {
     throw new ConfigError(`HUSH_TRUSTED_PROXIES: ${(e as Error).message}`);
   }
+  const metricsToken = env.HUSH_METRICS_TOKEN || undefined;
+  // A short token is guessable: 16 characters is the least (e.g. `openssl rand -hex 16` gives 32).
+  if (metricsToken !== undefined && metricsToken.length < 16) throw new ConfigError('HUSH_METRICS_TOKEN must be at least 16 characters (e.g. `openssl rand -hex 16`)');
   return {
     port: int('PORT', env.PORT, 8080, 0, 65535),
     host: env.HOST || undefined,
@@ -65,5 +75,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rollupMs: int('HUSH_ROLLUP_MS', env.HUSH_ROLLUP_MS, 5000, 100, 3_600_000),
     kFloor: int('HUSH_MIN_K_FLOOR', env.HUSH_MIN_K_FLOOR, 3, 1, 1000),
     requestTimeoutMs: int('HUSH_REQUEST_TIMEOUT_MS', env.HUSH_REQUEST_TIMEOUT_MS, 30_000, 1000, 600_000),
+    maxDbMb: env.HUSH_DB_MAX_MB ? int('HUSH_DB_MAX_MB', env.HUSH_DB_MAX_MB, 0, 1, 16_000_000) : undefined,
+    metricsToken,
+    backupDir: env.HUSH_BACKUP_DIR || undefined,
+    backupKeep: int('HUSH_BACKUP_KEEP', env.HUSH_BACKUP_KEEP, 7, 1, 3650),
   };
 }

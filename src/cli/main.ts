@@ -11,6 +11,7 @@ import { ImportError } from '../import/importer.ts';
 import { enforceRetention } from '../privacy/retention.ts';
 import { audit, formatReport } from '../privacy/audit.ts';
 import { removeSite } from '../privacy/erase.ts';
+import { backupDatabase, BackupError } from '../ops/backup.ts';
 import { privacyDocument, privacyMarkdown } from '../privacy/document.ts';
 import { createInterface } from 'node:readline/promises';
 import { readFileSync, existsSync } from 'node:fs';
@@ -39,6 +40,7 @@ Commands:
   retention [--dry-run]     delete data past each site's retention now
   audit [--json] [--ips F]  check the stored data against the privacy invariants
   privacy [--markdown]      what is stored, why and for how long (policy text with --markdown)
+  backup <file>             an online, consistent copy of the database (daily keys left out)
 
 Environment: HUSH_DB (default ./data/hush.db), PORT (default 8080), HUSH_TRUSTED_PROXIES,
 HUSH_IP_PRECISION (default|strict), HUSH_SYNC (full|normal). Run 'hush <command> --help' for more.`,
@@ -86,6 +88,14 @@ Deletes a website, its API keys and all its events and visits (freed pages are z
 Prints what Hush stores, why and for how long (the same document as GET /api/privacy). With
 --markdown and --site, a ready-to-paste privacy-policy section and a GDPR record-of-processing
 entry for that site.`,
+  backup: `Usage: hush backup <file>
+
+Writes a consistent copy of the database named by HUSH_DB to <file> while the server keeps
+running (SQLite VACUUM INTO: one snapshot, compacted). The copy is written under a temporary
+name and renamed when complete; <file> must not exist. The daily keys are left out of the copy,
+so it may be kept as long as your retention allows; a restored copy starts with fresh keys.
+Prints the size and the time taken. Exit code 1 on failure (existing target, full disk), and
+nothing is left behind.`,
   key: `Usage: hush key add --site <domain>`,
   'key add': `Usage: hush key add --site <domain>
 
@@ -285,6 +295,20 @@ export async function main(argv: string[]): Promise<number> {
         const report = audit(config.dbPath, { ips, kFloor: config.kFloor });
         console.log(values.json ? JSON.stringify(report, null, 2) : formatReport(report));
         return report.clean ? 0 : 1;
+      }
+      case 'backup': {
+        const { values, positionals } = parse(rest, {});
+        if (values.help) return void console.log(HELP.backup), 0;
+        if (positionals.length !== 1) throw new UsageError(positionals.length ? `backup: unexpected argument "${positionals[1]}"` : 'backup: missing <file>');
+        const config = loadConfig();
+        try {
+          const r = backupDatabase(config.dbPath, positionals[0]);
+          console.log(`Backed up ${config.dbPath} to ${r.file}: ${(r.bytes / 1_048_576).toFixed(1)} MB (${r.bytes} bytes) in ${(r.ms / 1000).toFixed(2)} s. Daily keys left out.`);
+        } catch (e) {
+          if (e instanceof BackupError) throw new Failure(`backup: ${e.message}`);
+          throw e;
+        }
+        return 0;
       }
       case 'retention': {
         const { values, positionals } = parse(rest, { 'dry-run': { type: 'boolean' } });

@@ -4,6 +4,16 @@ import type { DropReason, Hit } from './hit.ts';
 import { parseEvent, type Parsed } from './payload.ts';
 import { runPipeline, type PipelineDeps } from './pipeline.ts';
 import type { ClientIpResolver } from './client-ip.ts';
+import { isStoreError } from '../store/store-health.ts';
+
+/** Why a hit was not stored: a deliberate drop, an invalid request, or the store being unable to. */
+export type RefuseReason = DropReason | 'invalid' | 'too_large' | 'unavailable';
+
+/** Counts outcomes for /metrics. Called once per request: implementations only bump a counter. */
+export interface HitCounters {
+  accepted(): void;
+  refused(reason: RefuseReason): void;
+}
 
 /** The request-side facts, as any HTTP layer can gather them. */
 export interface EventRequest {
@@ -29,7 +39,11 @@ export interface CollectorDeps extends PipelineDeps {
   resolver: ClientIpResolver;
   sink: HitSink;
   clock?: () => number;
+  counters?: HitCounters;
 }
+
+const ACCEPTED: CollectResult = Object.freeze({ status: 202 });
+const UNAVAILABLE: CollectResult = Object.freeze({ status: 503, error: 'the hit could not be stored; try again later' });
 
 export class Collector {
   private readonly clock: () => number;
@@ -44,17 +58,35 @@ export class Collector {
 
   /** Handles an already-validated event (body or pixel query). */
   collectParsed(parsed: Parsed, req: EventRequest): Promise<CollectResult> | CollectResult {
-    if (!parsed.ok) return { status: 400, error: parsed.error, field: parsed.field };
-    const result = runPipeline(parsed.event, {
-      ip: this.deps.resolver.resolve(req.peer, req.forwardedFor),
-      userAgent: req.userAgent ?? '',
-      acceptLanguage: req.acceptLanguage,
-      optOut: req.dnt === '1' || req.gpc === '1',
-      now: this.clock(),
-      sourceType: 'script',
-    }, this.deps);
-    if (result.kind === 'invalid') return { status: 400, error: result.error, field: 'url' };
-    if (result.kind === 'drop') return { status: 202, dropped: result.reason };
+    const counters = this.deps.counters;
+    if (!parsed.ok) {
+      counters?.refused('invalid');
+      return { status: 400, error: parsed.error, field: parsed.field };
+    }
+    let result;
+    try {
+      result = runPipeline(parsed.event, {
+        ip: this.deps.resolver.resolve(req.peer, req.forwardedFor),
+        userAgent: req.userAgent ?? '',
+        acceptLanguage: req.acceptLanguage,
+        optOut: req.dnt === '1' || req.gpc === '1',
+        now: this.clock(),
+        sourceType: 'script',
+      }, this.deps);
+    } catch (e) {
+      // The day's first hit stores its key: on a full disk that fails like a batch would.
+      if (!isStoreError(e)) throw e;
+      counters?.refused('unavailable');
+      return UNAVAILABLE;
+    }
+    if (result.kind === 'invalid') {
+      counters?.refused('invalid');
+      return { status: 400, error: result.error, field: 'url' };
+    }
+    if (result.kind === 'drop') {
+      counters?.refused(result.reason);
+      return { status: 202, dropped: result.reason };
+    }
     return this.store(result.hits);
   }
 
@@ -64,9 +96,12 @@ export class Collector {
       outcomes = hits.length === 1 ? [await this.deps.sink.submit(hits[0])] : await Promise.all(hits.map((h) => this.deps.sink.submit(h)));
     } catch {
       // The store failed (disk full, I/O error): not the client's fault, and nothing was acknowledged.
-      return { status: 503, error: 'the hit could not be stored; try again later' };
+      this.deps.counters?.refused('unavailable');
+      return UNAVAILABLE;
     }
     const stored = outcomes.some((o) => o === 'ok');
-    return stored ? { status: 202 } : { status: 202, dropped: outcomes[0] as DropReason };
+    if (stored) this.deps.counters?.accepted();
+    else this.deps.counters?.refused(outcomes[0] as DropReason);
+    return stored ? ACCEPTED : { status: 202, dropped: outcomes[0] as DropReason };
   }
 }

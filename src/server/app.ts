@@ -1,5 +1,6 @@
 // The Hono app: every HTTP route of Hush. Runtime-neutral — the peer address comes from an
 // injected function (GetConnInfo on Node), so the same app can run on an edge runtime.
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { Collector, EventRequest } from '../collector/collect.ts';
@@ -35,8 +36,10 @@ export interface AppDeps {
   beacon?: Asset | null;
   /** The public privacy document (GET /api/privacy). */
   privacy?: () => Record<string, unknown>;
-  /** Extra facts for /healthz. */
+  /** Extra facts for /healthz; `store: 'failing'` turns the answer into a 503. */
   health?: () => Record<string, unknown>;
+  /** GET /metrics behind a bearer token; absent: /metrics answers 404. */
+  metrics?: { token: string; registry: { contentType: string; text(): Promise<string> } };
   now?: () => number;
   /** Accounts and the dashboard's pages; absent in tools that serve only the API. */
   web?: AuthDeps & Pick<SettingsDeps, 'goals' | 'kFloor' | 'timezoneChanged' | 'links'> & Pick<PrivacyPageDeps, 'precision' | 'keyCreatedAt'>
@@ -95,7 +98,26 @@ export function createApp(deps: AppDeps): Hono {
     return c.json(deps.privacy?.() ?? {});
   });
 
-  app.get('/healthz', (c) => c.json({ status: 'ok', ...(deps.health?.() ?? {}) }));
+  // A load balancer or monitor reads the status code: 503 while hits cannot be stored.
+  app.get('/healthz', (c) => {
+    const h = deps.health?.() ?? {};
+    const failing = h.store === 'failing';
+    return c.json({ status: failing ? 'degraded' : 'ok', ...h }, failing ? 503 : 200);
+  });
+
+  if (deps.metrics) {
+    const m = deps.metrics;
+    const expected = createHash('sha256').update(m.token).digest();
+    app.get('/metrics', async (c) => {
+      const auth = c.req.header('authorization') ?? '';
+      const given = createHash('sha256').update(auth.startsWith('Bearer ') ? auth.slice(7).trim() : '').digest();
+      // Compared as hashes in constant time: neither the length nor a prefix of the token leaks.
+      if (!timingSafeEqual(given, expected)) {
+        return c.json({ error: 'this endpoint needs "Authorization: Bearer <HUSH_METRICS_TOKEN>"' }, 401, { 'WWW-Authenticate': 'Bearer' });
+      }
+      return c.body(await m.registry.text(), 200, { 'Content-Type': m.registry.contentType, 'Cache-Control': 'no-store' });
+    });
+  }
 
   /** The grant of the request's bearer key, or the 401 answer. */
   const keyGrant = (c: Context): { domain: string } | Response => {

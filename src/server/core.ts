@@ -33,6 +33,8 @@ import { SharedLinkRepo } from '../accounts/shared-links.ts';
 import { TwoFactor } from '../accounts/two-factor.ts';
 import { httpsJudge } from '../accounts/https.ts';
 import { truncateIp } from '../pseudonymize/truncate.ts';
+import { StoreHealth, StoreUnavailable, errorCode } from '../store/store-health.ts';
+import { Metrics } from '../ops/metrics.ts';
 
 export interface Core {
   store: OpenDb;
@@ -55,6 +57,10 @@ export interface Core {
   reports: ReportsThread | null;
   /** Rebuilds the rollups of every local day written since the last refresh (on this thread). */
   refreshRollups(now?: number): RefreshResult;
+  /** Whether hits can be stored now (a failed write: disk full, I/O error). */
+  health: StoreHealth;
+  /** Prometheus metrics, when HUSH_METRICS_TOKEN is set. */
+  metrics: Metrics | null;
   /** Writes what is queued and closes the database. */
   close(): Promise<void>;
 }
@@ -62,12 +68,23 @@ export interface Core {
 /** Commits on this thread: a HitWriter behind a Batcher. Deterministic, for tests and tools. */
 export class InlineSink {
   readonly writer: HitWriter;
+  readonly health = new StoreHealth();
   private readonly batcher: Batcher<Hit, WriteResult>;
   constructor(store: OpenDb, config: Config, now: number) {
     this.writer = new HitWriter(store.sqlite, now);
-    this.batcher = new Batcher((hits) => this.writer.write(hits), { maxItems: config.batchMax, delayMs: config.batchMs });
+    this.batcher = new Batcher((hits) => {
+      try {
+        const r = this.writer.write(hits);
+        this.health.ok();
+        return r;
+      } catch (e) {
+        this.health.failed(errorCode(e));
+        throw e;
+      }
+    }, { maxItems: config.batchMax, delayMs: config.batchMs });
   }
   submit(hit: Hit): Promise<WriteResult> {
+    if (this.health.refusing()) return Promise.reject(new StoreUnavailable('the store is refusing hits after a failed write'));
     return this.batcher.submit(hit);
   }
   prune(now: number): void {
@@ -97,7 +114,7 @@ export interface CoreOptions {
 
 export async function createCore(config: Config, opts: CoreOptions): Promise<Core> {
   const clock = opts.clock ?? Date.now;
-  const store = openDb(config.dbPath, { synchronous: config.synchronous });
+  const store = openDb(config.dbPath, { synchronous: config.synchronous, maxMb: config.maxDbMb });
   const sites = new SiteRepo(store.db);
   const directory = new SiteDirectory(sites);
   const apiKeys = new ApiKeyRepo(store.db);
@@ -110,12 +127,19 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
   const keys = new KeyRing(sqliteKeyStore(store.sqlite));
   // The thread opens its own connection once this one has applied the migrations.
   const sink = opts.writerThread
-    ? await WriterThread.start({ dbPath: config.dbPath, synchronous: config.synchronous }, config.batchMax)
+    ? await WriterThread.start({ dbPath: config.dbPath, synchronous: config.synchronous, maxMb: config.maxDbMb }, config.batchMax)
     : new InlineSink(store, config, clock());
+  const health = sink.health;
+  const keyTimes = store.sqlite.prepare('SELECT max(created_at) AS newest, min(created_at) AS oldest FROM daily_keys');
+  const metrics = config.metricsToken ? new Metrics({
+    dbPath: config.dbPath, queueDepth: () => sink.pending, storeHealthy: () => health.healthy, failedCommits: () => health.failedCommits,
+    keyTimes: () => keyTimes.get() as { newest: number | null; oldest: number | null }, now: clock,
+  }) : null;
+  if (metrics && sink instanceof WriterThread) sink.onCommit = (n, ms) => metrics.commit(n, ms);
   const reports = opts.writerThread ? await ReportsThread.start({ dbPath: config.dbPath, refreshMs: config.rollupMs }) : null;
   const collector = new Collector({
     precision: config.precision, sites: directory, agents: new AgentCache(), countries: opts.countries, keys,
-    resolver, sink, clock,
+    resolver, sink, clock, counters: metrics ?? undefined,
   });
   const app = createApp({
     collector, sites, apiKeys,
@@ -133,18 +157,21 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
     },
     query: (site, body) => {
       const ctx = { site, goals: goals.list(site.id), now: clock() };
-      return reports ? reports.query(ctx, body) : runQuery({ ...ctx, sqlite: store.sqlite }, body);
+      const run = () => (reports ? reports.query(ctx, body) : runQuery({ ...ctx, sqlite: store.sqlite }, body));
+      return metrics ? metrics.timed('query', run) : run();
     },
     exportCsv: (site, params) => {
       const ctx = { site, goals: goals.list(site.id), now: clock() };
-      return reports ? reports.exportCsv(ctx, params) : exportCsv({ ...ctx, sqlite: store.sqlite }, params);
+      const run = () => (reports ? reports.exportCsv(ctx, params) : exportCsv({ ...ctx, sqlite: store.sqlite }, params));
+      return metrics ? metrics.timed('export', run) : run();
     }, peer: opts.peer, now: clock, beacon: opts.beacon,
     logError: opts.logError ?? ((m) => console.error(m)),
-    health: () => ({ pending: sink.pending, key_days: keys.days().length }),
+    health: () => ({ ...health.report(), pending: sink.pending, key_days: keys.days().length }),
+    metrics: metrics && config.metricsToken ? { token: config.metricsToken, registry: metrics } : undefined,
     privacy: () => privacyDocument(config.precision, config.kFloor, sites.list().filter((s) => s.listed === 1)),
   });
   const core: Core = {
-    store, sites, directory, apiKeys, goals, users, sessions, keys, reports, sink, collector, app,
+    store, sites, directory, apiKeys, goals, users, sessions, keys, reports, sink, collector, app, health, metrics,
     housekeeping(now = clock()) {
       directory.refresh();
       sink.prune(now);

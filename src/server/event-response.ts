@@ -4,6 +4,7 @@
 import type { CollectResult } from '../collector/collect.ts';
 import type { DropReason } from '../collector/hit.ts';
 import { LIMITS } from '../collector/payload.ts';
+import { RETRY_AFTER_S } from '../store/store-health.ts';
 
 /** CORS for the beacon: any origin, no credentials (the collector never reads cookies). */
 export const EVENT_CORS = {
@@ -33,9 +34,17 @@ export function errorResponse(status: number, error: string): EventResponse {
   return { status, headers: JSON_ERROR_HEADERS, body: JSON.stringify({ error }) };
 }
 
+/** The store cannot take hits now (disk full, I/O error): nothing was stored; retry later. */
+export const UNAVAILABLE: EventResponse = Object.freeze({
+  status: 503,
+  headers: Object.freeze({ ...JSON_ERROR_HEADERS, 'Retry-After': String(RETRY_AFTER_S) }),
+  body: JSON.stringify({ error: 'the hit could not be stored; try again later' }),
+});
+
 export const TOO_LARGE = errorResponse(413, `the request body is larger than ${LIMITS.bodyBytes} bytes`);
 
 export function collectResponse(r: CollectResult): EventResponse {
+  if (r.status === 503) return UNAVAILABLE;
   if (r.status !== 202) return errorResponse(r.status, r.error);
   if (!r.dropped) return ACCEPTED;
   let d = DROPPED.get(r.dropped);

@@ -12,6 +12,7 @@ import type { EventRequest } from '../collector/collect.ts';
 import { LIMITS } from '../collector/payload.ts';
 import { createCore } from './core.ts';
 import { loadBeacon } from './static-assets.ts';
+import { DailyBackups } from '../ops/daily-backups.ts';
 import { collectResponse, errorResponse, PREFLIGHT, TOO_LARGE, type EventResponse } from './event-response.ts';
 
 export interface RunningServer {
@@ -68,6 +69,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       answered = true;
       clearTimeout(grace);
       res.setHeader('Connection', 'close');
+      core.metrics?.refused('too_large');
       send(TOO_LARGE);
     };
     const overLimit = () => {
@@ -151,6 +153,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     server.listen(config.port, config.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  const backups = config.backupDir ? new DailyBackups({ dbPath: config.dbPath, dir: config.backupDir, keep: config.backupKeep }, log, core.metrics) : null;
+  backups?.start();
   const shownHost = !config.host || config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   const url = `http://${shownHost}:${port}`;
 
@@ -161,6 +165,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     close() {
       closing ??= (async () => {
         for (const t of timers) clearInterval(t);
+        await backups?.close();
         // Keep-alive connections become idle as their last response goes out; close them as
         // they do, and cut whatever is still open after the grace period.
         await new Promise<void>((resolve) => {

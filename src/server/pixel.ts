@@ -3,6 +3,7 @@
 import type { Context } from 'hono';
 import type { Collector, EventRequest } from '../collector/collect.ts';
 import { fromRecord } from '../collector/payload.ts';
+import { RETRY_AFTER_S } from '../store/store-health.ts';
 
 export const GIF = Uint8Array.from(Buffer.from('R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==', 'base64'));
 
@@ -29,5 +30,6 @@ export async function pixel(c: Context, collector: Collector, facts: EventReques
     return new Response(GIF, { status: 200, headers: r.dropped ? { ...HEADERS, 'X-Hush-Dropped': r.dropped } : HEADERS });
   }
   const error = r.status === 400 ? `invalid "${r.field ?? 'request'}"` : 'the hit could not be stored; try again later';
-  return new Response(GIF, { status: r.status, headers: { ...HEADERS, 'X-Hush-Error': error } });
+  const retry: Record<string, string> = r.status === 503 ? { 'Retry-After': String(RETRY_AFTER_S) } : {};
+  return new Response(GIF, { status: r.status, headers: { ...HEADERS, ...retry, 'X-Hush-Error': error } });
 }

@@ -22,6 +22,8 @@ export interface OpenOptions {
   /** FULL: an acknowledged hit survives power loss; NORMAL: it survives a process crash. */
   synchronous?: 'FULL' | 'NORMAL';
   readonly?: boolean;
+  /** A quota (HUSH_DB_MAX_MB): writes that would grow the file past it fail as on a full disk. */
+  maxMb?: number;
   /** Apply pending migrations (default true; a second connection to a migrated file skips it). */
   migrate?: boolean;
 }
@@ -35,8 +37,19 @@ export function openDb(file: string, opts: OpenOptions = {}): OpenDb {
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
     sqlite.pragma('foreign_keys = ON');
+    // max_page_count holds for this connection only: every writer that should obey it sets it.
+    if (opts.maxMb) sqlite.pragma(`max_page_count = ${Math.floor((opts.maxMb * 1_048_576) / (sqlite.pragma('page_size', { simple: true }) as number))}`);
   }
   const db = drizzle(sqlite, { schema });
-  if (!opts.readonly && opts.migrate !== false) migrate(db, { migrationsFolder: MIGRATIONS });
+  if (!opts.readonly && opts.migrate !== false) applyMigrations(sqlite);
   return { sqlite, db, close: () => sqlite.close() };
+}
+
+/**
+ * Applies the pending migrations of `folder`, all in one transaction (drizzle's migrator wraps
+ * them in BEGIN … COMMIT): if any statement fails, every pending one is rolled back and the file
+ * keeps its old schema and rows, and the error is thrown (the server then refuses to start).
+ */
+export function applyMigrations(sqlite: Database.Database, folder = MIGRATIONS): void {
+  migrate(drizzle(sqlite, { schema }), { migrationsFolder: folder });
 }

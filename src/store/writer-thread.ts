@@ -5,8 +5,13 @@ import { Worker } from 'node:worker_threads';
 import type { Hit, DropReason } from '../collector/hit.ts';
 import type { HitSink } from '../collector/collect.ts';
 import type { WorkerInit, ToWorker, FromWorker } from './writer-worker.ts';
+import { StoreHealth, StoreUnavailable } from './store-health.ts';
+
+/** Told of every commit (for /metrics): its size and how long the transaction took. */
+export type CommitObserver = (hits: number, ms: number) => void;
 
 type Result = 'ok' | DropReason;
+const UNAVAILABLE = new StoreUnavailable('the store is refusing hits after a failed write');
 interface Pending { resolve: (r: Result) => void; reject: (e: unknown) => void }
 
 export class WriterThread implements HitSink {
@@ -17,6 +22,8 @@ export class WriterThread implements HitSink {
   private nextId = 1;
   private closed = false;
   private onClosed: (() => void) | null = null;
+  readonly health = new StoreHealth();
+  onCommit: CommitObserver | null = null;
 
   private constructor(worker: Worker, private readonly maxItems: number) {
     this.worker = worker;
@@ -39,6 +46,8 @@ export class WriterThread implements HitSink {
 
   submit(hit: Hit): Promise<Result> {
     if (this.closed) return Promise.reject(new Error('the store is closed'));
+    // Just failed (disk full): refuse at once for a moment instead of queueing behind a doomed try.
+    if (this.health.refusing()) return Promise.reject(UNAVAILABLE);
     return new Promise<Result>((resolve, reject) => {
       this.queue.push(hit);
       this.waiting.push({ resolve, reject });
@@ -62,13 +71,29 @@ export class WriterThread implements HitSink {
     if (m.type === 'written' || m.type === 'failed') {
       const batch = this.inFlight ?? [];
       this.inFlight = null;
-      if (m.type === 'written') for (let i = 0; i < batch.length; i++) batch[i].resolve(m.results[i] as Result);
-      else for (const p of batch) p.reject(new Error(m.error));
+      if (m.type === 'written') {
+        this.health.ok();
+        this.onCommit?.(batch.length, m.ms);
+        for (let i = 0; i < batch.length; i++) batch[i].resolve(m.results[i] as Result);
+      } else {
+        // The whole batch was rolled back: none of it is acknowledged, all of it gets a 503.
+        this.health.failed(m.code);
+        const err = new StoreUnavailable(m.error);
+        for (const p of batch) p.reject(err);
+        // Hits queued behind the failed batch are refused too rather than tried at once.
+        this.failQueued(err);
+      }
       this.send();
       if (!this.inFlight && this.queue.length === 0 && this.onClosed) this.onClosed();
     } else if (m.type === 'closed') {
       void this.worker.terminate();
     }
+  }
+
+  private failQueued(e: unknown): void {
+    for (const p of this.waiting) p.reject(e);
+    this.queue = [];
+    this.waiting = [];
   }
 
   private failAll(e: unknown): void {

@@ -5,30 +5,35 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { openDb } from './db.ts';
 import { HitWriter } from './hit-writer.ts';
 import type { Hit } from '../collector/hit.ts';
+import { errorCode } from './store-health.ts';
 
 export interface WorkerInit {
   dbPath: string;
   synchronous: 'FULL' | 'NORMAL';
+  /** HUSH_DB_MAX_MB: the file may not grow past it (a quota; full disk otherwise). */
+  maxMb?: number;
 }
 export type ToWorker = { type: 'write'; id: number; hits: Hit[] } | { type: 'prune'; now: number } | { type: 'forget-strings' } | { type: 'close' };
 export type FromWorker =
   | { type: 'ready' }
-  | { type: 'written'; id: number; results: string[] }
-  | { type: 'failed'; id: number; error: string }
+  | { type: 'written'; id: number; results: string[]; ms: number }
+  | { type: 'failed'; id: number; error: string; code: string }
   | { type: 'closed' };
 
 const init = workerData as WorkerInit;
-const store = openDb(init.dbPath, { synchronous: init.synchronous, migrate: false });
+const store = openDb(init.dbPath, { synchronous: init.synchronous, migrate: false, maxMb: init.maxMb });
 const writer = new HitWriter(store.sqlite);
 const port = parentPort!;
 
 port.on('message', (m: ToWorker) => {
   if (m.type === 'write') {
     try {
-      port.postMessage({ type: 'written', id: m.id, results: writer.write(m.hits) } satisfies FromWorker);
+      const t0 = performance.now();
+      const results = writer.write(m.hits);
+      port.postMessage({ type: 'written', id: m.id, results, ms: performance.now() - t0 } satisfies FromWorker);
     } catch (e) {
-      // The message only: SQLite errors name tables and constraints, never row values.
-      port.postMessage({ type: 'failed', id: m.id, error: (e as Error).message } satisfies FromWorker);
+      // The message and code only: SQLite errors name tables and constraints, never row values.
+      port.postMessage({ type: 'failed', id: m.id, error: (e as Error).message, code: errorCode(e) } satisfies FromWorker);
     }
   } else if (m.type === 'prune') {
     writer.prune(m.now);
