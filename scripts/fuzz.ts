@@ -19,7 +19,8 @@ const attempt = async (name: string, fn: () => Promise<FuzzResult>) => {
     report(await fn());
   } catch (e) {
     failed = true;
-    console.log(`  ✘ ${name}\n${(e as Error).message}`);
+    const cause = (e as Error).cause;
+    console.log(`  ✘ ${name}\n${(e as Error).message}${cause ? `\nCause: ${cause instanceof Error ? cause.message : String(cause)}` : ''}`);
   }
 };
 

@@ -170,6 +170,15 @@ http400('postMessage throwing, a timeout and the thread exiting each remove the 
   }
 });
 
+http400('values that cannot become strings are quoted by their kind: 400, not 500 (found by npm run fuzz)', async () => {
+  const odd = '{"toString":true}', bare = '{"__proto__":null,"a":1}';
+  for (const inner of [`"metrics":[${odd}]`, `"metrics":[[false,${odd}]]`, `"metrics":["visitors"],"order_by":[[${odd},"desc"]]`, `"metrics":[${bare}]`]) {
+    const r = await ask(`{"site_id":"${DOMAIN}","date_range":"day",${inner}}`);
+    assert.is(r.status, 400, inner);
+    assert.match(r.json.error, /^"(metrics|order_by\[0\])"/);
+  }
+});
+
 http400.run();
 
 const goalsCap = suite('query limits: goals per site');

@@ -3,7 +3,7 @@
 // condition over the events row `e` where every clause is a bound parameter. `matches` is RE2
 // (src/matchers/regex.ts: linear time, like Plausible's ClickHouse `match`), never JS RegExp.
 import { dimension, GOAL, isTimeDimension, type Dimension } from './dimensions.ts';
-import { QueryError } from './query-error.ts';
+import { QueryError, shown } from './query-error.ts';
 import type { Goal } from '../store/goals.ts';
 import { goalCondition } from './goal-sql.ts';
 import { compileRegex, regexCost, regexTest, RegexError, MAX_PATTERN_LENGTH } from '../matchers/regex.ts';
@@ -77,7 +77,6 @@ export function checkFilterShape(raw: unknown): void {
 }
 
 /** What a refused value was, for a message: a short string as JSON, anything else by its type. */
-const shown = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v.slice(0, 60)) : Array.isArray(v) ? 'a list' : v === null ? 'null' : `a ${typeof v}`);
 
 function parseOne(raw: unknown, path: string, depth: number, budget: { cost: number }): Filter {
   if (depth > MAX_DEPTH) throw new QueryError(`"${path}": filters nest deeper than ${MAX_DEPTH} levels`);

@@ -4,7 +4,7 @@ import { comparisonRange, resolveRange, type ComparisonMode, type Range } from '
 import { dimension, GOAL, isTimeDimension, type Dimension, type TimeDimension } from './dimensions.ts';
 import { checkFilterShape, hasGoalFilter, parseFilters, type Filter } from './filters.ts';
 import { METRICS, type Metric } from './metrics.ts';
-import { QueryError } from './query-error.ts';
+import { QueryError, shown } from './query-error.ts';
 import { bucketOf, type Bucket } from './time-buckets.ts';
 
 /** One requested dimension, in request order: a time bucket or a grouping dimension. */
@@ -81,7 +81,7 @@ function parseMetrics(raw: unknown): Metric[] {
   if (!Array.isArray(raw) || raw.length === 0) throw new QueryError('"metrics" must be a non-empty list');
   for (const m of raw) {
     if (!(METRICS as readonly unknown[]).includes(m)) {
-      throw new QueryError(`"metrics": unsupported metric ${JSON.stringify(String(m).slice(0, 60))} (supported: ${METRICS.join(', ')})`);
+      throw new QueryError(`"metrics": unsupported metric ${shown(m)} (supported: ${METRICS.join(', ')})`);
     }
   }
   if (new Set(raw).size !== raw.length) throw new QueryError('"metrics": a metric is listed twice');
@@ -142,7 +142,7 @@ function parseOrder(raw: unknown, metrics: Metric[], dims: OutputDim[]): Array<[
       throw new QueryError(`"order_by[${i}]" must be [metric or dimension, "asc"|"desc"]`);
     }
     if (!(metrics as string[]).includes(o[0]) && !names.includes(o[0])) {
-      throw new QueryError(`"order_by[${i}]": ${JSON.stringify(String(o[0]).slice(0, 60))} is not among the query's metrics or dimensions`);
+      throw new QueryError(`"order_by[${i}]": ${shown(o[0])} is not among the query's metrics or dimensions`);
     }
     return [o[0], o[1]] as [string, 'asc' | 'desc'];
   });

@@ -92,22 +92,29 @@ export async function startTarget(): Promise<Target> {
   };
 }
 
-/** Times one request; fails the case on a 5xx, a refused connection or a blown budget. */
+/**
+ * Times one request; fails the case on a 5xx, a refused connection or a blown budget. Over
+ * budget, the request is sent twice more and the fastest counts (see `within`).
+ */
 async function timed(budgetMs: number, slowest: { ms: number }, send: () => Promise<Response>): Promise<{ r: Response; body: string }> {
-  const t0 = performance.now();
-  const r = await send();
-  const body = await r.text();
-  const ms = performance.now() - t0;
-  slowest.ms = Math.max(slowest.ms, ms);
-  if (r.status >= 500) throw new Error(`${r.status}: ${body.slice(0, 200)}`);
-  if (ms > budgetMs) throw new Error(`took ${ms.toFixed(0)} ms (budget ${budgetMs})`);
+  let best = Infinity, r!: Response, body = '';
+  for (let i = 0; i < 3 && best > budgetMs; i++) {
+    const t0 = performance.now();
+    r = await send();
+    body = await r.text();
+    best = Math.min(best, performance.now() - t0);
+    if (r.status >= 500) throw new Error(`${r.status}: ${body.slice(0, 200)}`);
+  }
+  slowest.ms = Math.max(slowest.ms, best);
+  if (best > budgetMs) throw new Error(`took ${best.toFixed(0)} ms, three times (budget ${budgetMs})`);
   return { r, body };
 }
 
 /** A 400's error names the field (or the body as a whole). */
 function namesField(body: string, extra: RegExp): void {
   const { error } = JSON.parse(body) as { error: string };
-  if (typeof error !== 'string' || !(/^"[\w.$:[\]-]+"/.test(error) || extra.test(error))) throw new Error(`400 without a field: ${error}`);
+  // A props key is the site's own name for a property: any characters (cut to 40) after "props.".
+  if (typeof error !== 'string' || !(/^"[\w.$:[\]-]+"/.test(error) || /^"props\./.test(error) || extra.test(error))) throw new Error(`400 without a field: ${error}`);
 }
 
 /** Nothing logged may hold an IP address or a user-agent (the server logs counts and names only). */
@@ -230,13 +237,21 @@ const mutatedLine = (sample: string) => fc.tuple(fc.array(fc.tuple(fc.nat({ max:
     return repeat > 250 ? s.repeat(repeat - 250) : s;
   });
 
-/** Runs a synchronous call under the budget. */
+/**
+ * Runs a synchronous call under the budget. Over budget, it runs twice more and the fastest run
+ * counts: on a loaded machine (load average 7 on 2 cores while other work ran) a garbage
+ * collection or a descheduled thread put 60–100 ms on calls that take 1 ms, while a
+ * backtracking pattern stays slow every time.
+ */
 function within<T>(budgetMs: number, slowest: { ms: number }, fn: () => T): T {
-  const t0 = performance.now();
-  const v = fn();
-  const ms = performance.now() - t0;
-  slowest.ms = Math.max(slowest.ms, ms);
-  if (ms > budgetMs) throw new Error(`took ${ms.toFixed(0)} ms (budget ${budgetMs})`);
+  let best = Infinity, v!: T;
+  for (let i = 0; i < 3 && best > budgetMs; i++) {
+    const t0 = performance.now();
+    v = fn();
+    best = Math.min(best, performance.now() - t0);
+  }
+  slowest.ms = Math.max(slowest.ms, best);
+  if (best > budgetMs) throw new Error(`took ${best.toFixed(0)} ms, three times (budget ${budgetMs})`);
   return v;
 }
 
