@@ -5,7 +5,7 @@
 // The server's daily copy (HUSH_BACKUP_DIR) is written at start and keeps HUSH_BACKUP_KEEP.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync, statSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -56,6 +56,7 @@ b('hush backup during sustained ingestion: consistent, complete up to its start,
     assert.ok(rate >= 100, `sustained ingestion during the backup (${Math.round(rate)} hits/s)`);
     assert.ok(before.length >= 200, `${before.length} acknowledged before the backup`);
     assert.equal(readdirSync(t.dir).filter((f) => f.includes('.partial')), [], 'no temporary file left');
+    assert.is(statSync(copy).mode & 0o777, 0o600, 'only its owner may read a copy (password hashes, two-factor secrets)');
     assert.equal([...load.other], [], 'no errors during the backup');
 
     const db = new Database(copy, { readonly: true });

@@ -53,6 +53,9 @@ export function backupDatabase(source: string, target: string, now = Date.now): 
   if (existsSync(tmp)) unlinkSync(tmp);
   let needed = 0;
   try {
+    // Readable by the owner only from its first byte: a copy holds the accounts' password hashes
+    // and two-factor secrets. VACUUM INTO accepts an empty file.
+    closeSync(openSync(tmp, 'wx', 0o600));
     const src = new Database(source, { readonly: true, fileMustExist: true });
     try {
       src.pragma('busy_timeout = 5000');
@@ -120,7 +123,7 @@ export interface DailyResult {
 
 /** Today's (UTC) copy in `dir` unless it exists, then only the newest `keep` copies are kept. */
 export function dailyBackup(source: string, dir: string, keep: number, now = Date.now()): DailyResult {
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   // A copy a crash left half-made is garbage: its complete name was never given to it.
   for (const f of readdirSync(dir)) if (/^hush-\d{4}-\d{2}-\d{2}\.db\.partial-\d+$/.test(f)) unlinkSync(path.join(dir, f));
   const name = `hush-${new Date(now).toISOString().slice(0, 10)}.db`;
