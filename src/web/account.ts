@@ -1,11 +1,13 @@
-// The account page: two-factor login on and off. Setting it up shows the secret (and its
-// otpauth:// URI for apps that take one) and asks for a first code; the ten recovery codes are
-// shown once, after that code. Turning it on (the confirm step) and off takes the current
-// password too, so a stolen session alone cannot change the second factor; passwords and the
-// code to turn it off are limited like logins, reserved before they are checked (issue 12).
+// The account page: two-factor login on and off. Setting it up shows the secret, its otpauth://
+// URI for apps that take one, and that URI as a QR code to scan (inline SVG), and asks for a
+// first code; the ten recovery codes are shown once, after that code. Turning it on (the confirm
+// step) and off takes the current password too, so a stolen session alone cannot change the
+// second factor; passwords and the code to turn it off are limited like logins, reserved before
+// they are checked (issue 12).
 import type { Context, Hono } from 'hono';
-import { html } from 'hono/html';
+import { html, raw } from 'hono/html';
 import { page } from './layout.ts';
+import { qrSvg } from './qr.ts';
 import { crossSite, currentUser, reserveCheck, respond, toLogin, type AuthDeps } from './auth-routes.ts';
 import { verifyPassword } from '../accounts/passwords.ts';
 import type { Attempt } from '../accounts/rate-limit.ts';
@@ -29,8 +31,9 @@ ${user.totpSecret
     ? html`<p>On. ${deps.twoFactor.remaining(user)} recovery codes left.</p>
 <form method="post" action="/account/totp/disable">${csrf}${password('off_password')}<label for="off_code">A current code, to turn it off</label><input id="off_code" name="code" type="text" inputmode="numeric" required><button type="submit">Turn off</button></form>`
     : msg.secret
-      ? html`<p>Add this secret to your authenticator app (time-based, 6 digits, 30 seconds):</p><pre data-totp-secret>${msg.secret}</pre>
-<p class="muted">or as a link: <code>${uri}</code></p>
+      ? html`<p>Scan this code with your authenticator app, or add the secret by hand (time-based, 6 digits, 30 seconds):</p>
+<div class="totp-setup"><figure class="qr">${raw(qrSvg(uri, 'QR code of the two-factor secret for your authenticator app'))}</figure>
+<div><pre data-totp-secret>${msg.secret}</pre><p class="muted">or as a link: <code data-totp-uri>${uri}</code></p></div></div>
 <form method="post" action="/account/totp/confirm">${csrf}${password('on_password')}<label for="code">The code your app shows</label><input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" required><button type="submit">Turn on</button></form>`
       : html`<p>Off.</p><form method="post" action="/account/totp/start">${csrf}<button type="submit">Set up two-factor login</button></form>`}
 </section>`;

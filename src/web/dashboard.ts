@@ -3,11 +3,13 @@
 // realtime visitors, the visitors chart, and panels. Every row is a link that adds its value as
 // a filter; filters show as removable chips; everything is in the URL. No script at all.
 import type { Context, Hono } from 'hono';
-import { html } from 'hono/html';
+import { html, raw } from 'hono/html';
 import { page } from './layout.ts';
 import { currentUser, respond, toLogin, type AuthDeps } from './auth-routes.ts';
 import { PERIODS, parseState, queryBase, stateQuery, withFilter, withoutFilter, type DashboardState } from './dashboard-state.ts';
 import { lineChart } from './chart.ts';
+import { country, countryText, localeOf } from './countries.ts';
+import { worldMap } from './world-map.ts';
 import { OTHER, type QueryResponse } from '../reports/engine.ts';
 import type { Site } from '../store/sites.ts';
 import { QueryError } from '../reports/query-error.ts';
@@ -20,7 +22,18 @@ export interface DashboardDeps extends AuthDeps {
   propKeys: (site: Site, eventName: string, dateRange: unknown) => string[];
 }
 
-interface PanelSpec { title: string; dim: string; metrics: string[]; heads: string[] }
+interface PanelSpec {
+  title: string; dim: string; metrics: string[]; heads: string[];
+  /** Values this panel does not list: asked for as extra rows and dropped (see Custom events). */
+  hide?: string[];
+  /** Rows to ask for (10 shown): the countries panel asks for all, for the map. */
+  limit?: number;
+}
+
+const ROWS = 10;
+// Every country there is (249 ISO codes, plus "(other)" and "(none)"), so the map shows all the
+// rows the table's query returned and no other.
+const COUNTRY_LIMIT = 300;
 
 const PANELS: PanelSpec[] = [
   { title: 'Pages', dim: 'event:page', metrics: ['visitors', 'pageviews'], heads: ['Visitors', 'Views'] },
@@ -32,14 +45,18 @@ const PANELS: PanelSpec[] = [
   { title: 'UTM sources', dim: 'visit:utm_source', metrics: ['visitors'], heads: ['Visitors'] },
   { title: 'UTM mediums', dim: 'visit:utm_medium', metrics: ['visitors'], heads: ['Visitors'] },
   { title: 'UTM campaigns', dim: 'visit:utm_campaign', metrics: ['visitors'], heads: ['Visitors'] },
-  { title: 'Countries', dim: 'visit:country', metrics: ['visitors'], heads: ['Visitors'] },
+  { title: 'Countries', dim: 'visit:country', metrics: ['visitors'], heads: ['Visitors'], limit: COUNTRY_LIMIT },
   { title: 'Browsers', dim: 'visit:browser', metrics: ['visitors'], heads: ['Visitors'] },
   { title: 'Operating systems', dim: 'visit:os', metrics: ['visitors'], heads: ['Visitors'] },
   { title: 'Devices', dim: 'visit:device', metrics: ['visitors'], heads: ['Visitors'] },
   { title: 'Screen sizes', dim: 'visit:screen', metrics: ['visitors'], heads: ['Visitors'] },
   { title: 'Languages', dim: 'visit:language', metrics: ['visitors'], heads: ['Visitors'] },
   { title: 'HTTP status', dim: 'event:status', metrics: ['visitors', 'events', 'bytes'], heads: ['Visitors', 'Hits', 'Bytes'] },
-  { title: 'Custom events', dim: 'event:name', metrics: ['visitors', 'events'], heads: ['Visitors', 'Events'] },
+  // Page views and engagement pings are not custom events (they have the top line and Pages).
+  // Not an is_not filter: the engine hides a filtered answer when fewer than k visitors are left
+  // out by the filter — here, whenever fewer than k visitors sent no custom event at all — so the
+  // panel asks for 2 more rows and drops these two (rows of k or more; nothing new is shown).
+  { title: 'Custom events', dim: 'event:name', metrics: ['visitors', 'events'], heads: ['Visitors', 'Events'], hide: ['pageview', 'engagement'] },
 ];
 const GOALS: PanelSpec = { title: 'Goals', dim: 'event:goal', metrics: ['visitors', 'events', 'conversion_rate'], heads: ['Visitors', 'Conversions', 'CR'] };
 
@@ -71,8 +88,15 @@ const delta = (metric: string, change: number | null | undefined) => {
   return html` <span class="delta ${change === 0 ? '' : good ? 'up' : 'down'}">${change > 0 ? '+' : ''}${change}${unit}</span>`;
 };
 
-function panel(spec: PanelSpec, res: QueryResponse | null, state: DashboardState, base: string) {
-  const rows = res?.results ?? [];
+/** A filter value as the reader sees it: a country's flag and name in their language, else the value. */
+function shownValue(dim: string, value: string, locale: string) {
+  const c = dim === 'visit:country' ? country(value, locale) : null;
+  return c ? html`<span aria-hidden="true">${c.flag}</span> <span lang="${locale}">${c.name}</span>` : html`${value}`;
+}
+const valueText = (dim: string, value: string, locale: string) => (dim === 'visit:country' ? countryText(value, locale) : value);
+
+function panel(spec: PanelSpec, res: QueryResponse | null, state: DashboardState, base: string, locale: string) {
+  const rows = (res?.results ?? []).filter((r) => !spec.hide?.includes(r.dimensions[0])).slice(0, ROWS);
   const max = Math.max(1, ...rows.map((r) => r.metrics[0] ?? 0));
   const body = res === null
     ? html`<p class="muted">Hidden: fewer than k visitors match these filters.</p>`
@@ -83,7 +107,7 @@ ${rows.map((r) => {
     const width = Math.round(((r.metrics[0] ?? 0) / max) * 20) * 5;
     const cell = label === OTHER
       ? html`<span class="other" title="${OTHER_TIP}" tabindex="0">(other) <abbr title="${OTHER_TIP}">ⓘ</abbr></span>`
-      : html`<a href="${base}${stateQuery(withFilter(state, spec.dim, label))}">${label}</a>`;
+      : html`<a href="${base}${stateQuery(withFilter(state, spec.dim, label))}">${shownValue(spec.dim, label, locale)}</a>`;
     return html`<tr><td class="label"><span class="bar w${width}"></span>${cell}</td>${r.metrics.map((m, i) => html`<td class="num">${formatMetric(spec.metrics[i], m)}</td>`)}</tr>`;
   })}</tbody></table>`;
   return html`<section class="panel" aria-label="${spec.title}"><h2>${spec.title}</h2>${body}</section>`;
@@ -102,6 +126,7 @@ type RenderDeps = Pick<DashboardDeps, 'query' | 'hasGoals' | 'propKeys'>;
 
 export async function renderDashboard(c: Context, deps: RenderDeps, site: Site, view: DashboardView) {
   const state = parseState(new URL(c.req.url));
+  const locale = localeOf(c.req.header('accept-language'));
   const base = view.base;
   const common = queryBase(state);
   const ask = async (body: Record<string, unknown>): Promise<QueryResponse | null> => {
@@ -123,9 +148,11 @@ export async function renderDashboard(c: Context, deps: RenderDeps, site: Site, 
     ask({ ...common, metrics: TOP.map(([m]) => m), ...(state.compare ? { include: { comparison: 'previous_period' } } : {}) }),
     ask({ metrics: ['visitors'], date_range: 'realtime' }),
     ask({ ...common, metrics: ['visitors', 'pageviews'], dimensions: ['time'], include: { time_labels: true, ...(state.compare ? { comparison: 'previous_period' } : {}) } }),
-    ...panels.map((p) => ask({ ...common, metrics: p.metrics, dimensions: [p.dim], pagination: { limit: 10 } })),
+    ...panels.map((p) => ask({ ...common, metrics: p.metrics, dimensions: [p.dim], pagination: { limit: p.limit ?? ROWS + (p.hide?.length ?? 0) } })),
   ]);
   const topRow = top?.results[0];
+  // The map draws the countries panel's own answer: k-anonymity folded it already.
+  const countries = results[panels.findIndex((p) => p.dim === 'visit:country')];
   const labels = (chart?.meta.time_labels as string[] | undefined) ?? [];
   const byLabel = new Map((chart?.results ?? []).map((r) => [r.dimensions[0], r]));
   const points = labels.map((l) => {
@@ -143,7 +170,7 @@ export async function renderDashboard(c: Context, deps: RenderDeps, site: Site, 
   ${view.user ? html`<a class="privacy" href="${base}/privacy">Privacy</a>` : html`<span class="muted">Read-only shared view</span>`}
   ${view.owner ? html`<a class="settings" href="${base}/settings">Settings</a>` : ''}
 </nav>
-${state.filters.length ? html`<ul class="chips" aria-label="Filters">${state.filters.map(([d, v], i) => html`<li><span>${d.replace(/^(visit|event):/, '')} is ${v}</span> <a href="${base}${stateQuery(withoutFilter(state, i))}" aria-label="Remove filter ${d} is ${v}">×</a></li>`)}</ul>` : ''}
+${state.filters.length ? html`<ul class="chips" aria-label="Filters">${state.filters.map(([d, v], i) => html`<li><span>${d.replace(/^(visit|event):/, '')} is ${shownValue(d, v, locale)}</span> <a href="${base}${stateQuery(withoutFilter(state, i))}" aria-label="Remove filter ${d} is ${valueText(d, v, locale)}">×</a></li>`)}</ul>` : ''}
 <section class="topline" aria-label="Summary">
   <div class="stat"><span class="name">Current visitors</span><span class="value" data-metric="realtime">${formatMetric('visitors', realtime?.results[0]?.metrics[0] ?? 0)}</span></div>
   ${TOP.map(([m, name], i) => html`<div class="stat"><span class="name">${name}</span><span class="value" data-metric="${m}">${formatMetric(m, topRow?.metrics[i] ?? null)}</span>${state.compare ? delta(m, topRow?.comparison?.change[i]) : ''}</div>`)}
@@ -152,7 +179,15 @@ ${top === null ? html`<p class="notice">Fewer than ${site.minVisitors} visitors 
 <section class="chart-box" aria-label="Visitors over time">${lineChart(points, 'visitors')}
 <details><summary>Show as a table</summary><table><thead><tr><th scope="col">Time</th><th scope="col" class="num">Visitors</th><th scope="col" class="num">Page views</th></tr></thead>
 <tbody>${labels.map((l) => html`<tr><td>${l}</td><td class="num">${formatMetric('visitors', byLabel.get(l)?.metrics[0] ?? 0)}</td><td class="num">${formatMetric('pageviews', byLabel.get(l)?.metrics[1] ?? 0)}</td></tr>`)}</tbody></table></details></section>
-<div class="panels">${panels.map((p, i) => panel(p, results[i], state, base))}</div>`;
+${countries ? html`<section class="map-box" aria-label="Map of countries">${raw(worldMap(
+    countries.results.map((r) => [r.dimensions[0], r.metrics[0] ?? 0]),
+    {
+      title: 'Visitors by country (the Countries table below has the same numbers)',
+      href: (code) => `${base}${stateQuery(withFilter(state, 'visit:country', code))}`,
+      tip: (code, v) => `${countryText(code, locale)}: ${formatMetric('visitors', v)} visitors`,
+    },
+  ))}</section>` : ''}
+<div class="panels">${panels.map((p, i) => panel(p, results[i], state, base, locale))}</div>`;
   return respond(c, 200, page(site.domain, body, view.user ? { user: view.user.email, csrf: view.user.csrf } : {}));
 }
 

@@ -1,4 +1,5 @@
-// The signed-in home page: the sites this account may see, with its role on each.
+// The signed-in home page: the sites this account may see, with its role on each; an account
+// with exactly one site lands on its dashboard instead (issue 16).
 import type { Hono } from 'hono';
 import { html } from 'hono/html';
 import { page } from './layout.ts';
@@ -20,6 +21,9 @@ export function homeRoutes(app: Hono, deps: AuthDeps): void {
     const me = currentUser(c, deps);
     if (!me) return toLogin(c, deps);
     const sites = deps.users.sitesFor(me.user);
+    // A list of one is a click in the way: go straight to that site's dashboard (302, not cached:
+    // a second site shared later brings the list back).
+    if (sites.length === 1) return c.redirect(`/sites/${encodeURIComponent(sites[0].domain)}`, 302);
     const body = html`<h1>Sites</h1>${sites.length === 0
       ? html`<p class="muted">No site is shared with this account yet. An administrator can add one with
         <code>hush user add ${me.user.email} --site &lt;domain&gt;</code>.</p>`

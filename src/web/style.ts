@@ -3,8 +3,8 @@
 import { createHash } from 'node:crypto';
 
 export const CSS = `
-:root { color-scheme: light dark; --bg: #fbfbfa; --fg: #1d1d1b; --muted: #6b6b66; --line: #e3e3de; --accent: #3554d1; --bad: #b3261e; --card: #fff; }
-@media (prefers-color-scheme: dark) { :root { --bg: #151514; --fg: #ececea; --muted: #a3a39c; --line: #2e2e2b; --accent: #8ea2ff; --bad: #ff8a80; --card: #1d1d1b; } }
+:root { color-scheme: light dark; --bg: #fbfbfa; --fg: #1d1d1b; --muted: #6b6b66; --line: #e3e3de; --accent: #3554d1; --bad: #b3261e; --card: #fff; --land: #dcdcd6; }
+@media (prefers-color-scheme: dark) { :root { --bg: #151514; --fg: #ececea; --muted: #a3a39c; --line: #2e2e2b; --accent: #8ea2ff; --bad: #ff8a80; --card: #1d1d1b; --land: #3a3a36; } }
 * { box-sizing: border-box; }
 body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; background: var(--bg); color: var(--fg); }
 main { max-width: 72rem; margin: 0 auto; padding: 1.5rem 1rem 4rem; }
@@ -52,6 +52,13 @@ form.card.wide, section.card.wide { max-width: 48rem; margin: 1rem 0; }
 form.inline { display: inline; } dl.facts dt { font-weight: 700; margin-top: .6rem; } dl.facts dd { margin: 0; }
 pre { white-space: pre-wrap; } .ok { color: #1f8a4c; font-weight: 600; }
 pre { overflow-x: auto; background: var(--bg); border: 1px solid var(--line); border-radius: 6px; padding: .6rem; }
+.totp-setup { display: flex; flex-wrap: wrap; gap: 1rem; align-items: flex-start; } .totp-setup > div { flex: 1 1 14rem; min-width: 0; }
+figure.qr { margin: 0; } svg.qr { width: 11rem; height: 11rem; display: block; border-radius: 4px; }
+.map-box { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: .75rem; margin-top: 1rem; }
+svg.map { display: block; width: 100%; max-width: 60rem; height: auto; margin: 0 auto; }
+svg.map path { stroke: var(--card); stroke-width: .5; stroke-linejoin: round; } svg.map .land { fill: var(--land); }
+${Array.from({ length: 5 }, (_, i) => `svg.map .s${i + 1} { fill: color-mix(in srgb, var(--accent) ${20 + i * 20}%, var(--land)); }`).join(' ')}
+svg.map a:hover path { stroke: var(--fg); stroke-width: 1; }
 input[type=number] { width: 8rem; padding: .6rem .7rem; border: 1px solid var(--line); border-radius: 6px; background: var(--bg); color: var(--fg); font: inherit; }
 `;
 
