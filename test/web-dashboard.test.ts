@@ -3,7 +3,8 @@
 // country names and flags in the reader's language in panels, chips and map tooltips; pageview
 // and engagement stay out of "Custom events"; the map shades only countries with k visitors or
 // more (a smaller one is folded into "(other)" and looks like no visitors) within its byte
-// budget; the two-factor setup shows the otpauth:// URI as an SVG QR code, with no script.
+// budget; the countries CSV keeps the code and adds the name; the two-factor setup shows the
+// otpauth:// URI as an SVG QR code, with no script.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import QRCode from 'qrcode';
@@ -116,6 +117,17 @@ s('country names and flags in the reader\'s language; codes stay in links; event
   const events = section(de, 'Custom events');
   assert.match(events, />Signup<\/a>/);
   assert.not.match(events, /pageview|engagement/);
+});
+
+s('the countries CSV keeps the code first and adds the English name last', async () => {
+  const key = h.core.apiKeys.create(h.core.sites.byDomain('example.com')!.id);
+  const r = await h.core.app.request('/api/v2/export?site_id=example.com&dimension=visit:country&date_range=30d', { headers: { Authorization: `Bearer ${key}` } });
+  assert.is(r.status, 200);
+  const lines = (await r.text()).trim().split('\r\n');
+  assert.is(lines[0], 'country,visitors,visits,pageviews,bounce_rate,visit_duration,country_name');
+  assert.match(lines[1], /^DE,3,3,.*,Germany$/);
+  assert.match(lines[2], /^\(other\),.*,$/, 'no name for (other)');
+  assert.is(lines.length, 3);
 });
 
 s('the map shades DE (k visitors) with a link and a tooltip, not FI (below k); within its byte budget', async () => {

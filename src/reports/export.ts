@@ -44,6 +44,12 @@ export const STANDARD_REPORTS: ReportSpec[] = [
   spec('conversions.csv', 'goal', 'event:goal', ['visitors', 'events', 'conversion_rate']),
 ];
 
+// A country's English name as a last column (issue 16), so a spreadsheet needs no ISO table;
+// the code stays first, as the Stats API and the dashboard's filters use it. Last, not second:
+// the columns before it keep their positions for whatever already reads these files.
+const COUNTRY_NAMES = new Intl.DisplayNames(['en'], { type: 'region', fallback: 'code' });
+const countryName = (v: string | null) => (v && /^[A-Z]{2}$/.test(v) ? COUNTRY_NAMES.of(v) ?? '' : '');
+
 /** The standard report for a dimension, or a generic one (visit metrics) for any other. */
 export function reportFor(dimension: string): ReportSpec {
   return STANDARD_REPORTS.find((r) => r.dimension === dimension)
@@ -58,8 +64,9 @@ export function* reportCsv(ctx: ReportContext, r: ReportSpec, dateRange: unknown
   const q = queryFor(ctx, { metrics: r.metrics, date_range: dateRange, dimensions: [r.dimension] });
   q.limit = Number.MAX_SAFE_INTEGER;
   const res = execute(ctx, q);
-  yield csvLine([r.column, ...r.metrics]);
-  for (const row of res.results) yield csvLine([row.dimensions[0], ...row.metrics]);
+  const named = r.dimension === 'visit:country';
+  yield csvLine([r.column, ...r.metrics, ...(named ? ['country_name'] : [])]);
+  for (const row of res.results) yield csvLine([row.dimensions[0], ...row.metrics, ...(named ? [countryName(row.dimensions[0])] : [])]);
 }
 
 export interface ExportParams {
