@@ -2,7 +2,8 @@
 // max_page_count, so the writer hits SQLITE_FULL for real without root or a small file system.
 // While full: hits get 503 with Retry-After, /healthz answers 503 and says why, and no batch is
 // half-written. When space returns (here: another connection drops a big table, freeing pages
-// inside the capped file) ingestion resumes by itself. Afterwards every 202 is stored, no 503
+// inside the capped file) the writer's own probe notices it with no hit sent, /healthz is 200
+// again, and ingestion resumes. Afterwards every 202 is stored, no 503
 // is, and visits agree with their events.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -51,18 +52,36 @@ full('503 + Retry-After while full, /healthz says so, resumes by itself, every 2
     assert.is(r.status, 503);
     assert.match((await r.json()).error, /could not be stored; try again later/);
 
-    // Space returns: nothing is restarted.
-    const refusedBefore = load.unavailable.size, ackedBefore = load.acked.size;
+    // Space returns, with no traffic: nothing is restarted, and the writer's probe finds it.
+    await load.stop();
+    const ackedBefore = load.acked.size;
+    // Still full: the probes (one a second) keep failing and say so.
+    await sleep(2500);
+    const still = await fetch(`${srv.url}/healthz`);
+    assert.equal([still.status, (await still.json()).code], [503, 'SQLITE_FULL']);
     db.exec('DROP TABLE filler');
     const freedAt = performance.now();
-    while (load.acked.size < ackedBefore + 100 && performance.now() - freedAt < 15_000) await sleep(50);
-    const resumedMs = performance.now() - freedAt;
-    assert.ok(load.acked.size >= ackedBefore + 100, 'ingestion resumed');
-    const healthy = await fetch(`${srv.url}/healthz`);
-    assert.is(healthy.status, 200);
-    assert.is((await healthy.json()).store, 'ok');
-    await load.stop();
-    console.log(`  cap reached after ${ackedBefore} hits; ${load.unavailable.size} refused with 503; ${load.unavailable.size - refusedBefore} more refused after space returned; resumed within ${Math.round(resumedMs)} ms`);
+    let health = 503;
+    while (health !== 200 && performance.now() - freedAt < 10_000) {
+      await sleep(100);
+      const r = await fetch(`${srv.url}/healthz`);
+      health = r.status;
+      if (health === 200) assert.is((await r.json()).store, 'ok');
+      else await r.arrayBuffer();
+    }
+    const healthyMs = performance.now() - freedAt;
+    assert.is(health, 200, '/healthz recovered without a hit');
+    const again = startLoad(srv.url, { concurrency: 8, prefix: '/again/', headers: (i) => ({ 'X-Forwarded-For': `198.51.100.${i % 250}` }) });
+    try {
+      while (again.acked.size < 200 && performance.now() - freedAt < 20_000) await sleep(50);
+    } finally {
+      await again.stop();
+    }
+    assert.ok(again.acked.size >= 200, 'ingestion resumed');
+    assert.is(again.unavailable.size, 0, 'no 503 once space is back');
+    for (const [p, at] of again.acked) load.acked.set(p, at);
+    for (const [s, n] of again.other) load.other.set(s, n);
+    console.log(`  cap reached after ${ackedBefore} hits; ${load.unavailable.size} refused with 503; /healthz 200 again ${Math.round(healthyMs)} ms after space returned, with no hit sent`);
     assert.is(await srv.stop(), 0);
   } finally {
     await load.stop();

@@ -68,7 +68,7 @@ export class Metrics implements HitCounters {
     new Gauge({ name: 'hush_store_healthy', help: '1 when the last commit succeeded, 0 while writes fail (disk full, I/O error) and hits get 503.', registers, collect() { this.set(src.storeHealthy() ? 1 : 0); } });
     let seenFailures = 0;
     new Counter({
-      name: 'hush_store_failed_commits_total', help: 'Batches whose commit failed and was rolled back (their hits got 503).', registers,
+      name: 'hush_store_failed_commits_total', help: 'Commits that failed and were rolled back: batches (their hits got 503) and the probes made while failing.', registers,
       collect() {
         const n = src.failedCommits();
         if (n > seenFailures) this.inc(n - seenFailures);

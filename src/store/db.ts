@@ -51,5 +51,11 @@ export function openDb(file: string, opts: OpenOptions = {}): OpenDb {
  * keeps its old schema and rows, and the error is thrown (the server then refuses to start).
  */
 export function applyMigrations(sqlite: Database.Database, folder = MIGRATIONS): void {
-  migrate(drizzle(sqlite, { schema }), { migrationsFolder: folder });
+  try {
+    migrate(drizzle(sqlite, { schema }), { migrationsFolder: folder });
+  } catch (e) {
+    // drizzle's message is the whole statement; SQLite's reason is its cause.
+    const reason = ((e as Error).cause as Error | undefined)?.message ?? (e as Error).message;
+    throw new Error(`the database could not be upgraded, and nothing in it was changed (every pending migration was rolled back): ${reason}`, { cause: e });
+  }
 }

@@ -1,8 +1,9 @@
 // Whether the store can take hits right now. A failed commit (SQLITE_FULL, an I/O error) rolls
 // its whole batch back and every hit in it gets a 503 with Retry-After; for the next
 // PROBE_INTERVAL_MS new hits are refused at once (without touching the disk), then one batch is
-// tried again, and the first commit that succeeds clears the failure: ingestion resumes by itself
-// when space returns. /healthz and /metrics read the state from here.
+// tried again — or, with no hit to try, the writer thread probes by itself — and the first commit
+// that succeeds clears the failure: ingestion resumes by itself when space returns. /healthz and
+// /metrics read the state from here.
 
 /** How long after a failed commit hits are refused before the next try (1 s: at most one try a second). */
 export const PROBE_INTERVAL_MS = 1000;

@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import type { Hit, DropReason } from '../collector/hit.ts';
 import type { HitSink } from '../collector/collect.ts';
 import type { WorkerInit, ToWorker, FromWorker } from './writer-worker.ts';
-import { StoreHealth, StoreUnavailable } from './store-health.ts';
+import { PROBE_INTERVAL_MS, StoreHealth, StoreUnavailable } from './store-health.ts';
 
 /** Told of every commit (for /metrics): its size and how long the transaction took. */
 export type CommitObserver = (hits: number, ms: number) => void;
@@ -23,6 +23,7 @@ export class WriterThread implements HitSink {
   private closed = false;
   private onClosed: (() => void) | null = null;
   readonly health = new StoreHealth();
+  private probeTimer: NodeJS.Timeout | null = null;
   onCommit: CommitObserver | null = null;
 
   private constructor(worker: Worker, private readonly maxItems: number) {
@@ -73,7 +74,7 @@ export class WriterThread implements HitSink {
       this.inFlight = null;
       if (m.type === 'written') {
         this.health.ok();
-        this.onCommit?.(batch.length, m.ms);
+        if (batch.length) this.onCommit?.(batch.length, m.ms);
         for (let i = 0; i < batch.length; i++) batch[i].resolve(m.results[i] as Result);
       } else {
         // The whole batch was rolled back: none of it is acknowledged, all of it gets a 503.
@@ -82,12 +83,30 @@ export class WriterThread implements HitSink {
         for (const p of batch) p.reject(err);
         // Hits queued behind the failed batch are refused too rather than tried at once.
         this.failQueued(err);
+        this.scheduleProbe();
       }
       this.send();
       if (!this.inFlight && this.queue.length === 0 && this.onClosed) this.onClosed();
     } else if (m.type === 'closed') {
       void this.worker.terminate();
     }
+  }
+
+  /**
+   * After a failure, try again in PROBE_INTERVAL_MS even if no hit comes: otherwise /healthz would
+   * stay 503 until the next hit, and a load balancer that stops sending hits to a 503 backend
+   * would never see it recover. A batch in flight then is the probe itself.
+   */
+  private scheduleProbe(): void {
+    if (this.probeTimer || this.closed) return;
+    this.probeTimer = setTimeout(() => {
+      this.probeTimer = null;
+      if (this.health.healthy || this.closed) return;
+      if (this.inFlight) return; // its outcome decides, and reschedules on failure
+      this.inFlight = [];
+      this.worker.postMessage({ type: 'probe', id: this.nextId++ } satisfies ToWorker);
+    }, PROBE_INTERVAL_MS);
+    this.probeTimer.unref();
   }
 
   private failQueued(e: unknown): void {
@@ -120,6 +139,7 @@ export class WriterThread implements HitSink {
   /** Refuses new hits, waits for everything queued to commit, closes the connection. */
   async close(): Promise<void> {
     this.closed = true;
+    if (this.probeTimer) clearTimeout(this.probeTimer);
     if (this.inFlight || this.queue.length) await new Promise<void>((r) => (this.onClosed = r));
     const exited = new Promise((r) => this.worker.once('exit', r));
     this.worker.postMessage({ type: 'close' } satisfies ToWorker);

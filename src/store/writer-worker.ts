@@ -13,7 +13,7 @@ export interface WorkerInit {
   /** HUSH_DB_MAX_MB: the file may not grow past it (a quota; full disk otherwise). */
   maxMb?: number;
 }
-export type ToWorker = { type: 'write'; id: number; hits: Hit[] } | { type: 'prune'; now: number } | { type: 'forget-strings' } | { type: 'close' };
+export type ToWorker = { type: 'write'; id: number; hits: Hit[] } | { type: 'probe'; id: number } | { type: 'prune'; now: number } | { type: 'forget-strings' } | { type: 'close' };
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'written'; id: number; results: string[]; ms: number }
@@ -25,6 +25,24 @@ const store = openDb(init.dbPath, { synchronous: init.synchronous, migrate: fals
 const writer = new HitWriter(store.sqlite);
 const port = parentPort!;
 
+// The probe after a failed write, when no hit comes to try again: can the file grow by 64 KiB
+// (rolled back: HUSH_DB_MAX_MB and page allocation) and can a commit reach the WAL (a real disk)?
+const probeSpace = store.sqlite.prepare("INSERT INTO sequences (name, value) VALUES ('space probe', zeroblob(65536))");
+const probeCommit = store.sqlite.prepare("UPDATE sequences SET value = value WHERE name = 'events'");
+function probe(): void {
+  store.sqlite.exec('BEGIN IMMEDIATE');
+  try {
+    store.sqlite.exec('SAVEPOINT space');
+    probeSpace.run();
+    store.sqlite.exec('ROLLBACK TO space');
+    store.sqlite.exec('RELEASE space');
+    probeCommit.run();
+    store.sqlite.exec('COMMIT');
+  } finally {
+    if (store.sqlite.inTransaction) store.sqlite.exec('ROLLBACK');
+  }
+}
+
 port.on('message', (m: ToWorker) => {
   if (m.type === 'write') {
     try {
@@ -33,6 +51,14 @@ port.on('message', (m: ToWorker) => {
       port.postMessage({ type: 'written', id: m.id, results, ms: performance.now() - t0 } satisfies FromWorker);
     } catch (e) {
       // The message and code only: SQLite errors name tables and constraints, never row values.
+      port.postMessage({ type: 'failed', id: m.id, error: (e as Error).message, code: errorCode(e) } satisfies FromWorker);
+    }
+  } else if (m.type === 'probe') {
+    try {
+      const t0 = performance.now();
+      probe();
+      port.postMessage({ type: 'written', id: m.id, results: [], ms: performance.now() - t0 } satisfies FromWorker);
+    } catch (e) {
       port.postMessage({ type: 'failed', id: m.id, error: (e as Error).message, code: errorCode(e) } satisfies FromWorker);
     }
   } else if (m.type === 'prune') {
