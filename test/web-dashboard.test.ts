@@ -151,16 +151,27 @@ s('the map shades DE (k visitors) with a link and a tooltip, not FI (below k); w
 
 s('the map stays within budget with every country shaded, and renders in well under a millisecond', async () => {
   const { worldMap } = await import('../src/web/world-map.ts');
-  const all = [...mapShapes().paths.keys()].map((c, i) => [c, i + 1] as [string, number]);
+  const all = [...mapShapes().paths.keys(), ...mapShapes().dots.keys()].map((c, i) => [c, i + 1] as [string, number]);
   const opts = { title: 'Visitors by country', href: (c: string) => `/sites/example.com?f=visit%3Acountry%3A${c}`, tip: (c: string, v: number) => `${c}: ${v} visitors` };
   const svg = worldMap(all, opts);
   assert.ok(Buffer.byteLength(svg) < MAP_BUDGET, `${Buffer.byteLength(svg)} bytes`);
-  assert.ok(all.length > 170, `${all.length} countries on the map`);
+  assert.ok(all.length > 230, `${all.length} countries on the map`);
   const t = performance.now();
   for (let i = 0; i < 100; i++) worldMap(all, opts);
   const ms = (performance.now() - t) / 100;
   console.log(`map: ${Buffer.byteLength(svg)} bytes with all ${all.length} countries shaded, ${ms.toFixed(2)} ms per render`);
   assert.ok(ms < 20, `${ms} ms per render`);
+});
+
+s('countries too small for 1:110m are dots where they have visitors; the dots still match the 1:50m data', async () => {
+  const { worldMap, smallCountryCentres } = await import('../src/web/world-map.ts');
+  const { SMALL_COUNTRIES } = await import('../src/web/small-countries.ts');
+  assert.equal(SMALL_COUNTRIES, smallCountryCentres());
+  const opts = { title: 'Visitors by country', href: (c: string) => `?f=visit:country:${c}`, tip: (c: string, v: number) => `${c}: ${v}` };
+  const svg = worldMap([['SG', 5], ['HK', 4]], opts);
+  assert.match(svg, /data-country="SG"><title>SG: 5<\/title><path class="s5" d="M\d+ \d+a3 3 0 1 0 6 0a3 3 0 1 0-6 0z"\/>/);
+  assert.match(svg, /data-country="HK">/);
+  assert.not.match(worldMap([], opts), /a3 3/, 'no dots without visitors');
 });
 
 s('two-factor setup shows the otpauth:// URI as an SVG QR code, and no script', async () => {

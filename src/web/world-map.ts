@@ -7,16 +7,18 @@
 // (ISC), ISO 3166-1 numeric ids mapped to alpha-2 by i18n-iso-countries (MIT). Projected with the
 // Natural Earth projection (the polynomial of Šavrič et al. 2011, as in d3-geo's (ISC)
 // geoNaturalEarth1) onto a 960-unit-wide grid, rounded to whole units and written as relative
-// path commands. Measured: the SVG is 40 KB with a few countries shaded and 62 KB with all 174
-// (links and tooltips); projecting takes 40–55 ms once per process, then a render only groups
-// the cached path strings (~1 ms with every country shaded). Antarctica is left out: no one
+// path commands. Measured: the SVG is 40 KB with a few countries shaded and 75 KB with all 235
+// (links and tooltips); projecting takes 40–60 ms once per process, then a render only groups
+// the cached path strings (1–2 ms with every country shaded). Antarctica is left out: no one
 // reads it, and it would take a fifth of the height. Countries too small for 1:110m (Singapore,
-// Hong Kong, Malta…) are not on the map; they stay in the table.
+// Hong Kong, Malta…: 61 of them) are a dot (small-countries.ts), drawn only when they have
+// visitors.
 import { createRequire } from 'node:module';
 import { feature } from 'topojson-client';
 import type { Topology, GeometryCollection } from 'topojson-specification';
 import type { Feature, MultiPolygon, Polygon } from 'geojson';
 import isoCountries from 'i18n-iso-countries';
+import { SMALL_COUNTRIES } from './small-countries.ts';
 
 export const MAP_WIDTH = 960;
 const require = createRequire(import.meta.url);
@@ -28,7 +30,8 @@ export const STEPS = 5;
 // IP databases use; Northern Cyprus and Somaliland have none and stay unlinked land.
 const BY_NAME: Record<string, string> = { Kosovo: 'XK' };
 
-interface Shapes { height: number; paths: Map<string, string>; unlinked: string }
+interface Shapes { height: number; paths: Map<string, string>; dots: Map<string, string>; unlinked: string }
+const DOT_R = 3; // map units (960 wide): a dot stays visible on a phone
 let shapes: Shapes | null = null;
 
 /** The Natural Earth projection (as d3-geo's geoNaturalEarth1Raw), λ and φ in radians. */
@@ -117,10 +120,42 @@ function load(): Shapes {
     if (code) paths.set(code, (paths.get(code) ?? '') + d);
     else unlinked += d;
   }
-  return { height: Math.ceil(bottom - top), paths, unlinked };
+  const dots = new Map<string, string>();
+  for (const [code, [lon, lat]] of Object.entries(SMALL_COUNTRIES)) {
+    if (paths.has(code)) continue;
+    const [x, y] = naturalEarth(lon * RAD, lat * RAD);
+    const cx = Math.round((x + xMax) * scale), cy = Math.round(-y * scale - top);
+    dots.set(code, `M${cx - DOT_R} ${cy}a${DOT_R} ${DOT_R} 0 1 0 ${2 * DOT_R} 0a${DOT_R} ${DOT_R} 0 1 0-${2 * DOT_R} 0z`);
+  }
+  return { height: Math.ceil(bottom - top), paths, dots, unlinked };
 }
 
-/** The cached shapes: alpha-2 code → SVG path data. */
+/**
+ * Where the dots of the countries missing from 1:110m go: the bounding-box middle of each one's
+ * largest 1:50m polygon, in degrees to 0.1°. This is how small-countries.ts was made (and a test
+ * checks it still is): reading the 1:50m file at run time would cost ~100 ms per process.
+ */
+export function smallCountryCentres(): Record<string, [number, number]> {
+  const have = new Set(mapShapes().paths.keys());
+  const out: Record<string, [number, number]> = {};
+  const topo50 = require('world-atlas/countries-50m.json') as Topology<{ countries: GeometryCollection<{ name: string }> }>;
+  for (const f of feature(topo50, topo50.objects.countries).features as Array<Feature<Polygon | MultiPolygon, { name: string }>>) {
+    const code = f.id !== undefined ? isoCountries.numericToAlpha2(String(f.id)) : undefined;
+    if (!code || code === 'AQ' || have.has(code) || !f.geometry) continue;
+    const polys = f.geometry.type === 'Polygon' ? [f.geometry.coordinates] : f.geometry.coordinates;
+    let best: { area: number; lon: number; lat: number } | null = null;
+    for (const poly of polys) {
+      const lons = poly[0].map((p) => p[0]), lats = poly[0].map((p) => p[1]);
+      const [w, e, s0, n] = [Math.min(...lons), Math.max(...lons), Math.min(...lats), Math.max(...lats)];
+      const area = (e - w) * (n - s0);
+      if (!best || area > best.area) best = { area, lon: (w + e) / 2, lat: (s0 + n) / 2 };
+    }
+    if (best) out[code] = [Math.round(best.lon * 10) / 10, Math.round(best.lat * 10) / 10];
+  }
+  return out;
+}
+
+/** The cached shapes: alpha-2 code → SVG path data (outlines, and dots for the small countries). */
 export function mapShapes(): Shapes {
   return (shapes ??= load());
 }
@@ -142,7 +177,8 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
  */
 export function worldMap(rows: Array<[string, number]>, o: MapOptions): string {
   const s = mapShapes();
-  const shown = rows.filter(([code, v]) => v > 0 && s.paths.has(code));
+  const shape = (code: string) => s.paths.get(code) ?? s.dots.get(code);
+  const shown = rows.filter(([code, v]) => v > 0 && shape(code));
   const max = Math.max(1, ...shown.map(([, v]) => v));
   const shaded = new Set(shown.map(([code]) => code));
   let land = s.unlinked;
@@ -151,7 +187,7 @@ export function worldMap(rows: Array<[string, number]>, o: MapOptions): string {
   // reader's) way to the same filters; the map is a picture of it.
   const links = shown.map(([code, v]) => {
     const step = Math.max(1, Math.ceil(STEPS * Math.sqrt(v / max)));
-    return `<a href="${esc(o.href(code))}" tabindex="-1" data-country="${esc(code)}"><title>${esc(o.tip(code, v))}</title><path class="s${step}" d="${s.paths.get(code)}"/></a>`;
+    return `<a href="${esc(o.href(code))}" tabindex="-1" data-country="${esc(code)}"><title>${esc(o.tip(code, v))}</title><path class="s${step}" d="${shape(code)}"/></a>`;
   }).join('');
   return `<svg class="map" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${MAP_WIDTH} ${s.height}" role="img" aria-label="${esc(o.title)}">`
     + `<title>${esc(o.title)}</title><path class="land" d="${land}"/>${links}</svg>`;
