@@ -100,7 +100,7 @@ export class Metrics implements HitCounters {
     });
     new Gauge({
       name: 'hush_daily_key_age_seconds', labelNames: ['key'], registers,
-      help: 'Age of the newest and the oldest daily key held (from creation). Keys are deleted within 48 h after their UTC day ends, so oldest stays under about 72 h.',
+      help: 'Age of the newest and the oldest daily key held (from creation). A key is made on its UTC day and deleted once that day is older than yesterday (housekeeping runs every minute), so oldest stays under 48 h and a minute.',
       collect() {
         const t = src.keyTimes(), n = now();
         this.reset();
