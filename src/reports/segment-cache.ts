@@ -1,0 +1,178 @@
+// Day segments kept between queries, bounded by a memory budget (HUSH_REPORT_CACHE_MB, LRU over
+// segments), and dropped as soon as the database says their day changed. A segment is valid
+// while what the rollup builder keeps about its day(s) is unchanged:
+//  - `rollup_days.built_at` of every local day its events and visits reach (a visit open at
+//    midnight can still be changed by a hit of the next day: bounce, duration, exit page);
+//  - an in-process count of rebuilds of those days (tests refresh twice at the same clock time);
+//  - no `rollup_dirty` hour over them. A day with dirty hours (today, on a live site) is
+//    volatile: its segment is reused while this connection saw no commit (data_version and
+//    total_changes), or for 2 s if only other connections wrote — a dashboard's eight queries
+//    come within a second, and the writer commits every few ms. The same share the old row
+//    cache gave.
+// Everything is read inside one read transaction per day, so the token and the rows agree.
+import type Database from 'better-sqlite3';
+import { buildSegment, type Segment } from './segments.ts';
+import { prepared } from './raw-source.ts';
+import { DAY, HOUR, dayStart, localDayNumber } from './time-zone.ts';
+
+const SHARE_MS = 2_000;
+// A visit continues with a hit up to 30 minutes after its last one (VISIT_KEEP_MS).
+const KEEP_MS = 30 * 60_000;
+/** Default budget: ~3.4 M events of segments (see the bench's MB per million events). */
+export const DEFAULT_CACHE_MB = 256;
+
+interface Entry {
+  seg: Segment;
+  token: string;
+  /** data_version and total_changes when built (volatile segments only). */
+  dataVersion: number;
+  changes: number;
+  at: number;
+  volatile: boolean;
+}
+
+let budgetBytes = DEFAULT_CACHE_MB * 2 ** 20;
+let usedBytes = 0;
+/** Every connection's segments in one LRU (Map order = recency). */
+const lru = new Map<string, Entry>();
+const connIds = new WeakMap<Database.Database, number>();
+let nextConn = 1;
+const rebuilds = new Map<string, number>();
+
+/** Sets the memory budget (MB); 0 keeps nothing between queries. */
+export function setSegmentBudget(mb: number): void {
+  budgetBytes = mb * 2 ** 20;
+  evict();
+}
+
+export function cacheStats(): { segments: number; bytes: number; budget: number } {
+  return { segments: lru.size, bytes: usedBytes, budget: budgetBytes };
+}
+
+/** Drops every cached segment (tests, benches). */
+export function clearSegments(): void {
+  for (const e of lru.values()) cached.delete(e.seg);
+  lru.clear();
+  usedBytes = 0;
+}
+
+/** Called by the rollup builder for each day it rebuilds: segments of that day are stale. */
+export function noteRebuilt(siteId: number, day: number): void {
+  const k = `${siteId}|${day}`;
+  rebuilds.set(k, (rebuilds.get(k) ?? 0) + 1);
+}
+
+const cached = new WeakSet<Segment>();
+
+/** A segment grew (a filter result was cached in it): count it if cached, evict if over budget. */
+export function noteGrowth(seg: Segment, bytes: number): void {
+  if (!cached.has(seg)) return;
+  usedBytes += bytes;
+  evict();
+}
+
+function evict(): void {
+  for (const [k, e] of lru) {
+    if (usedBytes <= budgetBytes) break;
+    drop(k, e);
+  }
+}
+
+function drop(k: string, e: Entry): void {
+  lru.delete(k);
+  cached.delete(e.seg);
+  usedBytes -= e.seg.size;
+}
+
+interface DayState {
+  built: Map<number, number>;
+  dirty: Set<number>;
+}
+
+/** What the rollup tables say about local days [fromDay, toDay] of a site. */
+function dayState(sqlite: Database.Database, siteId: number, tz: string, fromDay: number, toDay: number): DayState {
+  const built = new Map<number, number>();
+  for (const [d, at] of prepared(sqlite, 'SELECT day, built_at FROM rollup_days WHERE site_id = ? AND day BETWEEN ? AND ?').all(siteId, fromDay, toDay) as number[][]) built.set(d, at);
+  const dirty = new Set<number>();
+  const lo = Math.floor(dayStart(fromDay, tz) / HOUR) - 1, hi = Math.ceil(dayStart(toDay + 1, tz) / HOUR) + 1;
+  for (const [h] of prepared(sqlite, 'SELECT hour FROM rollup_dirty WHERE site_id = ? AND hour BETWEEN ? AND ?').all(siteId, lo, hi) as number[][]) {
+    dirty.add(localDayNumber(h * HOUR, tz));
+    dirty.add(localDayNumber(h * HOUR + HOUR - 1, tz));
+  }
+  return { built, dirty };
+}
+
+/** The token of the days a segment depends on, and whether any of them is dirty. */
+function tokenOf(siteId: number, tz: string, seg: { day: number; reach: number; end: number }, st: DayState): { token: string; volatile: boolean } {
+  const last = Math.max(seg.day, localDayNumber(Math.max(seg.end, seg.reach + KEEP_MS) - 1, tz));
+  let token = '';
+  let volatile = false;
+  for (let d = seg.day; d <= last; d++) {
+    const dirty = st.dirty.has(d);
+    volatile ||= dirty;
+    token += `${d}:${st.built.get(d) ?? '-'}:${rebuilds.get(`${siteId}|${d}`) ?? 0}:${dirty ? 'd' : ''};`;
+  }
+  return { token, volatile };
+}
+
+const versionOf = (sqlite: Database.Database) => ({
+  dataVersion: sqlite.pragma('data_version', { simple: true }) as number,
+  changes: prepared(sqlite, 'SELECT total_changes()').get()![0 as never] as number,
+});
+
+/**
+ * The segments of local days [fromDay, toDay] of a site, from the cache where still valid.
+ * `now` is performance.now() (the share window of volatile days).
+ */
+export function segmentsFor(sqlite: Database.Database, siteId: number, tz: string, fromDay: number, toDay: number, now = performance.now()): Segment[] {
+  let conn = connIds.get(sqlite);
+  if (conn === undefined) connIds.set(sqlite, (conn = nextConn++));
+  // Days a segment's visits may reach: at most a couple past the range.
+  const st = dayState(sqlite, siteId, tz, fromDay, toDay + 2);
+  const ver = versionOf(sqlite);
+  const out: Segment[] = [];
+  for (let day = fromDay; day <= toDay; day++) {
+    const key = `${conn}|${siteId}|${tz}|${day}`;
+    const hit = lru.get(key);
+    if (hit) {
+      const { token } = tokenOf(siteId, tz, hit.seg, st);
+      const fresh = token === hit.token && (!hit.volatile
+        || (hit.dataVersion === ver.dataVersion && hit.changes === ver.changes)
+        || (hit.changes === ver.changes && now - hit.at < SHARE_MS));
+      if (fresh) {
+        lru.delete(key);
+        lru.set(key, hit);
+        out.push(hit.seg);
+        continue;
+      }
+      drop(key, hit);
+    }
+    out.push(load(sqlite, key, siteId, tz, day, now));
+  }
+  return out;
+}
+
+/** True when every segment of the days is cached and valid (nothing to read). */
+export function isWarm(sqlite: Database.Database, siteId: number, tz: string, day: number): boolean {
+  const conn = connIds.get(sqlite);
+  return conn !== undefined && lru.has(`${conn}|${siteId}|${tz}|${day}`);
+}
+
+function load(sqlite: Database.Database, key: string, siteId: number, tz: string, day: number, now: number): Segment {
+  let entry!: Entry;
+  // One read transaction: the day's rows and the marks that tell when they change agree.
+  sqlite.transaction(() => {
+    const start = dayStart(day, tz), end = dayStart(day + 1, tz);
+    const seg = buildSegment(sqlite, siteId, tz, day, start, end);
+    const st = dayState(sqlite, siteId, tz, day, localDayNumber(Math.max(end, seg.reach + KEEP_MS + DAY) - 1, tz));
+    const { token, volatile } = tokenOf(siteId, tz, seg, st);
+    entry = { seg, token, ...versionOf(sqlite), at: now, volatile };
+  })();
+  if (budgetBytes > 0 && entry.seg.size <= budgetBytes) {
+    lru.set(key, entry);
+    cached.add(entry.seg);
+    usedBytes += entry.seg.size;
+    evict();
+  }
+  return entry.seg;
+}
