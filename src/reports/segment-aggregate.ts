@@ -7,10 +7,10 @@
 // visitor, then visit, so "is this visit (visitor) new to this group" is a compare with the
 // last visit (visitor) the group saw.
 import type { Dimension } from './dimensions.ts';
-import { BASE, type Base } from './metrics.ts';
+import { B, BASE, type Base } from './metrics.ts';
 import type { SourceRow } from './raw-source.ts';
 import { EVENT_COLS, NULL_INT, type Dict, type EventCol, type Segment } from './segments.ts';
-import { matching, type Pred } from './segment-filter.ts';
+import { everyEvent, matching, type Pred } from './segment-filter.ts';
 
 /** Groups a segment may count into at once; beyond this the caller reads raw events. */
 export const MAX_GROUPS = 4_000_000;
@@ -38,7 +38,9 @@ export function segmentDimension(d: Dimension): boolean {
 /** The rows, or undefined when a day would need more than MAX_GROUPS groups. */
 export function aggregateSegments(segs: Segment[], q: SegmentQuery): SourceRow[] | undefined {
   const out: SourceRow[] = [];
-  const merged = new Map<string, SourceRow>();
+  // Collapsed (no time dimension): days merge by their raw values, decoded to text once at the end.
+  const merged = new Map<number | string | null, { raw: Array<number | null>; base: Base }>();
+  const nd = q.dims.length;
   for (const s of segs) {
     if (s.n === 0 || q.end <= s.start || q.start >= s.end) continue;
     const dicts: Dict[] = q.dims.map((d) => (d.name in EVENT_COLS ? s[(EVENT_COLS as Record<string, EventCol>)[d.name]] : s.attrs.get(d.name)!));
@@ -46,62 +48,92 @@ export function aggregateSegments(segs: Segment[], q: SegmentQuery): SourceRow[]
     const sizes = dicts.map((d) => d.values.length);
     const G = sizes.reduce((a, b) => a * b, q.hourly ? 24 : 1);
     if (G > MAX_GROUPS) return undefined;
-    const rows = count(s, q, dicts, perVisit, sizes, G);
-    for (const r of rows) {
-      if (!q.collapse) {
-        out.push(r);
-        continue;
+    const sums = count(s, q, dicts, perVisit, sizes, G);
+    const events = sums[B_EVENTS];
+    const raw: Array<number | null> = new Array(nd);
+    for (let g = 0; g < G; g++) {
+      if (events[g] === 0) continue;
+      let rest = g;
+      for (let k = nd - 1; k >= 0; k--) {
+        const c = rest % sizes[k];
+        rest = (rest - c) / sizes[k];
+        raw[k] = dicts[k].values[c];
       }
-      const key = r.keys.map((k) => (k === null ? '\u0002' : k)).join('\u0001');
-      const m = merged.get(key);
-      if (!m) merged.set(key, { ...r, day: null, hour: null });
-      else for (let b = 0; b < BASE.length; b++) m.base[b] += r.base[b];
+      if (q.collapse) {
+        const key = nd === 1 ? raw[0] : raw.join('\u0001');
+        const m = merged.get(key);
+        if (m) for (let b = 0; b < NB; b++) m.base[b] += sums[b][g];
+        else merged.set(key, { raw: [...raw], base: sums.map((a) => a[g]) });
+      } else {
+        out.push({ day: s.day, hour: q.hourly ? s.day * 24 + rest : null, keys: raw.map((v, k) => q.text(q.dims[k], v)), base: sums.map((a) => a[g]) });
+      }
     }
   }
-  return q.collapse ? [...merged.values()] : out;
+  if (!q.collapse) return out;
+  return [...merged.values()].map((m) => ({ day: null, hour: null, keys: m.raw.map((v, k) => q.text(q.dims[k], v)), base: m.base }));
 }
 
-function count(s: Segment, q: SegmentQuery, dicts: Dict[], perVisit: boolean[], sizes: number[], G: number): SourceRow[] {
-  const pos = q.pred ? matching(s, q.pred, q.key) : null;
-  const total = pos ? pos.length : s.n;
-  const partial = q.start > s.start || q.end < s.end;
-  const lo = q.start - s.start, hi = q.end - s.start;
-  const pv = s.name.values.indexOf(q.ids.pageview), en = s.name.values.indexOf(q.ids.engagement);
-  const nameCodes = s.name.codes, visit = s.visit, hour = s.hour, ts = s.ts;
-  const real = s.real, visitorOf = s.visitor, bounce = s.bounce, dur = s.dur, vpv = s.vpv;
-  const bytesA = s.bytes, load = s.load, eng = s.eng;
-  const codes = dicts.map((d) => d.codes);
-  const nd = codes.length;
-  const c0 = codes[0], c1 = codes[1];
-  const v0 = perVisit[0], v1 = perVisit[1];
-  const s0 = sizes[0] ?? 1, s1 = sizes[1] ?? 1;
+const NB = BASE.length;
+const B_EVENTS = B.events;
 
-  const visitors = new Float64Array(G), visits = new Float64Array(G), pageviews = new Float64Array(G), events = new Float64Array(G);
-  const bounces = new Float64Array(G), durMs = new Float64Array(G), vpvs = new Float64Array(G), bytes = new Float64Array(G);
-  const loadMs = new Float64Array(G), loadN = new Float64Array(G), engMs = new Float64Array(G), engVisits = new Float64Array(G);
+/** The base sums (in BASE order) per group code of one segment. */
+function count(s: Segment, q: SegmentQuery, dicts: Dict[], perVisit: boolean[], sizes: number[], G: number): Float64Array[] {
+  // Every query of a dashboard asks the filtered total (k-anonymity, percentages) and the chart
+  // the same per day: sums without dimensions are kept with the segment (G ≤ 24, ~2 KB).
+  const whole = q.start <= s.start && q.end >= s.end;
+  const totalKey = whole && dicts.length === 0 ? `${q.key}|${q.hourly ? 'h' : 'd'}` : null;
+  const kept = totalKey === null ? undefined : s.totals.get(totalKey);
+  if (kept) return kept;
+  const sums = tallied(s, q, dicts, perVisit, sizes, G);
+  if (totalKey !== null) {
+    if (s.totals.size >= 16) s.totals.clear();
+    s.totals.set(totalKey, sums);
+  }
+  return sums;
+}
+
+function tallied(s: Segment, q: SegmentQuery, dicts: Dict[], perVisit: boolean[], sizes: number[], G: number): Float64Array[] {
+  const pos = q.pred ? matching(s, q.pred, q.key) : everyEvent(s);
+  const n = pos.length;
+  // Group codes first, a dimension at a time (-1: outside a partial range) …
+  const group = new Int32Array(n);
+  if (q.hourly) for (let j = 0; j < n; j++) group[j] = s.hour[pos[j]];
+  for (let k = 0; k < dicts.length; k++) {
+    const codes = dicts[k].codes, size = sizes[k];
+    if (perVisit[k]) for (let j = 0; j < n; j++) group[j] = group[j] * size + codes[s.visit[pos[j]]];
+    else for (let j = 0; j < n; j++) group[j] = group[j] * size + codes[pos[j]];
+  }
+  if (q.start > s.start || q.end < s.end) {
+    const lo = q.start - s.start, hi = q.end - s.start;
+    for (let j = 0; j < n; j++) {
+      const t = s.ts[pos[j]];
+      if (t < lo || t >= hi) group[j] = -1;
+    }
+  }
+  const sums = Array.from({ length: NB }, () => new Float64Array(G));
+  // … then one loop with nothing but typed arrays: V8 keeps a single fast version of it.
+  tally(pos, group, G, s.name.codes, s.name.values.indexOf(q.ids.pageview), s.name.values.indexOf(q.ids.engagement),
+    s.visit, s.bytes, s.load, s.eng, s.real, s.visitor, s.bounce, s.dur, s.vpv, sums);
+  return sums;
+}
+
+function tally(pos: Int32Array, group: Int32Array, G: number, names: Uint16Array, pv: number, en: number,
+  visit: Int32Array, bytesA: Float64Array, load: Int32Array, eng: Int32Array,
+  real: Uint8Array, visitorOf: Int32Array, bounce: Uint8Array, dur: Float64Array, vpv: Int32Array, sums: Float64Array[]): void {
+  const [visitors, visits, pageviews, events, bounces, durMs, vpvs, bytes, loadMs, loadN, engMs, engVisits] = sums;
   const lastVisit = new Int32Array(G).fill(-1), lastVisitor = new Int32Array(G).fill(-1), lastEng = new Int32Array(G).fill(-1);
-
-  for (let j = 0; j < total; j++) {
-    const i = pos ? pos[j] : j;
-    if (partial) {
-      const t = ts[i];
-      if (t < lo || t >= hi) continue;
-    }
+  const n = pos.length;
+  for (let j = 0; j < n; j++) {
+    const g = group[j];
+    if (g < 0) continue;
+    const i = pos[j];
     const v = visit[i];
-    let g = q.hourly ? hour[i] : 0;
-    if (nd > 0) {
-      g = g * s0 + c0[v0 ? v : i];
-      if (nd > 1) {
-        g = g * s1 + c1[v1 ? v : i];
-        for (let k = 2; k < nd; k++) g = g * sizes[k] + codes[k][perVisit[k] ? v : i];
-      }
-    }
-    const name = nameCodes[i];
+    const name = names[i];
     if (name === en) {
       const e = eng[i];
       if (e !== NULL_INT) {
         engMs[g] += e;
-        if (real[v] && lastEng[g] !== v) {
+        if (real[v] === 1 && lastEng[g] !== v) {
           lastEng[g] = v;
           engVisits[g]++;
         }
@@ -118,7 +150,7 @@ function count(s: Segment, q: SegmentQuery, dicts: Dict[], perVisit: boolean[], 
         loadN[g]++;
       }
     }
-    if (real[v] && lastVisit[g] !== v) {
+    if (real[v] === 1 && lastVisit[g] !== v) {
       lastVisit[g] = v;
       visits[g]++;
       bounces[g] += bounce[v];
@@ -131,19 +163,4 @@ function count(s: Segment, q: SegmentQuery, dicts: Dict[], perVisit: boolean[], 
       }
     }
   }
-
-  const rows: SourceRow[] = [];
-  for (let g = 0; g < G; g++) {
-    if (events[g] === 0) continue;
-    const keys: Array<string | null> = new Array(nd);
-    let rest = g;
-    for (let k = nd - 1; k >= 0; k--) {
-      const c = rest % sizes[k];
-      rest = (rest - c) / sizes[k];
-      keys[k] = q.text(q.dims[k], dicts[k].values[c]);
-    }
-    const base: Base = [visitors[g], visits[g], pageviews[g], events[g], bounces[g], durMs[g], vpvs[g], bytes[g], loadMs[g], loadN[g], engMs[g], engVisits[g]];
-    rows.push({ day: s.day, hour: q.hourly ? s.day * 24 + rest : null, keys, base });
-  }
-  return rows;
 }

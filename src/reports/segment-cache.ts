@@ -11,7 +11,7 @@
 //    cache gave.
 // Everything is read inside one read transaction per day, so the token and the rows agree.
 import type Database from 'better-sqlite3';
-import { buildSegment, type Segment } from './segments.ts';
+import { buildSegment, TooManyValues, type Segment } from './segments.ts';
 import { prepared } from './raw-source.ts';
 import { DAY, HOUR, dayStart, localDayNumber } from './time-zone.ts';
 
@@ -38,6 +38,8 @@ const lru = new Map<string, Entry>();
 const connIds = new WeakMap<Database.Database, number>();
 let nextConn = 1;
 const rebuilds = new Map<string, number>();
+/** Days too wide for a segment (TooManyValues), with the token they had: not read again until it changes. */
+const tooWide = new Map<string, string>();
 
 /** Sets the memory budget (MB); 0 keeps nothing between queries. */
 export function setSegmentBudget(mb: number): void {
@@ -45,8 +47,10 @@ export function setSegmentBudget(mb: number): void {
   evict();
 }
 
-export function cacheStats(): { segments: number; bytes: number; budget: number } {
-  return { segments: lru.size, bytes: usedBytes, budget: budgetBytes };
+export function cacheStats(): { segments: number; events: number; bytes: number; budget: number } {
+  let events = 0;
+  for (const e of lru.values()) events += e.seg.n;
+  return { segments: lru.size, events, bytes: usedBytes, budget: budgetBytes };
 }
 
 /** Drops every cached segment (tests, benches). */
@@ -122,15 +126,20 @@ const versionOf = (sqlite: Database.Database) => ({
 
 /**
  * The segments of local days [fromDay, toDay] of a site, from the cache where still valid.
- * `now` is performance.now() (the share window of volatile days).
+ * Throws TooManyValues for a day too wide to hold (the caller reads raw events).
+ * `now` is performance.now() (the share window of volatile days). With `until` (a
+ * performance.now() deadline), null once a day would be read past it (at least one is read):
+ * the caller yields and asks again.
  */
-export function segmentsFor(sqlite: Database.Database, siteId: number, tz: string, fromDay: number, toDay: number, now = performance.now()): Segment[] {
+export function segmentsFor(sqlite: Database.Database, siteId: number, tz: string, fromDay: number, toDay: number, now = performance.now(),
+  until = Infinity): Segment[] | null {
   let conn = connIds.get(sqlite);
   if (conn === undefined) connIds.set(sqlite, (conn = nextConn++));
   // Days a segment's visits may reach: at most a couple past the range.
   const st = dayState(sqlite, siteId, tz, fromDay, toDay + 2);
   const ver = versionOf(sqlite);
   const out: Segment[] = [];
+  let built = false;
   for (let day = fromDay; day <= toDay; day++) {
     const key = `${conn}|${siteId}|${tz}|${day}`;
     const hit = lru.get(key);
@@ -147,15 +156,24 @@ export function segmentsFor(sqlite: Database.Database, siteId: number, tz: strin
       }
       drop(key, hit);
     }
-    out.push(load(sqlite, key, siteId, tz, day, now));
+    const wide = tooWide.get(key);
+    if (wide !== undefined) {
+      if (wide === tokenOf(siteId, tz, { day, reach: 0, end: 0 }, st).token) throw new TooManyValues();
+      tooWide.delete(key);
+    }
+    if (built && performance.now() > until) return null;
+    built = true;
+    try {
+      out.push(load(sqlite, key, siteId, tz, day, now));
+    } catch (e) {
+      if (e instanceof TooManyValues) {
+        if (tooWide.size > 10_000) tooWide.clear();
+        tooWide.set(key, tokenOf(siteId, tz, { day, reach: 0, end: 0 }, st).token);
+      }
+      throw e;
+    }
   }
   return out;
-}
-
-/** True when every segment of the days is cached and valid (nothing to read). */
-export function isWarm(sqlite: Database.Database, siteId: number, tz: string, day: number): boolean {
-  const conn = connIds.get(sqlite);
-  return conn !== undefined && lru.has(`${conn}|${siteId}|${tz}|${day}`);
 }
 
 function load(sqlite: Database.Database, key: string, siteId: number, tz: string, day: number, now: number): Segment {

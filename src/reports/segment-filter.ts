@@ -149,16 +149,37 @@ function eventMask(p: Pred, s: Segment): Uint8Array {
 }
 
 const MAX_MATCHES = 8;
+const ALL = '\u0000all';
+
+/** Every position of a segment (the unfiltered reads use the same loop as filtered ones). */
+export function everyEvent(s: Segment): Int32Array {
+  return remember(s, ALL, () => {
+    const pos = new Int32Array(s.n);
+    for (let i = 0; i < s.n; i++) pos[i] = i;
+    return pos;
+  });
+}
 
 /** Positions of the segment's events that pass (in segment order), cached under `key`. */
 export function matching(s: Segment, p: Pred, key: string): Int32Array {
+  return remember(s, key, () => {
+    const mask = eventMask(p, s);
+    let k = 0;
+    for (let i = 0; i < s.n; i++) k += mask[i];
+    const pos = new Int32Array(k);
+    for (let i = 0, j = 0; i < s.n; i++) if (mask[i]) pos[j++] = i;
+    return pos;
+  });
+}
+
+function remember(s: Segment, key: string, make: () => Int32Array): Int32Array {
   const hit = s.matches.get(key);
-  if (hit) return hit;
-  const mask = eventMask(p, s);
-  let k = 0;
-  for (let i = 0; i < s.n; i++) k += mask[i];
-  const pos = new Int32Array(k);
-  for (let i = 0, j = 0; i < s.n; i++) if (mask[i]) pos[j++] = i;
+  if (hit) {
+    s.matches.delete(key);
+    s.matches.set(key, hit);
+    return hit;
+  }
+  const pos = make();
   if (s.matches.size >= MAX_MATCHES) {
     const [oldKey, old] = s.matches.entries().next().value!;
     s.matches.delete(oldKey);

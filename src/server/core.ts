@@ -26,6 +26,7 @@ import { propKeys } from '../reports/prop-keys.ts';
 import { invalidateSite, refreshRollups, type RefreshResult } from '../reports/rollups.ts';
 import { registerReportFunctions } from '../reports/sql-functions.ts';
 import { ReportsThread } from '../reports/reports-thread.ts';
+import { setSegmentBudget } from '../reports/segment-cache.ts';
 import { UserRepo } from '../accounts/users.ts';
 import { SessionStore } from '../accounts/sessions.ts';
 import { LoginLimiter } from '../accounts/rate-limit.ts';
@@ -110,7 +111,9 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
   const sink = opts.writerThread
     ? await WriterThread.start({ dbPath: config.dbPath, synchronous: config.synchronous }, config.batchMax)
     : new InlineSink(store, config, clock());
-  const reports = opts.writerThread ? await ReportsThread.start({ dbPath: config.dbPath, refreshMs: config.rollupMs }) : null;
+  const reports = opts.writerThread ? await ReportsThread.start({ dbPath: config.dbPath, refreshMs: config.rollupMs, cacheMb: config.reportCacheMb }) : null;
+  // Without the thread, reports run on this one: its segment cache gets the same budget.
+  if (!reports) setSegmentBudget(config.reportCacheMb);
   const collector = new Collector({
     precision: config.precision, sites: directory, agents: new AgentCache(), countries: opts.countries, keys,
     resolver, sink, clock,
