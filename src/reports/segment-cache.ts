@@ -41,10 +41,14 @@ const rebuilds = new Map<string, number>();
 /** Days too wide for a segment (TooManyValues), with the token they had: not read again until it changes. */
 const tooWide = new Map<string, string>();
 
-/** Sets the memory budget (MB); 0 keeps nothing between queries. */
+/** Sets the memory budget (MB); 0 turns segments off (raw events are read from SQLite). */
 export function setSegmentBudget(mb: number): void {
   budgetBytes = mb * 2 ** 20;
   evict();
+}
+
+export function segmentsEnabled(): boolean {
+  return budgetBytes > 0;
 }
 
 export function cacheStats(): { segments: number; events: number; bytes: number; budget: number } {

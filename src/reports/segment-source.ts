@@ -9,7 +9,7 @@ import type { Dimension } from './dimensions.ts';
 import type { Filter } from './filters.ts';
 import type { SourceRow } from './raw-source.ts';
 import { aggregateSegments, segmentDimension } from './segment-aggregate.ts';
-import { segmentsFor } from './segment-cache.ts';
+import { segmentsEnabled, segmentsFor } from './segment-cache.ts';
 import { resolveFilter } from './segment-filter.ts';
 import { dimensionText, nameIds } from './string-ids.ts';
 import { localDayNumber } from './time-zone.ts';
@@ -30,7 +30,7 @@ export interface SegmentRead {
 }
 
 export function segmentRows(sqlite: Database.Database, q: SegmentRead): SourceRow[] | undefined {
-  if (!q.dims.every(segmentDimension)) return undefined;
+  if (!segmentsEnabled() || !q.dims.every(segmentDimension)) return undefined;
   const pred = q.filter || q.goal ? resolveFilter(sqlite, q.siteId, q.goals, q.filter, q.goal) : null;
   if (pred === undefined) return undefined;
   let segs: Segment[];

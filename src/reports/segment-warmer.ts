@@ -6,7 +6,7 @@
 import type Database from 'better-sqlite3';
 import type { Query } from './query.ts';
 import type { Range } from './date-range.ts';
-import { segmentsFor } from './segment-cache.ts';
+import { segmentsEnabled, segmentsFor } from './segment-cache.ts';
 import { localDayNumber } from './time-zone.ts';
 
 interface SiteZone { id: number; timezone: string }
@@ -30,6 +30,7 @@ const SLICE_MS = 30;
 const inflight = new Map<string, Promise<void>>();
 
 function buildRange(sqlite: Database.Database, site: SiteZone, from: number, to: number, stop: () => boolean): Promise<void> {
+  if (!segmentsEnabled()) return Promise.resolve();
   const key = `${site.id}|${site.timezone}|${from}|${to}`;
   let p = inflight.get(key);
   if (!p) {

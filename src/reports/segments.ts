@@ -123,21 +123,24 @@ export function buildSegment(sqlite: Database.Database, siteId: number, tz: stri
   const rows = ids.length ? JSON.parse((prepared(sqlite, VISITS_SQL).get(JSON.stringify(ids)) as [string])[0]) as unknown[][] : [];
   const byId = new Map<number, unknown[]>();
   for (const r of rows) byId.set(r[0] as number, r);
-  const visitorIds = new Map<string, number>();
-  interface V { id: number; visitor: number; row: unknown[] | undefined }
+  // Ordered by the 64-bit visitor id (two exact 32-bit halves), so a visitor's visits are
+  // adjacent and get one dense index: no per-visitor Map or string keys.
+  interface V { id: number; hi: number; lo: number; visitor: number; row: unknown[] | undefined }
   const vs: V[] = [];
-  if (vids.includes(0)) vs.push({ id: 0, visitor: -1, row: undefined });
+  if (vids.includes(0)) vs.push({ id: 0, hi: -Infinity, lo: 0, visitor: -1, row: undefined });
   for (const id of ids) {
     const r = byId.get(id);
-    let visitor = -1;
-    if (r) {
-      const k = `${r[1]}:${r[2]}`;
-      visitor = visitorIds.get(k) ?? -1;
-      if (visitor < 0) visitorIds.set(k, (visitor = visitorIds.size));
-    }
-    vs.push({ id, visitor, row: r });
+    // A visit whose row is gone has no visitor (SQL counts its NULL id as none).
+    vs.push({ id, hi: r ? (r[1] as number) : -Infinity, lo: r ? (r[2] as number) : 0, visitor: -1, row: r });
   }
-  vs.sort((a, b) => a.visitor - b.visitor || a.id - b.id);
+  vs.sort((a, b) => a.hi - b.hi || a.lo - b.lo || a.id - b.id);
+  let visitors = 0;
+  for (let i = 0; i < vs.length; i++) {
+    const v = vs[i];
+    if (!v.row) continue;
+    const prev = i > 0 ? vs[i - 1] : undefined;
+    v.visitor = prev?.row && prev.hi === v.hi && prev.lo === v.lo ? prev.visitor : visitors++;
+  }
   const m = vs.length;
   const rank = new Map<number, number>();
   vs.forEach((v, i) => rank.set(v.id, i));
