@@ -93,8 +93,9 @@ async function filteredSets(file: string, ctx: ReportContext, site: ReportContex
     seq[kind] = { cold, times: Array.from({ length: runs }, (_, i) => timeSet(asNewClick(filters, i))) };
   }
   const st = cacheStats();
-  const perM = mib(st.bytes) / (st.events / 1e6);
-  console.log(`  segment cache: ${st.segments} days, ${(st.events / 1e6).toFixed(2)} M events in ${mib(st.bytes).toFixed(0)} MiB = ${perM.toFixed(1)} MiB per million events (budget ${mib(st.budget).toFixed(0)} MiB)`);
+  const perM = (b: number) => (mib(b) / (st.events / 1e6)).toFixed(1);
+  console.log(`  segment cache: ${st.segments} days, ${(st.events / 1e6).toFixed(2)} M events in ${mib(st.bytes).toFixed(0)} MiB = ${perM(st.bytes)} MiB per million events`
+    + ` (${perM(st.bytes - st.matchBytes)} without kept filter results; budget ${mib(st.budget).toFixed(0)} MiB)`);
   clearSegments();
   (globalThis as { gc?: () => void }).gc?.();
 

@@ -11,6 +11,7 @@ import { B, BASE, type Base } from './metrics.ts';
 import type { SourceRow } from './raw-source.ts';
 import { EVENT_COLS, NULL_INT, type Dict, type EventCol, type Segment } from './segments.ts';
 import { everyEvent, matching, type Pred } from './segment-filter.ts';
+import { noteGrowth } from './segment-cache.ts';
 
 /** Groups a segment may count into at once; beyond this the caller reads raw events. */
 export const MAX_GROUPS = 4_000_000;
@@ -84,7 +85,10 @@ function count(s: Segment, q: SegmentQuery, dicts: Dict[], perVisit: boolean[], 
   const totalKey = whole && dicts.length === 0 ? `${q.key}|${q.hourly ? 'h' : 'd'}` : null;
   const kept = totalKey === null ? undefined : s.totals.get(totalKey);
   if (kept) return kept;
-  const sums = tallied(s, q, dicts, perVisit, sizes, G);
+  // Groupings by visit attributes only (five of a dashboard's six panels, and its totals) count
+  // per visit from the filter's per-visit sums: a pass over the visits the filter touched
+  // instead of over their events.
+  const sums = whole && !q.hourly && perVisit.every(Boolean) ? byVisit(s, q, dicts, sizes, G) : tallied(s, q, dicts, perVisit, sizes, G);
   if (totalKey !== null) {
     if (s.totals.size >= 16) s.totals.clear();
     s.totals.set(totalKey, sums);
@@ -115,6 +119,121 @@ function tallied(s: Segment, q: SegmentQuery, dicts: Dict[], perVisit: boolean[]
   tally(pos, group, G, s.name.codes, s.name.values.indexOf(q.ids.pageview), s.name.values.indexOf(q.ids.engagement),
     s.visit, s.bytes, s.load, s.eng, s.real, s.visitor, s.bounce, s.dur, s.vpv, sums);
   return sums;
+}
+
+/** What the events passing a filter add up to per visit they touch (kept with the segment, one filter at a time). */
+export interface VisitSums {
+  visit: Int32Array;
+  events: Int32Array;
+  pageviews: Int32Array;
+  bytes: Float64Array;
+  loadMs: Float64Array;
+  loadN: Int32Array;
+  engMs: Float64Array;
+  /** 1 when an engagement with a time passed (the visit counts as engaged). */
+  engaged: Uint8Array;
+}
+
+function visitSums(s: Segment, q: SegmentQuery): VisitSums {
+  const key = q.pred ? q.key : '';
+  if (s.visitSums?.key === key) return s.visitSums.sums;
+  const pos = q.pred ? matching(s, q.pred, q.key) : everyEvent(s);
+  let k = 0;
+  for (let j = 0, last = -1; j < pos.length; j++) {
+    const v = s.visit[pos[j]];
+    if (v !== last) k++, last = v;
+  }
+  const out: VisitSums = {
+    visit: new Int32Array(k), events: new Int32Array(k), pageviews: new Int32Array(k), bytes: new Float64Array(k),
+    loadMs: new Float64Array(k), loadN: new Int32Array(k), engMs: new Float64Array(k), engaged: new Uint8Array(k),
+  };
+  sumVisits(pos, s.visit, s.name.codes, s.name.values.indexOf(q.ids.pageview), s.name.values.indexOf(q.ids.engagement),
+    s.bytes, s.load, s.eng, out.visit, out.events, out.pageviews, out.bytes, out.loadMs, out.loadN, out.engMs, out.engaged);
+  const bytes = k * 41;
+  if (s.visitSums) {
+    s.size -= s.visitSums.bytes;
+    noteGrowth(s, -s.visitSums.bytes);
+  }
+  s.visitSums = { key, sums: out, bytes };
+  s.size += bytes;
+  noteGrowth(s, bytes);
+  return out;
+}
+
+function sumVisits(pos: Int32Array, visit: Int32Array, names: Uint16Array, pv: number, en: number, bytesA: Float64Array, load: Int32Array,
+  eng: Int32Array, vOut: Int32Array, events: Int32Array, pageviews: Int32Array, bytes: Float64Array, loadMs: Float64Array, loadN: Int32Array,
+  engMs: Float64Array, engaged: Uint8Array): void {
+  let t = -1, last = -1;
+  for (let j = 0; j < pos.length; j++) {
+    const i = pos[j];
+    const v = visit[i];
+    if (v !== last) {
+      last = v;
+      vOut[++t] = v;
+    }
+    const name = names[i];
+    if (name === en) {
+      const e = eng[i];
+      if (e !== NULL_INT) {
+        engMs[t] += e;
+        engaged[t] = 1;
+      }
+      continue;
+    }
+    events[t]++;
+    bytes[t] += bytesA[i];
+    if (name === pv) {
+      pageviews[t]++;
+      const l = load[i];
+      if (l !== NULL_INT) {
+        loadMs[t] += l;
+        loadN[t]++;
+      }
+    }
+  }
+}
+
+function byVisit(s: Segment, q: SegmentQuery, dicts: Dict[], sizes: number[], G: number): Float64Array[] {
+  const vs = visitSums(s, q);
+  const k = vs.visit.length;
+  const group = new Int32Array(k);
+  for (let d = 0; d < dicts.length; d++) {
+    const codes = dicts[d].codes, size = sizes[d];
+    for (let t = 0; t < k; t++) group[t] = group[t] * size + codes[vs.visit[t]];
+  }
+  const sums = Array.from({ length: NB }, () => new Float64Array(G));
+  tallyVisits(vs.visit, group, G, vs.events, vs.pageviews, vs.bytes, vs.loadMs, vs.loadN, vs.engMs, vs.engaged,
+    s.real, s.visitor, s.bounce, s.dur, s.vpv, sums);
+  return sums;
+}
+
+function tallyVisits(visit: Int32Array, group: Int32Array, G: number, n: Int32Array, pv: Int32Array, bytesA: Float64Array, loadA: Float64Array,
+  loadNA: Int32Array, engA: Float64Array, engagedA: Uint8Array, real: Uint8Array, visitorOf: Int32Array, bounce: Uint8Array, dur: Float64Array,
+  vpv: Int32Array, sums: Float64Array[]): void {
+  const [visitors, visits, pageviews, events, bounces, durMs, vpvs, bytes, loadMs, loadN, engMs, engVisits] = sums;
+  const lastVisitor = new Int32Array(G).fill(-1);
+  for (let t = 0; t < visit.length; t++) {
+    const g = group[t], v = visit[t];
+    events[g] += n[t];
+    pageviews[g] += pv[t];
+    bytes[g] += bytesA[t];
+    loadMs[g] += loadA[t];
+    loadN[g] += loadNA[t];
+    engMs[g] += engA[t];
+    if (real[v] !== 1) continue;
+    if (engagedA[t] === 1) engVisits[g]++;
+    if (n[t] > 0) {
+      visits[g]++;
+      bounces[g] += bounce[v];
+      durMs[g] += dur[v];
+      vpvs[g] += vpv[v];
+      const who = visitorOf[v];
+      if (who >= 0 && lastVisitor[g] !== who) {
+        lastVisitor[g] = who;
+        visitors[g]++;
+      }
+    }
+  }
 }
 
 function tally(pos: Int32Array, group: Int32Array, G: number, names: Uint16Array, pv: number, en: number,

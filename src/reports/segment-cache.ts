@@ -51,10 +51,14 @@ export function segmentsEnabled(): boolean {
   return budgetBytes > 0;
 }
 
-export function cacheStats(): { segments: number; events: number; bytes: number; budget: number } {
-  let events = 0;
-  for (const e of lru.values()) events += e.seg.n;
-  return { segments: lru.size, events, bytes: usedBytes, budget: budgetBytes };
+/** What the cache holds; `matchBytes` of `bytes` are kept filter results. */
+export function cacheStats(): { segments: number; events: number; bytes: number; matchBytes: number; budget: number } {
+  let events = 0, matchBytes = 0;
+  for (const e of lru.values()) {
+    events += e.seg.n;
+    for (const pos of e.seg.matches.values()) matchBytes += pos.byteLength;
+  }
+  return { segments: lru.size, events, bytes: usedBytes, matchBytes, budget: budgetBytes };
 }
 
 /** Drops every cached segment (tests, benches). */

@@ -148,7 +148,8 @@ function eventMask(p: Pred, s: Segment): Uint8Array {
   return out;
 }
 
-const MAX_MATCHES = 8;
+// A dashboard needs two (its filter, and every event for unfiltered reads); a few clicks back stay.
+const MAX_MATCHES = 4;
 const ALL = '\u0000all';
 
 /** Every position of a segment (the unfiltered reads use the same loop as filtered ones). */

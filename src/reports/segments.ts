@@ -14,6 +14,7 @@ import type Database from 'better-sqlite3';
 import { ROLLUP_DIMENSIONS, type Dimension } from './dimensions.ts';
 import { prepared } from './raw-source.ts';
 import { HOUR, offsetSegments } from './time-zone.ts';
+import type { VisitSums } from './segment-aggregate.ts';
 
 /** Stored in place of NULL in the integer columns where NULL counts differently from 0. */
 export const NULL_INT = -2147483648;
@@ -79,6 +80,8 @@ export interface Segment {
   matches: Map<string, Int32Array>;
   /** Cached sums without dimensions (per day or hour), by filter key (at most 16, ≤ 2.3 KB each). */
   totals: Map<string, Float64Array[]>;
+  /** The last filter's sums per visit (segment-aggregate.ts), ~41 bytes per visit it touched. */
+  visitSums: { key: string; sums: VisitSums; bytes: number } | null;
   /** Memory held, bytes (arrays; matches added as cached). */
   size: number;
 }
@@ -189,7 +192,7 @@ export function buildSegment(sqlite: Database.Database, siteId: number, tz: stri
   const seg: Segment = {
     siteId, tz, day, start, end, n, ts: tsA, hour, visit,
     page: dict(col(4), order), host: dict(col(3), order), name: dict(col(2), order), status: dict(col(6), order),
-    bytes, load, eng, m, real, visitor, bounce, dur, vpv, attrs, reach, matches: new Map(), totals: new Map(), size: 0,
+    bytes, load, eng, m, real, visitor, bounce, dur, vpv, attrs, reach, matches: new Map(), totals: new Map(), visitSums: null, size: 0,
   };
   seg.size = bytesOf(seg);
   return seg;
@@ -204,5 +207,6 @@ export function bytesOf(s: Segment): number {
     + s.real.byteLength + s.visitor.byteLength + s.bounce.byteLength + s.dur.byteLength + s.vpv.byteLength;
   for (const a of s.attrs.values()) b += d(a);
   for (const x of s.matches.values()) b += x.byteLength;
+  b += s.visitSums?.bytes ?? 0;
   return b;
 }
