@@ -37,7 +37,7 @@ export function fetchBase(ctx: ReportContext, r: Range, dims: Dimension[], hourl
     if (ctx.forceRaw) return rawRows(ctx.sqlite, { siteId, start, end, tz: r.tz, dims, hourly, collapseDays: collapse, filter });
     if (!ctx.noSegments) {
       const rows = segmentRows(ctx.sqlite, {
-        siteId, goals: ctx.goals, start, end, tz: r.tz, dims, hourly, collapse, filter: where?.filter ?? null, goal: where?.goal ?? null,
+        siteId, goals: ctx.goals, start, end, tz: r.tz, dims, hourly, collapse, filter: where?.filter ?? null, goal: where?.goal ?? null, cols,
       });
       if (rows) return rows;
     }

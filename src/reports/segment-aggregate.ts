@@ -27,6 +27,8 @@ export interface SegmentQuery {
   /** The cache key of `pred` (filter results are kept per segment). */
   key: string;
   ids: { pageview: number; engagement: number };
+  /** The base sums wanted (others may stay 0: a panel of visitors and page views skips 8 of 12). */
+  cols?: number[];
   /** A dimension value as the answer shows it. */
   text: (dim: Dimension, raw: number | null) => string | null;
 }
@@ -88,7 +90,9 @@ function count(s: Segment, q: SegmentQuery, dicts: Dict[], perVisit: boolean[], 
   // Groupings by visit attributes only (five of a dashboard's six panels, and its totals) count
   // per visit from the filter's per-visit sums: a pass over the visits the filter touched
   // instead of over their events.
-  const sums = whole && !q.hourly && perVisit.every(Boolean) ? byVisit(s, q, dicts, sizes, G) : tallied(s, q, dicts, perVisit, sizes, G);
+  // Totals are kept and shared, so they count everything; groupings only what is asked.
+  const want = totalKey !== null || !q.cols ? ALL_WANTED : wanted(q.cols);
+  const sums = whole && !q.hourly && perVisit.every(Boolean) ? byVisit(s, q, dicts, sizes, G, want) : tallied(s, q, dicts, perVisit, sizes, G, want);
   if (totalKey !== null) {
     if (s.totals.size >= 16) s.totals.clear();
     s.totals.set(totalKey, sums);
@@ -96,7 +100,18 @@ function count(s: Segment, q: SegmentQuery, dicts: Dict[], perVisit: boolean[], 
   return sums;
 }
 
-function tallied(s: Segment, q: SegmentQuery, dicts: Dict[], perVisit: boolean[], sizes: number[], G: number): Float64Array[] {
+/** Which groups of base sums a loop adds: visits (bounces, duration, visit page views), bytes, load times, engagement. */
+interface Wanted { visits: boolean; bytes: boolean; load: boolean; eng: boolean }
+const ALL_WANTED: Wanted = { visits: true, bytes: true, load: true, eng: true };
+function wanted(cols: number[]): Wanted {
+  const has = (...bs: number[]) => bs.some((b) => cols.includes(b));
+  return {
+    visits: has(B.visits, B.bounces, B.duration_ms, B.visit_pageviews), bytes: has(B.bytes),
+    load: has(B.load_ms, B.load_n), eng: has(B.engaged_ms, B.engaged_visits),
+  };
+}
+
+function tallied(s: Segment, q: SegmentQuery, dicts: Dict[], perVisit: boolean[], sizes: number[], G: number, want: Wanted): Float64Array[] {
   const pos = q.pred ? matching(s, q.pred, q.key) : everyEvent(s);
   const n = pos.length;
   // Group codes first, a dimension at a time (-1: outside a partial range) …
@@ -117,7 +132,7 @@ function tallied(s: Segment, q: SegmentQuery, dicts: Dict[], perVisit: boolean[]
   const sums = Array.from({ length: NB }, () => new Float64Array(G));
   // … then one loop with nothing but typed arrays: V8 keeps a single fast version of it.
   tally(pos, group, G, s.name.codes, s.name.values.indexOf(q.ids.pageview), s.name.values.indexOf(q.ids.engagement),
-    s.visit, s.bytes, s.load, s.eng, s.real, s.visitor, s.bounce, s.dur, s.vpv, sums);
+    s.visit, s.bytes, s.load, s.eng, s.real, s.visitor, s.bounce, s.dur, s.vpv, sums, want.visits, want.bytes, want.load, want.eng);
   return sums;
 }
 
@@ -193,7 +208,7 @@ function sumVisits(pos: Int32Array, visit: Int32Array, names: Uint16Array, pv: n
   }
 }
 
-function byVisit(s: Segment, q: SegmentQuery, dicts: Dict[], sizes: number[], G: number): Float64Array[] {
+function byVisit(s: Segment, q: SegmentQuery, dicts: Dict[], sizes: number[], G: number, want: Wanted): Float64Array[] {
   const vs = visitSums(s, q);
   const k = vs.visit.length;
   const group = new Int32Array(k);
@@ -203,30 +218,34 @@ function byVisit(s: Segment, q: SegmentQuery, dicts: Dict[], sizes: number[], G:
   }
   const sums = Array.from({ length: NB }, () => new Float64Array(G));
   tallyVisits(vs.visit, group, G, vs.events, vs.pageviews, vs.bytes, vs.loadMs, vs.loadN, vs.engMs, vs.engaged,
-    s.real, s.visitor, s.bounce, s.dur, s.vpv, sums);
+    s.real, s.visitor, s.bounce, s.dur, s.vpv, sums, want.visits, want.bytes, want.load, want.eng);
   return sums;
 }
 
 function tallyVisits(visit: Int32Array, group: Int32Array, G: number, n: Int32Array, pv: Int32Array, bytesA: Float64Array, loadA: Float64Array,
   loadNA: Int32Array, engA: Float64Array, engagedA: Uint8Array, real: Uint8Array, visitorOf: Int32Array, bounce: Uint8Array, dur: Float64Array,
-  vpv: Int32Array, sums: Float64Array[]): void {
+  vpv: Int32Array, sums: Float64Array[], wantVisits: boolean, wantBytes: boolean, wantLoad: boolean, wantEng: boolean): void {
   const [visitors, visits, pageviews, events, bounces, durMs, vpvs, bytes, loadMs, loadN, engMs, engVisits] = sums;
   const lastVisitor = new Int32Array(G).fill(-1);
   for (let t = 0; t < visit.length; t++) {
     const g = group[t], v = visit[t];
     events[g] += n[t];
     pageviews[g] += pv[t];
-    bytes[g] += bytesA[t];
-    loadMs[g] += loadA[t];
-    loadN[g] += loadNA[t];
-    engMs[g] += engA[t];
+    if (wantBytes) bytes[g] += bytesA[t];
+    if (wantLoad) {
+      loadMs[g] += loadA[t];
+      loadN[g] += loadNA[t];
+    }
+    if (wantEng) engMs[g] += engA[t];
     if (real[v] !== 1) continue;
-    if (engagedA[t] === 1) engVisits[g]++;
+    if (wantEng && engagedA[t] === 1) engVisits[g]++;
     if (n[t] > 0) {
-      visits[g]++;
-      bounces[g] += bounce[v];
-      durMs[g] += dur[v];
-      vpvs[g] += vpv[v];
+      if (wantVisits) {
+        visits[g]++;
+        bounces[g] += bounce[v];
+        durMs[g] += dur[v];
+        vpvs[g] += vpv[v];
+      }
       const who = visitorOf[v];
       if (who >= 0 && lastVisitor[g] !== who) {
         lastVisitor[g] = who;
@@ -238,7 +257,8 @@ function tallyVisits(visit: Int32Array, group: Int32Array, G: number, n: Int32Ar
 
 function tally(pos: Int32Array, group: Int32Array, G: number, names: Uint16Array, pv: number, en: number,
   visit: Int32Array, bytesA: Float64Array, load: Int32Array, eng: Int32Array,
-  real: Uint8Array, visitorOf: Int32Array, bounce: Uint8Array, dur: Float64Array, vpv: Int32Array, sums: Float64Array[]): void {
+  real: Uint8Array, visitorOf: Int32Array, bounce: Uint8Array, dur: Float64Array, vpv: Int32Array, sums: Float64Array[],
+  wantVisits: boolean, wantBytes: boolean, wantLoad: boolean, wantEng: boolean): void {
   const [visitors, visits, pageviews, events, bounces, durMs, vpvs, bytes, loadMs, loadN, engMs, engVisits] = sums;
   const lastVisit = new Int32Array(G).fill(-1), lastVisitor = new Int32Array(G).fill(-1), lastEng = new Int32Array(G).fill(-1);
   const n = pos.length;
@@ -250,7 +270,7 @@ function tally(pos: Int32Array, group: Int32Array, G: number, names: Uint16Array
     const name = names[i];
     if (name === en) {
       const e = eng[i];
-      if (e !== NULL_INT) {
+      if (wantEng && e !== NULL_INT) {
         engMs[g] += e;
         if (real[v] === 1 && lastEng[g] !== v) {
           lastEng[g] = v;
@@ -260,21 +280,23 @@ function tally(pos: Int32Array, group: Int32Array, G: number, names: Uint16Array
       continue;
     }
     events[g]++;
-    bytes[g] += bytesA[i];
+    if (wantBytes) bytes[g] += bytesA[i];
     if (name === pv) {
       pageviews[g]++;
       const l = load[i];
-      if (l !== NULL_INT) {
+      if (wantLoad && l !== NULL_INT) {
         loadMs[g] += l;
         loadN[g]++;
       }
     }
     if (real[v] === 1 && lastVisit[g] !== v) {
       lastVisit[g] = v;
-      visits[g]++;
-      bounces[g] += bounce[v];
-      durMs[g] += dur[v];
-      vpvs[g] += vpv[v];
+      if (wantVisits) {
+        visits[g]++;
+        bounces[g] += bounce[v];
+        durMs[g] += dur[v];
+        vpvs[g] += vpv[v];
+      }
       const who = visitorOf[v];
       if (who >= 0 && lastVisitor[g] !== who) {
         lastVisitor[g] = who;

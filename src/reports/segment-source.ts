@@ -27,6 +27,8 @@ export interface SegmentRead {
   filter: Filter | null;
   /** A goal every event must meet (one run of a goal breakdown). */
   goal: Goal | null;
+  /** The base sums the caller reads (others may be left 0); all when absent. */
+  cols?: number[];
 }
 
 export function segmentRows(sqlite: Database.Database, q: SegmentRead): SourceRow[] | undefined {
@@ -41,7 +43,7 @@ export function segmentRows(sqlite: Database.Database, q: SegmentRead): SourceRo
     throw e;
   }
   return aggregateSegments(segs, {
-    start: q.start, end: q.end, dims: q.dims, hourly: q.hourly, collapse: q.collapse, pred,
+    start: q.start, end: q.end, dims: q.dims, hourly: q.hourly, collapse: q.collapse, pred, cols: q.cols,
     key: pred ? JSON.stringify([q.filter, q.goal, q.goals.map((g) => [g.name, g.kind, g.value])]) : '', ids: nameIds(sqlite, q.siteId),
     text: (dim, raw) => dimensionText(sqlite, dim, raw),
   });
