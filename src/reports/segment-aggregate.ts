@@ -10,7 +10,8 @@ import type { Dimension } from './dimensions.ts';
 import { B, BASE, type Base } from './metrics.ts';
 import type { SourceRow } from './raw-source.ts';
 import { EVENT_COLS, NULL_INT, type Dict, type EventCol, type Segment } from './segments.ts';
-import { everyEvent, matching, type Pred } from './segment-filter.ts';
+import { everyEvent, matching, passingVisits, type Pred } from './segment-filter.ts';
+import { pickVisits, sumVisits, visitSumsBytes, type VisitSums } from './visit-sums.ts';
 import { noteGrowth } from './segment-cache.ts';
 
 /** Groups a segment may count into at once; beyond this the caller reads raw events. */
@@ -42,7 +43,7 @@ export function segmentDimension(d: Dimension): boolean {
 export function aggregateSegments(segs: Segment[], q: SegmentQuery): SourceRow[] | undefined {
   const out: SourceRow[] = [];
   // Collapsed (no time dimension): days merge by their raw values, decoded to text once at the end.
-  const merged = new Map<number | string | null, { raw: Array<number | null>; base: Base }>();
+  const merged = new Map<number | string | null, { raw: Array<number | null>; base: Float64Array }>();
   const nd = q.dims.length;
   for (const s of segs) {
     if (s.n === 0 || q.end <= s.start || q.start >= s.end) continue;
@@ -53,9 +54,9 @@ export function aggregateSegments(segs: Segment[], q: SegmentQuery): SourceRow[]
     if (G > MAX_GROUPS) return undefined;
     const sums = count(s, q, dicts, perVisit, sizes, G);
     const events = sums[B_EVENTS];
-    const raw: Array<number | null> = new Array(nd);
     for (let g = 0; g < G; g++) {
       if (events[g] === 0) continue;
+      const raw: Array<number | null> = new Array(nd);
       let rest = g;
       for (let k = nd - 1; k >= 0; k--) {
         const c = rest % sizes[k];
@@ -64,16 +65,21 @@ export function aggregateSegments(segs: Segment[], q: SegmentQuery): SourceRow[]
       }
       if (q.collapse) {
         const key = nd === 1 ? raw[0] : raw.join('\u0001');
-        const m = merged.get(key);
-        if (m) for (let b = 0; b < NB; b++) m.base[b] += sums[b][g];
-        else merged.set(key, { raw: [...raw], base: sums.map((a) => a[g]) });
+        let m = merged.get(key);
+        if (!m) merged.set(key, (m = { raw, base: new Float64Array(NB) }));
+        const base = m.base;
+        for (let b = 0; b < NB; b++) base[b] += sums[b][g];
       } else {
-        out.push({ day: s.day, hour: q.hourly ? s.day * 24 + rest : null, keys: raw.map((v, k) => q.text(q.dims[k], v)), base: sums.map((a) => a[g]) });
+        const base: Base = new Array(NB);
+        for (let b = 0; b < NB; b++) base[b] = sums[b][g];
+        out.push({ day: s.day, hour: q.hourly ? s.day * 24 + rest : null, keys: raw.map((v, k) => q.text(q.dims[k], v)), base });
       }
     }
   }
   if (!q.collapse) return out;
-  return [...merged.values()].map((m) => ({ day: null, hour: null, keys: m.raw.map((v, k) => q.text(q.dims[k], v)), base: m.base }));
+  const rows: SourceRow[] = [];
+  for (const m of merged.values()) rows.push({ day: null, hour: null, keys: m.raw.map((v, k) => q.text(q.dims[k], v)), base: Array.from(m.base) });
+  return rows;
 }
 
 const NB = BASE.length;
@@ -136,76 +142,24 @@ function tallied(s: Segment, q: SegmentQuery, dicts: Dict[], perVisit: boolean[]
   return sums;
 }
 
-/** What the events passing a filter add up to per visit they touch (kept with the segment, one filter at a time). */
-export interface VisitSums {
-  visit: Int32Array;
-  events: Int32Array;
-  pageviews: Int32Array;
-  bytes: Float64Array;
-  loadMs: Float64Array;
-  loadN: Int32Array;
-  engMs: Float64Array;
-  /** 1 when an engagement with a time passed (the visit counts as engaged). */
-  engaged: Uint8Array;
-}
-
+/**
+ * The sums per visit of the events passing the query's filter. No filter: the segment's own
+ * (every event). A filter on visit attributes only: the own sums of the visits that pass, with
+ * no event read at all. Otherwise one pass over the passing events, kept for that filter.
+ */
 function visitSums(s: Segment, q: SegmentQuery): VisitSums {
-  const key = q.pred ? q.key : '';
-  if (s.visitSums?.key === key) return s.visitSums.sums;
-  const pos = q.pred ? matching(s, q.pred, q.key) : everyEvent(s);
-  let k = 0;
-  for (let j = 0, last = -1; j < pos.length; j++) {
-    const v = s.visit[pos[j]];
-    if (v !== last) k++, last = v;
-  }
-  const out: VisitSums = {
-    visit: new Int32Array(k), events: new Int32Array(k), pageviews: new Int32Array(k), bytes: new Float64Array(k),
-    loadMs: new Float64Array(k), loadN: new Int32Array(k), engMs: new Float64Array(k), engaged: new Uint8Array(k),
-  };
-  sumVisits(pos, s.visit, s.name.codes, s.name.values.indexOf(q.ids.pageview), s.name.values.indexOf(q.ids.engagement),
-    s.bytes, s.load, s.eng, out.visit, out.events, out.pageviews, out.bytes, out.loadMs, out.loadN, out.engMs, out.engaged);
-  const bytes = k * 41;
+  if (!q.pred) return s.own;
+  if (s.visitSums?.key === q.key) return s.visitSums.sums;
+  const out = q.pred.visit ? pickVisits(s.own, passingVisits(s, q.pred)) : sumVisits(s, matching(s, q.pred, q.key), q.ids);
   if (s.visitSums) {
     s.size -= s.visitSums.bytes;
     noteGrowth(s, -s.visitSums.bytes);
   }
-  s.visitSums = { key, sums: out, bytes };
+  const bytes = visitSumsBytes(out);
+  s.visitSums = { key: q.key, sums: out, bytes };
   s.size += bytes;
   noteGrowth(s, bytes);
   return out;
-}
-
-function sumVisits(pos: Int32Array, visit: Int32Array, names: Uint16Array, pv: number, en: number, bytesA: Float64Array, load: Int32Array,
-  eng: Int32Array, vOut: Int32Array, events: Int32Array, pageviews: Int32Array, bytes: Float64Array, loadMs: Float64Array, loadN: Int32Array,
-  engMs: Float64Array, engaged: Uint8Array): void {
-  let t = -1, last = -1;
-  for (let j = 0; j < pos.length; j++) {
-    const i = pos[j];
-    const v = visit[i];
-    if (v !== last) {
-      last = v;
-      vOut[++t] = v;
-    }
-    const name = names[i];
-    if (name === en) {
-      const e = eng[i];
-      if (e !== NULL_INT) {
-        engMs[t] += e;
-        engaged[t] = 1;
-      }
-      continue;
-    }
-    events[t]++;
-    bytes[t] += bytesA[i];
-    if (name === pv) {
-      pageviews[t]++;
-      const l = load[i];
-      if (l !== NULL_INT) {
-        loadMs[t] += l;
-        loadN[t]++;
-      }
-    }
-  }
 }
 
 function byVisit(s: Segment, q: SegmentQuery, dicts: Dict[], sizes: number[], G: number, want: Wanted): Float64Array[] {

@@ -161,9 +161,28 @@ export function everyEvent(s: Segment): Int32Array {
   });
 }
 
+/** The visits that pass a visit-only predicate, ascending. */
+export function passingVisits(s: Segment, p: Pred): Int32Array {
+  const vm = visitMask(p, s);
+  let k = 0;
+  for (let v = 0; v < s.m; v++) k += vm[v];
+  const out = new Int32Array(k);
+  for (let v = 0, j = 0; v < s.m; v++) if (vm[v]) out[j++] = v;
+  return out;
+}
+
 /** Positions of the segment's events that pass (in segment order), cached under `key`. */
 export function matching(s: Segment, p: Pred, key: string): Int32Array {
   return remember(s, key, () => {
+    if (p.visit) {
+      // A visit's events are adjacent: the passing visits' runs, without looking at other events.
+      const visits = passingVisits(s, p);
+      let k = 0;
+      for (let j = 0; j < visits.length; j++) k += s.visitStart[visits[j] + 1] - s.visitStart[visits[j]];
+      const pos = new Int32Array(k);
+      for (let j = 0, w = 0; j < visits.length; j++) for (let i = s.visitStart[visits[j]]; i < s.visitStart[visits[j] + 1]; i++) pos[w++] = i;
+      return pos;
+    }
     const mask = eventMask(p, s);
     let k = 0;
     for (let i = 0; i < s.n; i++) k += mask[i];

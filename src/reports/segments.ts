@@ -13,8 +13,9 @@
 import type Database from 'better-sqlite3';
 import { ROLLUP_DIMENSIONS, type Dimension } from './dimensions.ts';
 import { prepared } from './raw-source.ts';
+import { nameIds } from './string-ids.ts';
 import { HOUR, offsetSegments } from './time-zone.ts';
-import type { VisitSums } from './segment-aggregate.ts';
+import { sumVisits, visitSumsBytes, type VisitSums } from './visit-sums.ts';
 
 /** Stored in place of NULL in the integer columns where NULL counts differently from 0. */
 export const NULL_INT = -2147483648;
@@ -80,7 +81,11 @@ export interface Segment {
   matches: Map<string, Int32Array>;
   /** Cached sums without dimensions (per day or hour), by filter key (at most 16, ≤ 2.3 KB each). */
   totals: Map<string, Float64Array[]>;
-  /** The last filter's sums per visit (segment-aggregate.ts), ~41 bytes per visit it touched. */
+  /** Where each visit's events start (events are grouped by visit): visit v has [visitStart[v], visitStart[v + 1]). */
+  visitStart: Int32Array;
+  /** Every event summed per visit (visit-sums.ts), 41 bytes per visit. */
+  own: VisitSums;
+  /** The last filter's sums per visit (segment-aggregate.ts), 41 bytes per visit it touched. */
   visitSums: { key: string; sums: VisitSums; bytes: number } | null;
   /** Memory held, bytes (arrays; matches added as cached). */
   size: number;
@@ -153,6 +158,7 @@ export function buildSegment(sqlite: Database.Database, siteId: number, tz: stri
   const counts = new Int32Array(m + 1);
   for (let i = 0; i < n; i++) counts[(vOf[i] = rank.get(vids[i])!) + 1]++;
   for (let v = 0; v < m; v++) counts[v + 1] += counts[v];
+  const visitStart = counts.slice();
   const order = new Int32Array(n);
   for (let i = 0; i < n; i++) order[counts[vOf[i]]++] = i;
 
@@ -192,8 +198,12 @@ export function buildSegment(sqlite: Database.Database, siteId: number, tz: stri
   const seg: Segment = {
     siteId, tz, day, start, end, n, ts: tsA, hour, visit,
     page: dict(col(4), order), host: dict(col(3), order), name: dict(col(2), order), status: dict(col(6), order),
-    bytes, load, eng, m, real, visitor, bounce, dur, vpv, attrs, reach, matches: new Map(), totals: new Map(), visitSums: null, size: 0,
+    bytes, load, eng, m, real, visitor, bounce, dur, vpv, attrs, reach, matches: new Map(), totals: new Map(), visitStart,
+    own: undefined as unknown as VisitSums, visitSums: null, size: 0,
   };
+  const all = new Int32Array(n);
+  for (let i = 0; i < n; i++) all[i] = i;
+  seg.own = sumVisits(seg, all, nameIds(sqlite, siteId));
   seg.size = bytesOf(seg);
   return seg;
 }
@@ -208,5 +218,6 @@ export function bytesOf(s: Segment): number {
   for (const a of s.attrs.values()) b += d(a);
   for (const x of s.matches.values()) b += x.byteLength;
   b += s.visitSums?.bytes ?? 0;
+  b += s.visitStart.byteLength + visitSumsBytes(s.own);
   return b;
 }
