@@ -8,6 +8,7 @@ import { AGENTS, play, randomPlan, rng, type Model, type ModelEvent } from './he
 import { runQuery } from '../src/reports/engine.ts';
 import { dayNumber, dayDate } from '../src/reports/time-zone.ts';
 import { ROLLUP_DIMENSIONS } from '../src/reports/dimensions.ts';
+import { cacheStats, clearSegments, setSegmentBudget } from '../src/reports/segment-cache.ts';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -585,6 +586,27 @@ segs('a 25-hour day, a visit across local midnight, and days written after their
   h.core.refreshRollups();
   assert.equal(exits(), want, 'read after the next day was rebuilt');
   check(10);
+});
+
+segs('a small memory budget evicts days (least recently used first) and answers stay the same', async () => {
+  const site = h.core.sites.byDomain('example.com')!;
+  const ctx = { sqlite: h.core.store.sqlite, site, goals: h.core.goals.list(site.id), now: NOW };
+  const body = (i: number) => ({ site_id: 'example.com', metrics: ['visitors', 'pageviews', 'bounce_rate'], date_range: [dayDate(D0), dayDate(D0 + DAYS)],
+    dimensions: [['visit:country'], ['event:page'], ['time:day']][i % 3], filters: [SEG_FILTERS[i % 6]] });
+  try {
+    clearSegments();
+    setSegmentBudget(0.02); // 20 KB: a few of the ten days
+    for (let i = 0; i < 12; i++) {
+      agree(ctx, body(i));
+      const st = cacheStats();
+      assert.ok(st.bytes <= st.budget && st.segments < DAYS, JSON.stringify(st));
+    }
+    setSegmentBudget(0); // off: every read goes to SQLite
+    for (let i = 0; i < 3; i++) agree(ctx, body(i));
+    assert.is(cacheStats().segments, 0);
+  } finally {
+    setSegmentBudget(256);
+  }
 });
 
 segs.run();

@@ -9,7 +9,7 @@
 import type { Dimension } from './dimensions.ts';
 import { B, BASE, type Base } from './metrics.ts';
 import type { SourceRow } from './raw-source.ts';
-import { EVENT_COLS, NULL_INT, type Dict, type EventCol, type Segment } from './segments.ts';
+import { EVENT_COLS, NULL_INT, totalsBytes, type Dict, type EventCol, type Segment } from './segments.ts';
 import { everyEvent, matching, passingVisits, type Pred } from './segment-filter.ts';
 import { pickVisits, sumVisits, visitSumsBytes, type VisitSums } from './visit-sums.ts';
 import { noteGrowth } from './segment-cache.ts';
@@ -100,8 +100,15 @@ function count(s: Segment, q: SegmentQuery, dicts: Dict[], perVisit: boolean[], 
   const want = totalKey !== null || !q.cols ? ALL_WANTED : wanted(q.cols);
   const sums = whole && !q.hourly && perVisit.every(Boolean) ? byVisit(s, q, dicts, sizes, G, want) : tallied(s, q, dicts, perVisit, sizes, G, want);
   if (totalKey !== null) {
-    if (s.totals.size >= 16) s.totals.clear();
+    let freed = 0;
+    if (s.totals.size >= 16) {
+      for (const t of s.totals.values()) freed += totalsBytes(t);
+      s.totals.clear();
+    }
     s.totals.set(totalKey, sums);
+    const grown = totalsBytes(sums) - freed;
+    s.size += grown;
+    noteGrowth(s, grown);
   }
   return sums;
 }

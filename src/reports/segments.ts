@@ -208,15 +208,17 @@ export function buildSegment(sqlite: Database.Database, siteId: number, tz: stri
   return seg;
 }
 
+export const totalsBytes = (t: Float64Array[]) => t.reduce((a, x) => a + x.byteLength, 0);
+
 /** Bytes a segment's arrays hold (dictionaries counted at ~16 bytes per value). */
 export function bytesOf(s: Segment): number {
   const d = (x: Dict) => x.codes.byteLength + x.values.length * 16;
-  // The kept totals are counted at their most (16 × 12 sums × 24 hours × 8 bytes).
-  let b = 256 + 16 * 12 * 24 * 8 + s.ts.byteLength + s.hour.byteLength + s.visit.byteLength + d(s.page) + d(s.host) + d(s.name) + d(s.status)
+  let b = 256 + s.ts.byteLength + s.hour.byteLength + s.visit.byteLength + d(s.page) + d(s.host) + d(s.name) + d(s.status)
     + s.bytes.byteLength + s.load.byteLength + s.eng.byteLength
     + s.real.byteLength + s.visitor.byteLength + s.bounce.byteLength + s.dur.byteLength + s.vpv.byteLength;
   for (const a of s.attrs.values()) b += d(a);
   for (const x of s.matches.values()) b += x.byteLength;
+  for (const t of s.totals.values()) b += totalsBytes(t);
   b += s.visitSums?.bytes ?? 0;
   b += s.visitStart.byteLength + visitSumsBytes(s.own);
   return b;
