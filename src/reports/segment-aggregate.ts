@@ -83,6 +83,15 @@ export function aggregateSegments(segs: Segment[], q: SegmentQuery): SourceRow[]
 }
 
 const NB = BASE.length;
+
+// Group codes of one pass, reused (a pass over 1.5 M matching events would allocate 6 MB each time).
+let scratchBuf = new Int32Array(1 << 16);
+function scratch(n: number): Int32Array {
+  if (scratchBuf.length < n) scratchBuf = new Int32Array(Math.max(n, scratchBuf.length * 2));
+  const view = scratchBuf.subarray(0, n);
+  view.fill(0);
+  return view;
+}
 const B_EVENTS = B.events;
 
 /** The base sums (in BASE order) per group code of one segment. */
@@ -128,7 +137,7 @@ function tallied(s: Segment, q: SegmentQuery, dicts: Dict[], perVisit: boolean[]
   const pos = q.pred ? matching(s, q.pred, q.key) : everyEvent(s);
   const n = pos.length;
   // Group codes first, a dimension at a time (-1: outside a partial range) …
-  const group = new Int32Array(n);
+  const group = scratch(n);
   if (q.hourly) for (let j = 0; j < n; j++) group[j] = s.hour[pos[j]];
   for (let k = 0; k < dicts.length; k++) {
     const codes = dicts[k].codes, size = sizes[k];
@@ -172,7 +181,7 @@ function visitSums(s: Segment, q: SegmentQuery): VisitSums {
 function byVisit(s: Segment, q: SegmentQuery, dicts: Dict[], sizes: number[], G: number, want: Wanted): Float64Array[] {
   const vs = visitSums(s, q);
   const k = vs.visit.length;
-  const group = new Int32Array(k);
+  const group = scratch(k);
   for (let d = 0; d < dicts.length; d++) {
     const codes = dicts[d].codes, size = sizes[d];
     for (let t = 0; t < k; t++) group[t] = group[t] * size + codes[vs.visit[t]];
