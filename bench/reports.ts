@@ -145,6 +145,16 @@ async function filteredSets(file: string, ctx: ReportContext, site: ReportContex
   const bigMs = performance.now() - t;
   const rss = process.memoryUsage().rss;
   await thread2.close();
+  // As a marketer does it: a fresh thread shows the unfiltered dashboard (its days are then read
+  // in the background), the marketer looks at it for a while, then clicks a country.
+  const thread3 = await ReportsThread.start({ dbPath: file, refreshMs: 3_600_000 });
+  await Promise.all(dashboardSet([]).map((q) => thread3.query({ site, goals: [], now: ctx.now }, { site_id: site.domain, ...q })));
+  const lookMs = Math.round(coldThread * 1.2);
+  await new Promise((r) => setTimeout(r, lookMs));
+  const tc = performance.now();
+  await Promise.all(dashboardSet(FILTER_KINDS['country (visit)']).map((q) => thread3.query({ site, goals: [], now: ctx.now }, { site_id: site.domain, ...q })));
+  const afterLook = performance.now() - tc;
+  await thread3.close();
 
   console.log(`  filtered dashboard set, big site (${bigEvents.toLocaleString('en-US')} events), 30 days — target p50 ≤ 250 ms, p95 ≤ 500 ms:`);
   console.log(`    ${'filter'.padEnd(24)} ${'one after another p50/p95'.padEnd(27)} ${'(CPU p50)'.padEnd(11)} ${'eight together p50/p95'.padEnd(24)} first click (cold)`);
@@ -154,7 +164,7 @@ async function filteredSets(file: string, ctx: ReportContext, site: ReportContex
     out.push(f);
     console.log(`    ${kind.padEnd(24)} ${`${ms(f.seq[0])} / ${ms(f.seq[1])} ms`.padEnd(27)} ${`${ms(f.cpu)} ms`.padEnd(11)} ${`${ms(f.conc[0])} / ${ms(f.conc[1])} ms`.padEnd(24)} ${ms(f.cold)} ms`);
   }
-  console.log(`    first filtered set through the thread (cold): ${ms(coldThread)} ms`);
+  console.log(`    first filtered set through the thread (cold): ${ms(coldThread)} ms; after ${(lookMs / 1000).toFixed(1)} s on the unfiltered dashboard (days read meanwhile): ${ms(afterLook)} ms`);
   console.log(`    another site's filtered panel: ${ms(aloneMs)} ms alone, ${ms(otherMs)} ms while the big site's month is read cold (${ms(bigMs)} ms)`);
   console.log(`  RSS with the reports thread's cache warm: ${mib(rss).toFixed(0)} MiB (${mib(rss0).toFixed(0)} MiB before)`);
   return out;

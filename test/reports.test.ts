@@ -8,7 +8,7 @@ import { AGENTS, play, randomPlan, rng, type Model, type ModelEvent } from './he
 import { runQuery } from '../src/reports/engine.ts';
 import { dayNumber, dayDate } from '../src/reports/time-zone.ts';
 import { ROLLUP_DIMENSIONS } from '../src/reports/dimensions.ts';
-import { cacheStats, clearSegments, setSegmentBudget } from '../src/reports/segment-cache.ts';
+import { cacheStats, clearSegments, segmentsFor, setSegmentBudget } from '../src/reports/segment-cache.ts';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -575,6 +575,8 @@ segs('a 25-hour day, a visit across local midnight, and days written after their
   const exitBody = { site_id: 'dst.example', metrics: ['visits', 'visit_duration'], date_range: ['2026-10-24', '2026-10-24'], dimensions: ['visit:exit_page'], filters: [['is', 'visit:exit_page', ['/pricing', '/about']]] };
   const exits = () => Object.fromEntries(agree(ctx, exitBody).results.map((x: Json) => [x.dimensions[0], x.metrics[0]]));
   const before = exits();
+  const day23 = () => segmentsFor(h.core.store.sqlite, dst.id, tz, dayNumber(2026, 10, 23), dayNumber(2026, 10, 23))![0];
+  const kept23 = day23();
   h.clock.now = Date.UTC(2026, 9, 24, 21, 25); // 00:25 local, 15 min after its last page
   const more = await h.post({ n: 'pageview', u: 'https://dst.example/pricing', d: 'dst.example' }, { ip: '8.8.8.8', ua: AGENTS[0].ua });
   assert.is(more.status, 202);
@@ -585,6 +587,7 @@ segs('a 25-hour day, a visit across local midnight, and days written after their
   check(10);
   h.core.refreshRollups();
   assert.equal(exits(), want, 'read after the next day was rebuilt');
+  assert.ok(day23() === kept23, 'a day no visit of which reaches the written hours is not read again');
   check(10);
 });
 

@@ -9,7 +9,7 @@ import { BASE } from './metrics.ts';
 import { prepared, type SourceRow } from './raw-source.ts';
 import { aggregate, fetchEventRows } from './aggregate.ts';
 import { HOUR, dayStart, localDayNumber } from './time-zone.ts';
-import { noteRebuilt } from './segment-cache.ts';
+import { noteCleared, noteRebuilt } from './segment-cache.ts';
 
 const COLS = BASE.join(', ');
 const PH = BASE.map(() => '?').join(', ');
@@ -89,6 +89,8 @@ export function refreshRollups(sqlite: Database.Database, sites: SiteZone[], now
   }
   const clear = sqlite.prepare('DELETE FROM rollup_dirty WHERE site_id = ? AND hour = ? AND gen = ?');
   sqlite.transaction(() => { for (const [siteId, hour, gen] of dirty) clear.run(siteId, hour, gen); })();
+  // Segments whose visits reach into these hours are read again (segment-cache.ts).
+  for (const [siteId, hour] of dirty) noteCleared(siteId, [hour]);
   return { days: n, ms: performance.now() - t0 };
 }
 

@@ -1,14 +1,15 @@
 // Day segments kept between queries, bounded by a memory budget (HUSH_REPORT_CACHE_MB, LRU over
 // segments), and dropped as soon as the database says their day changed. A segment is valid
 // while what the rollup builder keeps about its day(s) is unchanged:
-//  - `rollup_days.built_at` of every local day its events and visits reach (a visit open at
-//    midnight can still be changed by a hit of the next day: bounce, duration, exit page);
-//  - an in-process count of rebuilds of those days (tests refresh twice at the same clock time);
-//  - no `rollup_dirty` hour over them. A day with dirty hours (today, on a live site) is
-//    volatile: its segment is reused while this connection saw no commit (data_version and
-//    total_changes), or for 2 s if only other connections wrote — a dashboard's eight queries
-//    come within a second, and the writer commits every few ms. The same share the old row
-//    cache gave.
+//  - `rollup_days.built_at` of its local day, and an in-process count of its rebuilds (tests
+//    refresh twice at the same clock time);
+//  - no `rollup_dirty` hour over it, nor over the hours after it that its visits may reach (a
+//    visit open at midnight can still be changed by a hit of the next day: bounce, duration,
+//    exit page), whose clearing by this process's builder is counted too.
+// A dirty day (today, on a live site) is volatile: its segment is reused while this connection
+// saw no commit (data_version and total_changes), or for 2 s if only other connections wrote —
+// a dashboard's eight queries come within a second, and the writer commits every few ms (the
+// same share the old row cache gave).
 // Everything is read inside one read transaction per day, so the token and the rows agree.
 import type Database from 'better-sqlite3';
 import { buildSegment, TooManyValues, type Segment } from './segments.ts';
@@ -38,6 +39,8 @@ const lru = new Map<string, Entry>();
 const connIds = new WeakMap<Database.Database, number>();
 let nextConn = 1;
 const rebuilds = new Map<string, number>();
+const cleared = new Map<string, number>();
+let clearGen = 0;
 /** Days too wide for a segment (TooManyValues), with the token they had: not read again until it changes. */
 const tooWide = new Map<string, string>();
 
@@ -66,6 +69,12 @@ export function clearSegments(): void {
   for (const e of lru.values()) cached.delete(e.seg);
   lru.clear();
   usedBytes = 0;
+}
+
+/** The rollup builder cleared these dirty hours of a site (each gets a new, never repeated number). */
+export function noteCleared(siteId: number, hours: number[]): void {
+  if (cleared.size > 200_000) cleared.clear(); // tokens then differ: segments are read again, never kept stale
+  for (const h of hours) cleared.set(`${siteId}|${h}`, ++clearGen);
 }
 
 /** Called by the rollup builder for each day it rebuilds: segments of that day are stale. */
@@ -98,31 +107,39 @@ function drop(k: string, e: Entry): void {
 
 interface DayState {
   built: Map<number, number>;
+  /** Local days and UTC hours with rollup_dirty marks. */
   dirty: Set<number>;
+  dirtyHours: Set<number>;
 }
 
 /** What the rollup tables say about local days [fromDay, toDay] of a site. */
 function dayState(sqlite: Database.Database, siteId: number, tz: string, fromDay: number, toDay: number): DayState {
   const built = new Map<number, number>();
   for (const [d, at] of prepared(sqlite, 'SELECT day, built_at FROM rollup_days WHERE site_id = ? AND day BETWEEN ? AND ?').all(siteId, fromDay, toDay) as number[][]) built.set(d, at);
-  const dirty = new Set<number>();
+  const dirty = new Set<number>(), dirtyHours = new Set<number>();
   const lo = Math.floor(dayStart(fromDay, tz) / HOUR) - 1, hi = Math.ceil(dayStart(toDay + 1, tz) / HOUR) + 1;
   for (const [h] of prepared(sqlite, 'SELECT hour FROM rollup_dirty WHERE site_id = ? AND hour BETWEEN ? AND ?').all(siteId, lo, hi) as number[][]) {
+    dirtyHours.add(h);
     dirty.add(localDayNumber(h * HOUR, tz));
     dirty.add(localDayNumber(h * HOUR + HOUR - 1, tz));
   }
-  return { built, dirty };
+  return { built, dirty, dirtyHours };
 }
 
-/** The token of the days a segment depends on, and whether any of them is dirty. */
-function tokenOf(siteId: number, tz: string, seg: { day: number; reach: number; end: number }, st: DayState): { token: string; volatile: boolean } {
-  const last = Math.max(seg.day, localDayNumber(Math.max(seg.end, seg.reach + KEEP_MS) - 1, tz));
-  let token = '';
-  let volatile = false;
-  for (let d = seg.day; d <= last; d++) {
-    const dirty = st.dirty.has(d);
+/**
+ * The token of what a segment depends on, and whether any of it is dirty: its day, and the UTC
+ * hours after it that its visits may reach (a hit in them extends a visit of the day). Those
+ * hours count by their marks and by how often this process's rollup builder cleared them, not
+ * by the next day's rebuilds: yesterday stays valid while today is written to.
+ */
+function tokenOf(siteId: number, seg: { day: number; reach: number; end: number }, st: DayState): { token: string; volatile: boolean } {
+  let volatile = st.dirty.has(seg.day);
+  let token = `${st.built.get(seg.day) ?? '-'}:${rebuilds.get(`${siteId}|${seg.day}`) ?? 0}:${volatile ? 'd' : ''}`;
+  const tail = seg.reach + KEEP_MS;
+  for (let h = Math.floor(seg.end / HOUR); h * HOUR < tail; h++) {
+    const dirty = st.dirtyHours.has(h);
     volatile ||= dirty;
-    token += `${d}:${st.built.get(d) ?? '-'}:${rebuilds.get(`${siteId}|${d}`) ?? 0}:${dirty ? 'd' : ''};`;
+    token += `|${h}:${cleared.get(`${siteId}|${h}`) ?? '-'}:${dirty ? 'd' : ''}`;
   }
   return { token, volatile };
 }
@@ -152,7 +169,7 @@ export function segmentsFor(sqlite: Database.Database, siteId: number, tz: strin
     const key = `${conn}|${siteId}|${tz}|${day}`;
     const hit = lru.get(key);
     if (hit) {
-      const { token } = tokenOf(siteId, tz, hit.seg, st);
+      const { token } = tokenOf(siteId, hit.seg, st);
       const fresh = token === hit.token && (!hit.volatile
         || (hit.dataVersion === ver.dataVersion && hit.changes === ver.changes)
         || (hit.changes === ver.changes && now - hit.at < SHARE_MS));
@@ -166,7 +183,7 @@ export function segmentsFor(sqlite: Database.Database, siteId: number, tz: strin
     }
     const wide = tooWide.get(key);
     if (wide !== undefined) {
-      if (wide === tokenOf(siteId, tz, { day, reach: 0, end: 0 }, st).token) throw new TooManyValues();
+      if (wide === tokenOf(siteId, { day, reach: 0, end: 0 }, st).token) throw new TooManyValues();
       tooWide.delete(key);
     }
     if (built && performance.now() > until) return null;
@@ -176,7 +193,7 @@ export function segmentsFor(sqlite: Database.Database, siteId: number, tz: strin
     } catch (e) {
       if (e instanceof TooManyValues) {
         if (tooWide.size > 10_000) tooWide.clear();
-        tooWide.set(key, tokenOf(siteId, tz, { day, reach: 0, end: 0 }, st).token);
+        tooWide.set(key, tokenOf(siteId, { day, reach: 0, end: 0 }, st).token);
       }
       throw e;
     }
@@ -191,7 +208,7 @@ function load(sqlite: Database.Database, key: string, siteId: number, tz: string
     const start = dayStart(day, tz), end = dayStart(day + 1, tz);
     const seg = buildSegment(sqlite, siteId, tz, day, start, end);
     const st = dayState(sqlite, siteId, tz, day, localDayNumber(Math.max(end, seg.reach + KEEP_MS + DAY) - 1, tz));
-    const { token, volatile } = tokenOf(siteId, tz, seg, st);
+    const { token, volatile } = tokenOf(siteId, seg, st);
     entry = { seg, token, ...versionOf(sqlite), at: now, volatile };
   })();
   if (budgetBytes > 0 && entry.seg.size <= budgetBytes) {
