@@ -7,10 +7,12 @@
 // filtered p50 ≤ 250 ms / p95 ≤ 500 ms, ≤ 64 bytes/event, dashboard first load ≤ 300 ms.
 // BENCH_REPORT_EVENTS scales it; BENCH_REPORT_CURVE=1000000,3000000,10000000 runs the filtered
 // sets at each size and prints how they grow; BENCH_KEEP keeps the database.
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ApiKeyRepo } from '../src/store/api-keys.ts';
 import { openDb } from '../src/store/db.ts';
 import { registerReportFunctions } from '../src/reports/sql-functions.ts';
 import { refreshRollups } from '../src/reports/rollups.ts';
@@ -166,8 +168,82 @@ async function filteredSets(file: string, ctx: ReportContext, site: ReportContex
   }
   console.log(`    first filtered set through the thread (cold): ${ms(coldThread)} ms; after ${(lookMs / 1000).toFixed(1)} s on the unfiltered dashboard (days read meanwhile): ${ms(afterLook)} ms`);
   console.log(`    another site's filtered panel: ${ms(aloneMs)} ms alone, ${ms(otherMs)} ms while the big site's month is read cold (${ms(bigMs)} ms)`);
-  console.log(`  RSS with the reports thread's cache warm: ${mib(rss).toFixed(0)} MiB (${mib(rss0).toFixed(0)} MiB before)`);
+  console.log(`  this process's RSS with the reports thread's cache warm: ${mib(rss).toFixed(0)} MiB (${mib(rss0).toFixed(0)} MiB before)`);
+  await serverFigures(file, site, runs);
   return out;
+}
+
+/** VmRSS and VmHWM of a process (Linux), MiB. */
+function rssOf(pid: number): { rss: number; peak: number } {
+  try {
+    const st = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+) kB`).exec(st)?.[1] ?? NaN) / 1024;
+    return { rss: kb('VmRSS'), peak: kb('VmHWM') };
+  } catch {
+    return { rss: NaN, peak: NaN };
+  }
+}
+
+/**
+ * The real server (bench/hush-server.ts, its own process) over HTTP with an API key: the
+ * unfiltered dashboard, then each filtered set as the page sends it (eight requests at once),
+ * and the server's RSS with its segment cache warm (HUSH_REPORT_CACHE_MB default).
+ */
+async function serverFigures(file: string, site: ReportContext['site'], runs: number): Promise<void> {
+  const keyStore = openDb(file, { migrate: false });
+  const key = new ApiKeyRepo(keyStore.db).create(site.id);
+  keyStore.close();
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(path.dirname(fileURLToPath(import.meta.url)), 'hush-server.ts')], {
+    env: { ...process.env, HUSH_DB: file, PORT: '0', HOST: '127.0.0.1' }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      const t = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 60_000);
+      const on = (d: Buffer) => {
+        out += d;
+        const m = /listening on (http:\/\/\S+)/.exec(out);
+        if (m) { clearTimeout(t); resolve(m[1]); }
+      };
+      child.stdout!.on('data', on);
+      child.stderr!.on('data', on);
+    });
+    const ask = async (q: Record<string, unknown>) => {
+      const r = await fetch(`${url}/api/v2/query`, { method: 'POST', headers: { Authorization: `Bearer ${key}` }, body: JSON.stringify({ site_id: site.domain, ...q }) });
+      if (r.status !== 200) throw new Error(`query answered ${r.status}: ${await r.text()}`);
+      await r.json();
+    };
+    const together = async (filters: unknown[]) => {
+      const t = performance.now();
+      await Promise.all(dashboardSet(filters).map(ask));
+      return performance.now() - t;
+    };
+    const start = rssOf(child.pid!);
+    const plainMs = await together([]);
+    // Its days are read in the background meanwhile; wait until the server is idle again.
+    let idle = 0;
+    for (let i = 0; i < 600 && idle < 3; i++) {
+      const t = performance.now();
+      await ask({ metrics: ['visitors'], date_range: 'day' });
+      idle = performance.now() - t < 30 ? idle + 1 : 0;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const line: string[] = [];
+    for (const [kind, filters] of Object.entries(FILTER_KINDS)) {
+      const first = await together(filters);
+      const xs: number[] = [];
+      for (let i = 0; i < runs; i++) xs.push(await together(asNewClick(filters, 100 + i)));
+      line.push(`${kind}: ${ms(pct(xs, 50))} / ${ms(pct(xs, 95))} ms (first ${ms(first)})`);
+    }
+    const end = rssOf(child.pid!);
+    console.log(`  the server over HTTP (its own process, eight requests at once): unfiltered ${ms(plainMs)} ms, then p50 / p95:`);
+    for (const l of line) console.log(`    ${l}`);
+    console.log(`  server RSS: ${end.rss.toFixed(0)} MiB with the segment cache warm (peak ${end.peak.toFixed(0)} MiB; ${start.rss.toFixed(0)} MiB at start)`);
+  } finally {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+  }
 }
 
 /** Fills the database, then prints every figure the reports issue asks for. */
