@@ -31,6 +31,8 @@ export interface ReportContext {
   forceRaw?: boolean;
   /** Read raw events through the row cache, not day segments (tests and benches compare). */
   noSegments?: boolean;
+  /** Set while reading a filtered query's unfiltered rows (complement-cache.ts). */
+  complement?: boolean;
 }
 
 export interface ResultRow {
@@ -121,7 +123,7 @@ function compute(ctx: ReportContext, q: Query, r: Range, used: Used): Computed {
   }
 
   const rows = collect(ctx, q, r, q.filter, used);
-  const unfiltered = q.filter ? collect(ctx, q, r, null, used) : null;
+  const unfiltered = q.filter ? collect({ ...ctx, complement: true }, q, r, null, used) : null;
   const timeIdx = q.dims.findIndex((d) => 'time' in d);
   const grouped = q.dims.some((d) => 'dim' in d);
   const kept: Row[] = [];

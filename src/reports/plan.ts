@@ -12,6 +12,7 @@ import { rawRows, type SourceRow } from './raw-source.ts';
 import { aggregate } from './aggregate.ts';
 import { cachedRows } from './row-cache.ts';
 import { segmentRows } from './segment-source.ts';
+import { complementRows } from './complement-cache.ts';
 import { builtDays, dailyRows, dirtyDays, hourlyRows } from './rollups.ts';
 import { dayStart } from './time-zone.ts';
 
@@ -57,7 +58,9 @@ export function fetchBase(ctx: ReportContext, r: Range, dims: Dimension[], hourl
     else e = (i < built.length ? built[i] : r.toDay + 1) - 1;
     if (isBuilt) {
       used.add('rollups');
-      out.push(...(hourly ? hourlyRows(ctx.sqlite, siteId, d, e) : dailyRows(ctx.sqlite, siteId, dims[0]?.code ?? 0, d, e, collapse, cols)));
+      const code = dims[0]?.code ?? 0;
+      const daily = () => dailyRows(ctx.sqlite, siteId, code, d, e, collapse, cols);
+      out.push(...(hourly ? hourlyRows(ctx.sqlite, siteId, d, e) : ctx.complement ? complementRows(ctx.sqlite, siteId, code, d, e, collapse, cols, daily) : daily()));
       i++;
     } else {
       // Unbuilt days are read raw, skipping those without events (neither built nor dirty).

@@ -71,6 +71,13 @@ export function clearSegments(): void {
   usedBytes = 0;
 }
 
+/** This process's rebuild counts of days [fromDay, toDay] of a site, as a token. */
+export function rebuildsOf(siteId: number, fromDay: number, toDay: number): string {
+  let t = '';
+  for (let d = fromDay; d <= toDay; d++) t += `${rebuilds.get(`${siteId}|${d}`) ?? 0},`;
+  return t;
+}
+
 /** The rollup builder cleared these dirty hours of a site (each gets a new, never repeated number). */
 export function noteCleared(siteId: number, hours: number[]): void {
   if (cleared.size > 200_000) cleared.clear(); // tokens then differ: segments are read again, never kept stale
