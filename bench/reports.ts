@@ -268,7 +268,7 @@ export async function runReportsBench(): Promise<void> {
 }
 
 async function runOne(total: number): Promise<{ events: number; big: number; figures: FilteredFigures[] }> {
-  const work = mkdtempSync(path.join(tmpdir(), 'hush-report-bench-'));
+  const work = REUSE ? path.dirname(REUSE) : mkdtempSync(path.join(tmpdir(), 'hush-report-bench-'));
   try {
     // BENCH_REPORT_DB: a database kept from an earlier run (BENCH_KEEP), to skip the fill.
     const file = REUSE ?? path.join(work, 'hush.db');
@@ -338,7 +338,7 @@ async function runOne(total: number): Promise<{ events: number; big: number; fig
     return result;
   } finally {
     if (!process.env.BENCH_KEEP && !REUSE) rmSync(work, { recursive: true, force: true });
-    else console.log(`  kept ${work}`);
+    else if (!REUSE) console.log(`  kept ${work}`);
   }
 }
 
