@@ -31,6 +31,8 @@ export interface Config {
   /** Where the server writes a daily copy (HUSH_BACKUP_DIR), and how many it keeps (HUSH_BACKUP_KEEP). */
   backupDir: string | undefined;
   backupKeep: number;
+  /** Memory for cached day segments of filtered reports, MB (HUSH_REPORT_CACHE_MB; 0 = none kept). */
+  reportCacheMb: number;
 }
 
 export class ConfigError extends Error {}
@@ -79,5 +81,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsToken,
     backupDir: env.HUSH_BACKUP_DIR || undefined,
     backupKeep: int('HUSH_BACKUP_KEEP', env.HUSH_BACKUP_KEEP, 7, 1, 3650),
+    // 256 MB holds ~4.5 M events of segments (~56 MB per million, measured by `npm run bench`).
+    reportCacheMb: int('HUSH_REPORT_CACHE_MB', env.HUSH_REPORT_CACHE_MB, 256, 0, 1_048_576),
   };
 }

@@ -4,10 +4,11 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { harness, type Harness } from './helpers/harness.ts';
-import { play, randomPlan, rng, type Model, type ModelEvent } from './helpers/traffic.ts';
+import { AGENTS, play, randomPlan, rng, type Model, type ModelEvent } from './helpers/traffic.ts';
 import { runQuery } from '../src/reports/engine.ts';
 import { dayNumber, dayDate } from '../src/reports/time-zone.ts';
 import { ROLLUP_DIMENSIONS } from '../src/reports/dimensions.ts';
+import { cacheStats, clearSegments, segmentsFor, setSegmentBudget } from '../src/reports/segment-cache.ts';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -486,6 +487,132 @@ kanon('time buckets of a filtered query under k are suppressed', async () => {
 });
 
 kanon.run();
+
+// ---------------------------------------------------------------------------------------------
+const segs = suite('reports: day segments equal the SQL path');
+
+const SEG_FILTERS: Json[] = [
+  ['is', 'visit:country', ['US', 'DE']], ['is_not', 'event:page', ['/']], ['is', 'event:page', ['/']], ['contains', 'visit:source', ['o']],
+  ['contains', 'event:page', ['DOC'], { case_sensitive: false }], ['matches', 'event:page', ['^/docs']], ['matches_not', 'visit:referrer', ['t\\.co']],
+  ['is', 'visit:language', ['(none)']], ['is_not', 'visit:screen', ['(none)', 'mobile']], ['is', 'event:goal', ['Signup']],
+  ['contains', 'event:goal', ['Visit']], ['is', 'visit:source', ['Direct / None']], ['is', 'event:name', ['Signup', 'pageview']],
+  ['not', ['is', 'visit:device', ['mobile']]], ['is', 'visit:entry_page', ['/pricing', '/']], ['is', 'visit:exit_page', ['/docs']],
+  ['or', [['is', 'visit:browser', ['Firefox']], ['contains', 'event:page', ['blog']]]], ['is', 'event:hostname', ['example.com']],
+  ['is', 'event:props:plan', ['pro']], ['is', 'event:status', ['404']], ['is', 'visit:channel', ['Organic Search', 'Direct']],
+];
+const SEG_DIMS: Json[] = [[], ...ROLLUP_DIMENSIONS.map((d) => [d.name]), ['visit:country', 'event:page'], ['time:day'], ['time:hour'],
+  ['time:hour', 'visit:device'], ['time:week', 'event:page'], ['event:goal'], ['event:props:plan'], ['time:month']];
+const SEG_METRICS = ['visitors', 'visits', 'pageviews', 'views_per_visit', 'bounce_rate', 'visit_duration', 'events', 'time_on_page', 'bytes', 'load_time'];
+const withoutSource = (r: Json) => ({ results: r.results, meta: { ...r.meta, source: undefined } });
+
+/**
+ * Runs `body` through segments and the SQL path (and the row cache, which may serve rows up to
+ * 2 s old): answers and meta must agree.
+ */
+function agree(ctx: Json, body: Json, rowCache = false): Json {
+  const viaSegments = runQuery(ctx, body);
+  assert.equal(withoutSource(viaSegments), withoutSource(runQuery({ ...ctx, forceRaw: true }, body)), JSON.stringify(body));
+  if (rowCache) assert.equal(withoutSource(viaSegments), withoutSource(runQuery({ ...ctx, noSegments: true }, body)), JSON.stringify(body));
+  return viaSegments;
+}
+
+segs('random filtered queries, k from 1 to 8 (rows folded into (other), totals suppressed), DST day and partial days', async () => {
+  const r = rng(1234);
+  const site = h.core.sites.byDomain('example.com')!;
+  const ctx = { sqlite: h.core.store.sqlite, site, goals: h.core.goals.list(site.id), now: NOW };
+  let folded = 0, suppressed = 0;
+  for (let i = 0; i < 150; i++) {
+    const from = D0 - 1 + Math.floor(r() * (DAYS + 1));
+    const to = Math.min(from + Math.floor(r() * 5), D0 + DAYS);
+    // Whole days, the 23-hour day alone, or a partial range in datetimes.
+    const kind = r();
+    const date_range = kind < 0.6 ? [dayDate(from), dayDate(to)] : kind < 0.75 ? ['2026-03-29', '2026-03-29']
+      : [new Date(Date.UTC(2026, 2, 22) + from % 7 * 86_400_000 + 3_600_000 * Math.floor(r() * 30)).toISOString().slice(0, 19) + 'Z',
+        new Date(Date.UTC(2026, 2, 25) + 3_600_000 * Math.floor(r() * 100)).toISOString().slice(0, 19) + 'Z'];
+    if (kind >= 0.75 && date_range[1] < date_range[0]) date_range.reverse();
+    const dims = SEG_DIMS[Math.floor(r() * SEG_DIMS.length)];
+    const body: Json = {
+      site_id: 'example.com', metrics: SEG_METRICS.filter(() => r() < 0.5).concat(['visitors']).filter((m, j, a) => a.indexOf(m) === j),
+      date_range, dimensions: dims,
+      filters: [SEG_FILTERS[Math.floor(r() * SEG_FILTERS.length)], ...(r() < 0.3 ? [SEG_FILTERS[Math.floor(r() * SEG_FILTERS.length)]] : [])],
+    };
+    if (r() < 0.2 && !dims.some((d: string) => d.startsWith('time'))) body.include = { comparison: 'previous_period' };
+    const k = [1, 2, 4, 8][Math.floor(r() * 4)];
+    const res = agree({ ...ctx, site: { ...site, minVisitors: k } }, body, true);
+    if (res.meta.folded_rows > 0) folded++;
+    if (res.meta.suppressed) suppressed++;
+  }
+  assert.ok(folded > 10 && suppressed > 3, `${folded} answers folded rows, ${suppressed} were suppressed`);
+});
+
+segs('a 25-hour day, a visit across local midnight, and days written after their segments were read', async () => {
+  const tz = 'Europe/Helsinki';
+  const dst = h.core.sites.add({ domain: 'dst.example', timezone: tz, minVisitors: 1 });
+  h.core.directory.refresh();
+  // 2026-10-25 has 25 hours in Helsinki; a late visit from 23:50 local (UTC+3) on the 24th runs past midnight.
+  const first = Date.UTC(2026, 9, 23);
+  const late = { ip: '8.8.8.8', agent: 0, start: Date.UTC(2026, 9, 24, 20, 50), pages: [{ path: '/', after: 0 }, { path: '/docs', after: 600_000 }, { path: '/about', after: 600_000 }] };
+  await play(h, 'dst.example', tz, [...randomPlan(99, 120, first, 4), late].sort((a, b) => a.start - b.start));
+  const now = Date.UTC(2026, 9, 28, 12);
+  h.clock.now = now;
+  h.core.refreshRollups();
+  const ctx = { sqlite: h.core.store.sqlite, site: dst, goals: [], now };
+  const r = rng(5);
+  const check = (n: number) => {
+    for (let i = 0; i < n; i++) {
+      const from = dayNumber(2026, 10, 23) + Math.floor(r() * 4);
+      agree(ctx, {
+        site_id: 'dst.example', metrics: SEG_METRICS, date_range: [dayDate(from), dayDate(from + Math.floor(r() * 3))],
+        dimensions: [[], ['time:hour'], ['visit:exit_page'], ['event:page'], ['time:day', 'visit:browser']][i % 5],
+        filters: [SEG_FILTERS[Math.floor(r() * 3)]],
+      });
+    }
+  };
+  check(20);
+  const hours = runQuery(ctx, { site_id: 'dst.example', metrics: ['pageviews'], date_range: ['2026-10-25', '2026-10-25'], dimensions: ['time:hour'], filters: [['is_not', 'event:page', ['/nowhere']]] });
+  assert.ok(hours.results.length > 3 && hours.results.every((x: Json) => x.dimensions[0].startsWith('2026-10-25')), JSON.stringify(hours.results));
+  // The late visit goes on after midnight: the 24th's visit (exit page, duration) changes too.
+  const exitBody = { site_id: 'dst.example', metrics: ['visits', 'visit_duration'], date_range: ['2026-10-24', '2026-10-24'], dimensions: ['visit:exit_page'], filters: [['is', 'visit:exit_page', ['/pricing', '/about']]] };
+  const exits = () => Object.fromEntries(agree(ctx, exitBody).results.map((x: Json) => [x.dimensions[0], x.metrics[0]]));
+  const before = exits();
+  const day23 = () => segmentsFor(h.core.store.sqlite, dst.id, tz, dayNumber(2026, 10, 23), dayNumber(2026, 10, 23))![0];
+  const kept23 = day23();
+  h.clock.now = Date.UTC(2026, 9, 24, 21, 25); // 00:25 local, 15 min after its last page
+  const more = await h.post({ n: 'pageview', u: 'https://dst.example/pricing', d: 'dst.example' }, { ip: '8.8.8.8', ua: AGENTS[0].ua });
+  assert.is(more.status, 202);
+  h.clock.now = now;
+  const want: Record<string, number> = { ...before, '/about': before['/about'] - 1, '/pricing': (before['/pricing'] ?? 0) + 1 };
+  if (want['/about'] === 0) delete want['/about'];
+  assert.equal(exits(), want, 'read while the next day is dirty');
+  check(10);
+  h.core.refreshRollups();
+  assert.equal(exits(), want, 'read after the next day was rebuilt');
+  assert.ok(day23() === kept23, 'a day no visit of which reaches the written hours is not read again');
+  check(10);
+});
+
+segs('a small memory budget evicts days (least recently used first) and answers stay the same', async () => {
+  const site = h.core.sites.byDomain('example.com')!;
+  const ctx = { sqlite: h.core.store.sqlite, site, goals: h.core.goals.list(site.id), now: NOW };
+  const body = (i: number) => ({ site_id: 'example.com', metrics: ['visitors', 'pageviews', 'bounce_rate'], date_range: [dayDate(D0), dayDate(D0 + DAYS)],
+    dimensions: [['visit:country'], ['event:page'], ['time:day']][i % 3], filters: [SEG_FILTERS[i % 6]] });
+  try {
+    clearSegments();
+    setSegmentBudget(0.02); // 20 KB: a few of the ten days
+    for (let i = 0; i < 12; i++) {
+      agree(ctx, body(i));
+      const st = cacheStats();
+      assert.ok(st.bytes <= st.budget && st.segments < DAYS, JSON.stringify(st));
+    }
+    setSegmentBudget(0); // off: every read goes to SQLite
+    for (let i = 0; i < 3; i++) agree(ctx, body(i));
+    assert.is(cacheStats().segments, 0);
+  } finally {
+    setSegmentBudget(256);
+  }
+});
+
+segs.run();
 
 // ---------------------------------------------------------------------------------------------
 const bad = suite('reports: bad requests');

@@ -250,6 +250,11 @@ reports('hits posted to the server show in the Stats API, first raw, then from r
       r = await ask(body);
     }
     assert.equal([r.json.results[0].metrics[0], r.json.meta.source], [5, 'rollups']);
+    // Filtered: read by the thread from day segments, k-anonymity as ever (k = 3).
+    const all = await ask({ ...body, filters: [['contains', 'event:page', ['/p']]] });
+    assert.equal([all.json.results[0].metrics[0], all.json.meta.source], [5, 'raw+rollups']);
+    const two = await ask({ ...body, filters: [['is', 'event:page', ['/p0', '/p1']]] });
+    assert.equal(two.json.results[0].metrics, [null], 'three visitors left out, two in: suppressed');
     const bad = await ask({ ...body, metrics: ['nope'] });
     assert.is(bad.status, 400);
     assert.match(bad.json.error ?? '', /"metrics"/);

@@ -1,8 +1,8 @@
 // Reports computed in JS from one read of the raw events: the same base sums as the SQL in
 // raw-source.ts (a property test holds the two equal), but any number of groupings in a single
 // pass. The rollup builder uses it to roll up every dimension of a day from one read (26 SQL
-// scans of the day before: ~8× slower), and filtered reports use it so the dashboard's eight
-// queries share one filtered read (see RowCache).
+// scans of the day before: ~8× slower), and filtered reports that day segments cannot answer
+// (custom properties, HTTP status filters) use it through row-cache.ts.
 import type Database from 'better-sqlite3';
 import type { Dimension } from './dimensions.ts';
 import type { Compiled } from './filters.ts';

@@ -16,7 +16,7 @@ import { compileFilter, withoutGoalFilters, NONE, type Compiled, type Filter } f
 import { goalCondition } from './goal-sql.ts';
 import { addInto, B, baseColumns, derive, zero, type Base, type Metric, type Totals } from './metrics.ts';
 import { parseQuery, dimName, type Query } from './query.ts';
-import { fetchBase, type Used } from './plan.ts';
+import { fetchBase, type Used, type Where } from './plan.ts';
 import { bucketLabel, timeLabels } from './time-buckets.ts';
 import { rangeLabel, type Range } from './date-range.ts';
 
@@ -29,6 +29,10 @@ export interface ReportContext {
   now: number;
   /** Read raw events through the SQL path even where rollups exist (tests compare the paths). */
   forceRaw?: boolean;
+  /** Read raw events through the row cache, not day segments (tests and benches compare). */
+  noSegments?: boolean;
+  /** Set while reading a filtered query's unfiltered rows (complement-cache.ts). */
+  complement?: boolean;
 }
 
 export interface ResultRow {
@@ -62,11 +66,11 @@ function collect(ctx: ReportContext, q: Query, r: Range, filter: Filter | null, 
   const compiled = filter ? compileFilter(filter, { siteId: ctx.site.id, goals: ctx.goals }) : null;
   const hasGoalDim = q.dims.some((d) => 'dim' in d && d.dim.name === GOAL);
   const runs = hasGoalDim
-    ? ctx.goals.map((g) => ({ goal: g.name as string | null, cond: and(compiled, goalCondition(g, ctx.site.id)) }))
-    : [{ goal: null, cond: compiled }];
+    ? ctx.goals.map((g): { goal: string | null; where: Where | null } => ({ goal: g.name, where: { sql: and(compiled, goalCondition(g, ctx.site.id)), filter, goal: g } }))
+    : [{ goal: null, where: compiled && { sql: compiled, filter, goal: null } }];
   const rows = new Map<string, Row>();
   for (const run of runs) {
-    for (const s of fetchBase(ctx, r, plain, time?.bucket === 'hour', !time, run.cond, used, baseColumns(q.metrics))) {
+    for (const s of fetchBase(ctx, r, plain, time?.bucket === 'hour', !time, run.where, used, baseColumns(q.metrics))) {
       let p = 0;
       const labels = q.dims.map((d) => {
         if ('time' in d) return bucketLabel(d.bucket, r, s.day!, s.hour);
@@ -85,7 +89,7 @@ function collect(ctx: ReportContext, q: Query, r: Range, filter: Filter | null, 
 function total(ctx: ReportContext, r: Range, filter: Filter | null, used: Used, cols?: number[]): Base {
   const sum = zero();
   const compiled = filter ? compileFilter(filter, { siteId: ctx.site.id, goals: ctx.goals }) : null;
-  for (const s of fetchBase(ctx, r, [], false, true, compiled, used, cols)) addInto(sum, s.base);
+  for (const s of fetchBase(ctx, r, [], false, true, compiled && { sql: compiled, filter, goal: null }, used, cols)) addInto(sum, s.base);
   return sum;
 }
 
@@ -119,7 +123,7 @@ function compute(ctx: ReportContext, q: Query, r: Range, used: Used): Computed {
   }
 
   const rows = collect(ctx, q, r, q.filter, used);
-  const unfiltered = q.filter ? collect(ctx, q, r, null, used) : null;
+  const unfiltered = q.filter ? collect({ ...ctx, complement: true }, q, r, null, used) : null;
   const timeIdx = q.dims.findIndex((d) => 'time' in d);
   const grouped = q.dims.some((d) => 'dim' in d);
   const kept: Row[] = [];

@@ -170,14 +170,14 @@ export interface FilterScope {
 }
 
 /** The SQL test of one clause against a text value column `col` (of strings, or a text expression). */
-function textTest(positive: 'is' | 'contains' | 'matches', ci: boolean, col: string): string {
+export function textTest(positive: 'is' | 'contains' | 'matches', ci: boolean, col: string): string {
   if (positive === 'is') return ci ? `lower(${col}) = lower(?)` : `${col} = ?`;
   if (positive === 'contains') return ci ? `instr(lower(${col}), lower(?)) > 0` : `instr(${col}, ?) > 0`;
   return `regexp(?, ${col})`;
 }
 
 /** Does a made-up label (like "Direct / None") pass the clause? Decided here, not in SQL. */
-function labelPasses(positive: 'is' | 'contains' | 'matches', ci: boolean, label: string, clause: string): boolean {
+export function labelPasses(positive: 'is' | 'contains' | 'matches', ci: boolean, label: string, clause: string): boolean {
   const a = ci ? label.toLowerCase() : label, b = ci ? clause.toLowerCase() : clause;
   if (positive === 'is') return a === b;
   if (positive === 'contains') return a.includes(b);

@@ -4,26 +4,44 @@
 // events at all); everything else reads raw events. Base sums add up per day, so the pieces
 // merge exactly.
 import type { Dimension } from './dimensions.ts';
-import type { Compiled } from './filters.ts';
+import type { Compiled, Filter } from './filters.ts';
+import type { Goal } from '../store/goals.ts';
 import type { ReportContext } from './engine.ts';
 import type { Range } from './date-range.ts';
 import { rawRows, type SourceRow } from './raw-source.ts';
 import { aggregate } from './aggregate.ts';
 import { cachedRows } from './row-cache.ts';
+import { segmentRows } from './segment-source.ts';
+import { complementRows } from './complement-cache.ts';
 import { builtDays, dailyRows, dirtyDays, hourlyRows } from './rollups.ts';
 import { dayStart } from './time-zone.ts';
 
 /** Which sources answered (reported as meta.source). */
 export type Used = Set<'rollups' | 'raw'>;
 
+/** What a read keeps: the compiled SQL and, for the segment path, the filter and goal it came from. */
+export interface Where {
+  sql: Compiled;
+  filter: Filter | null;
+  goal: Goal | null;
+}
+
 /** Base rows from rollups for built days and raw events for the rest, or raw events only. */
 export function fetchBase(ctx: ReportContext, r: Range, dims: Dimension[], hourly: boolean, collapse: boolean,
-  filter: Compiled | null, used: Used, cols?: number[]): SourceRow[] {
+  where: Where | null, used: Used, cols?: number[]): SourceRow[] {
   const siteId = ctx.site.id;
+  const filter = where?.sql ?? null;
   const raw = (start: number, end: number) => {
     used.add('raw');
-    // forceRaw (tests) runs the SQL path; otherwise one cached read aggregated in JS.
+    // forceRaw (tests) runs the SQL path; otherwise cached day segments, or for what they do
+    // not hold (custom properties, status filters) one cached read aggregated in JS.
     if (ctx.forceRaw) return rawRows(ctx.sqlite, { siteId, start, end, tz: r.tz, dims, hourly, collapseDays: collapse, filter });
+    if (!ctx.noSegments) {
+      const rows = segmentRows(ctx.sqlite, {
+        siteId, goals: ctx.goals, start, end, tz: r.tz, dims, hourly, collapse, filter: where?.filter ?? null, goal: where?.goal ?? null, cols,
+      });
+      if (rows) return rows;
+    }
     const data = cachedRows(ctx.sqlite, { siteId, start, end, tz: r.tz, dims, filter });
     return aggregate(data, [{ hourly, cols: dims.map((d) => data.dimCol.get(d.name)!) }])[0];
   };
@@ -40,7 +58,9 @@ export function fetchBase(ctx: ReportContext, r: Range, dims: Dimension[], hourl
     else e = (i < built.length ? built[i] : r.toDay + 1) - 1;
     if (isBuilt) {
       used.add('rollups');
-      out.push(...(hourly ? hourlyRows(ctx.sqlite, siteId, d, e) : dailyRows(ctx.sqlite, siteId, dims[0]?.code ?? 0, d, e, collapse, cols)));
+      const code = dims[0]?.code ?? 0;
+      const daily = () => dailyRows(ctx.sqlite, siteId, code, d, e, collapse, cols);
+      out.push(...(hourly ? hourlyRows(ctx.sqlite, siteId, d, e) : ctx.complement ? complementRows(ctx.sqlite, siteId, code, d, e, collapse, cols, daily) : daily()));
       i++;
     } else {
       // Unbuilt days are read raw, skipping those without events (neither built nor dirty).

@@ -5,7 +5,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDb } from '../store/db.ts';
 import { registerReportFunctions } from './sql-functions.ts';
-import { runQuery, type ReportContext } from './engine.ts';
+import { execute, queryFor, type ReportContext } from './engine.ts';
+import { setSegmentBudget } from './segment-cache.ts';
+import { prefetch, readsSegments, warmFor } from './segment-warmer.ts';
+import type { Query } from './query.ts';
 import { QueryError } from './query-error.ts';
 import { refreshRollups } from './rollups.ts';
 import { exportCsv, type ExportParams } from './export.ts';
@@ -13,6 +16,8 @@ import { exportCsv, type ExportParams } from './export.ts';
 export interface ReportsInit {
   dbPath: string;
   refreshMs: number;
+  /** HUSH_REPORT_CACHE_MB: memory for cached day segments. */
+  cacheMb?: number;
 }
 export type ToReports =
   | { type: 'query'; id: number; site: ReportContext['site']; goals: ReportContext['goals']; now: number; body: Record<string, unknown> }
@@ -28,8 +33,10 @@ export type FromReports =
 const init = workerData as ReportsInit;
 const store = openDb(init.dbPath, { migrate: false });
 registerReportFunctions(store.sqlite);
+if (init.cacheMb !== undefined) setSegmentBudget(init.cacheMb);
 const port = parentPort!;
 let closed = false;
+const stopped = () => closed;
 
 const sites = () => store.sqlite.prepare('SELECT id, timezone FROM sites').all() as Array<{ id: number; timezone: string }>;
 
@@ -62,15 +69,75 @@ const schedule = (wait: number) => {
 };
 schedule(init.refreshMs);
 
+function answer(id: number, run: () => unknown): void {
+  try {
+    port.postMessage({ type: 'result', id, response: run() } satisfies FromReports);
+  } catch (e) {
+    port.postMessage({ type: 'result', id, error: (e as Error).message, bad: e instanceof QueryError } satisfies FromReports);
+  }
+}
+
+// Queries whose days are read run one per turn of the event loop, taking sites in turn: when
+// a dashboard's eight queries become ready together, another site's query waits for one of
+// them, not for all eight (and messages that arrive meanwhile are read between them).
+const ready = new Map<number, Array<() => void>>();
+let pumping = false;
+
+function runWhenReady(siteId: number, job: () => void): void {
+  let q = ready.get(siteId);
+  if (!q) ready.set(siteId, (q = []));
+  q.push(job);
+  if (pumping) return;
+  pumping = true;
+  setImmediate(pump);
+}
+
+function pump(): void {
+  const next = ready.entries().next();
+  if (next.done) {
+    pumping = false;
+    return;
+  }
+  const [siteId, jobs] = next.value;
+  const job = jobs.shift()!;
+  // The site goes to the back of the line.
+  ready.delete(siteId);
+  if (jobs.length) ready.set(siteId, jobs);
+  job();
+  setImmediate(pump);
+}
+
+/**
+ * A query: a filtered one first has its days read 30 ms at a time (other sites' queries run in
+ * between), then runs when its site's turn comes; an unfiltered one runs at once and has its
+ * days read in the background, ready for the first click on a row.
+ */
+async function query(m: Extract<ToReports, { type: 'query' }>): Promise<void> {
+  const ctx: ReportContext = { sqlite: store.sqlite, site: m.site, goals: m.goals, now: m.now };
+  let q: Query;
+  try {
+    q = queryFor(ctx, m.body);
+  } catch (e) {
+    return answer(m.id, () => { throw e; });
+  }
+  const run = () => answer(m.id, () => {
+    if (closed) throw new Error('the reports thread is closing');
+    return execute(ctx, q);
+  });
+  if (!readsSegments(q)) {
+    run();
+    prefetch(store.sqlite, m.site, q, stopped);
+    return;
+  }
+  await warmFor(store.sqlite, m.site, q, stopped).catch(() => undefined);
+  runWhenReady(m.site.id, run);
+}
+
 port.on('message', (m: ToReports) => {
-  if (m.type === 'query' || m.type === 'export') {
-    try {
-      const ctx = { sqlite: store.sqlite, site: m.site, goals: m.goals, now: m.now };
-      const response = m.type === 'query' ? runQuery(ctx, m.body) : exportCsv(ctx, m.params);
-      port.postMessage({ type: 'result', id: m.id, response } satisfies FromReports);
-    } catch (e) {
-      port.postMessage({ type: 'result', id: m.id, error: (e as Error).message, bad: e instanceof QueryError } satisfies FromReports);
-    }
+  if (m.type === 'query') {
+    void query(m);
+  } else if (m.type === 'export') {
+    answer(m.id, () => exportCsv({ sqlite: store.sqlite, site: m.site, goals: m.goals, now: m.now }, m.params));
   } else if (m.type === 'refresh') {
     // A failed round answers too: an unanswered call would wait in the main thread's map for good.
     void refresh(m.now).then(

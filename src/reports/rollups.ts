@@ -9,6 +9,7 @@ import { BASE } from './metrics.ts';
 import { prepared, type SourceRow } from './raw-source.ts';
 import { aggregate, fetchEventRows } from './aggregate.ts';
 import { HOUR, dayStart, localDayNumber } from './time-zone.ts';
+import { noteCleared, noteRebuilt } from './segment-cache.ts';
 
 const COLS = BASE.join(', ');
 const PH = BASE.map(() => '?').join(', ');
@@ -56,6 +57,7 @@ export function rebuildDay(sqlite: Database.Database, site: SiteZone, day: numbe
     sqlite.prepare('INSERT INTO rollup_days (site_id, day, built_at) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET built_at = excluded.built_at')
       .run(site.id, day, now);
   })();
+  noteRebuilt(site.id, day);
 }
 
 /**
@@ -87,6 +89,8 @@ export function refreshRollups(sqlite: Database.Database, sites: SiteZone[], now
   }
   const clear = sqlite.prepare('DELETE FROM rollup_dirty WHERE site_id = ? AND hour = ? AND gen = ?');
   sqlite.transaction(() => { for (const [siteId, hour, gen] of dirty) clear.run(siteId, hour, gen); })();
+  // Segments whose visits reach into these hours are read again (segment-cache.ts).
+  for (const [siteId, hour] of dirty) noteCleared(siteId, [hour]);
   return { days: n, ms: performance.now() - t0 };
 }
 

@@ -1,4 +1,5 @@
-// Filtered reads shared between queries: a dashboard asks eight questions of the same filtered
+// Filtered reads shared between queries, for what day segments (segment-cache.ts) do not hold:
+// custom properties and HTTP status filters. A dashboard asks eight questions of the same filtered
 // month, and each would scan the same events. The rows of a (site, range, filter) read — with
 // every rolled-up dimension's value — stay here for a few seconds, so the first query pays the
 // scan and the others only aggregate. A read is reused while nothing was written since (SQLite's

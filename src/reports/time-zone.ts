@@ -56,10 +56,19 @@ export function localDayNumber(ms: number, tz: string): number {
   return Math.floor((ms + offsetAt(ms, tz)) / DAY);
 }
 
-/** The UTC instant at which a local day (by number) starts. */
+const starts = new Map<string, number>();
+
+/** The UTC instant at which a local day (by number) starts (remembered: Intl costs ~10 µs a call). */
 export function dayStart(n: number, tz: string): number {
-  const d = new Date(n * DAY);
-  return localMidnight(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), tz);
+  const key = `${tz}|${n}`;
+  let t = starts.get(key);
+  if (t === undefined) {
+    const d = new Date(n * DAY);
+    t = localMidnight(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), tz);
+    if (starts.size >= 100_000) starts.clear();
+    starts.set(key, t);
+  }
+  return t;
 }
 
 /**

@@ -26,6 +26,7 @@ import { propKeys } from '../reports/prop-keys.ts';
 import { invalidateSite, refreshRollups, type RefreshResult } from '../reports/rollups.ts';
 import { registerReportFunctions } from '../reports/sql-functions.ts';
 import { ReportsThread } from '../reports/reports-thread.ts';
+import { setSegmentBudget } from '../reports/segment-cache.ts';
 import { UserRepo } from '../accounts/users.ts';
 import { SessionStore } from '../accounts/sessions.ts';
 import { LoginLimiter } from '../accounts/rate-limit.ts';
@@ -136,7 +137,9 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
     keyTimes: () => keyTimes.get() as { newest: number | null; oldest: number | null }, now: clock,
   }) : null;
   if (metrics && sink instanceof WriterThread) sink.onCommit = (n, ms) => metrics.commit(n, ms);
-  const reports = opts.writerThread ? await ReportsThread.start({ dbPath: config.dbPath, refreshMs: config.rollupMs }) : null;
+  const reports = opts.writerThread ? await ReportsThread.start({ dbPath: config.dbPath, refreshMs: config.rollupMs, cacheMb: config.reportCacheMb }) : null;
+  // Without the thread, reports run on this one: its segment cache gets the same budget.
+  if (!reports) setSegmentBudget(config.reportCacheMb);
   const collector = new Collector({
     precision: config.precision, sites: directory, agents: new AgentCache(), countries: opts.countries, keys,
     resolver, sink, clock, counters: metrics ?? undefined,
