@@ -2,6 +2,8 @@
 // the shipped access log, random client addresses, time-ordered) through `hush import`, beside
 // a baseline measured in the same run: reading and splitting the same file with readline and
 // doing nothing else. Medians of BENCH_IMPORT_RUNS runs (default 3); peak RSS of the importer.
+// BENCH_IMPORT_NODE_FLAGS adds node flags to the import process, e.g. "--heap-growing-percent=0
+// --semi-space-growth-factor=2" to measure it with V8's default heap sizing (src/import/heap-tuning.ts).
 import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { execFileSync } from 'node:child_process';
@@ -15,6 +17,7 @@ import { apacheLog } from '../test/helpers/fixtures.ts';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const LINES = Number(process.env.BENCH_IMPORT_LINES ?? 1_000_000);
 const RUNS = Number(process.env.BENCH_IMPORT_RUNS ?? 3);
+const NODE_FLAGS = (process.env.BENCH_IMPORT_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 function agents(): string[] {
@@ -53,7 +56,7 @@ const work = mkdtempSync(path.join(tmpdir(), 'hush-import-bench-'));
 try {
   const file = path.join(work, 'access.log');
   await generate(file);
-  console.log(`\nimport: ${LINES.toLocaleString('en-US')} generated combined lines, ${RUNS} runs`);
+  console.log(`\nimport: ${LINES.toLocaleString('en-US')} generated combined lines, ${RUNS} runs${NODE_FLAGS.length ? ` (node ${NODE_FLAGS.join(' ')})` : ''}`);
   const base: number[] = [], hush: number[] = [], rss: number[] = [];
   for (let run = 0; run < RUNS; run++) {
     base.push(await baseline(file));
@@ -62,7 +65,7 @@ try {
     new SiteRepo(o.db).add({ domain: 'example.com' });
     o.close();
     const t = performance.now();
-    const out = execFileSync(process.execPath, ['--import', 'tsx', path.join(here, 'import-run.ts'), 'import', file, '--site', 'example.com', '--format', 'combined'], {
+    const out = execFileSync(process.execPath, [...NODE_FLAGS, '--import', 'tsx', path.join(here, 'import-run.ts'), 'import', file, '--site', 'example.com', '--format', 'combined'], {
       env: { ...process.env, HUSH_DB: db }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
     });
     const secs = (performance.now() - t) / 1000;

@@ -15,6 +15,7 @@ import { AgentCache } from '../collector/user-agent.ts';
 import { FORMATS, type FormatName } from '../import/formats.ts';
 import { Importer, ImportError, type ImportSummary } from '../import/importer.ts';
 import { followLines, readLines, type SourceProgress } from '../import/line-source.ts';
+import { tuneHeapForImport } from '../import/heap-tuning.ts';
 
 export class ImportUsageError extends Error {}
 
@@ -74,6 +75,8 @@ export async function importCommand(values: Record<string, string | boolean | un
     throw new ImportUsageError(`import: ${(e as Error).message}`);
   }
 
+  // Before the country tables load: their ~40 MB of text is the first garbage the tuned heap sees.
+  tuneHeapForImport();
   const config = loadConfig();
   const store = openDb(config.dbPath, { synchronous: config.synchronous });
   try {

@@ -27,17 +27,29 @@ export type LineParser = (line: string) => LogRecord | null;
 
 const MONTHS: Record<string, number> = { Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11 };
 
+/** The decimal number of `t[i, i + n)`; NaN unless all n characters are ASCII digits. */
+function digits(t: string, i: number, n: number): number {
+  let v = 0;
+  for (const end = i + n; i < end; i++) {
+    const d = t.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return NaN; // also past the end: charCodeAt gives NaN
+    v = v * 10 + d;
+  }
+  return v;
+}
+
 /** `17/May/2015:10:05:03 +0000` → ms. NaN when malformed. */
 export function parseClf(t: string): number {
-  // dd/Mon/yyyy:HH:MM:SS ±hhmm — fixed positions, faster than a regex or Date.parse.
+  // dd/Mon/yyyy:HH:MM:SS ±hhmm — fixed positions, read in place: faster than a regex or
+  // Date.parse, and no substring per field (seven per line were ~3 % of an import's allocations).
   if (t.length < 20 || t[2] !== '/' || t[6] !== '/' || t[11] !== ':') return NaN;
   const month = MONTHS[t.slice(3, 6)];
   if (month === undefined) return NaN;
-  const utc = Date.UTC(+t.slice(7, 11), month, +t.slice(0, 2), +t.slice(12, 14), +t.slice(15, 17), +t.slice(18, 20));
+  const utc = Date.UTC(digits(t, 7, 4), month, digits(t, 0, 2), digits(t, 12, 2), digits(t, 15, 2), digits(t, 18, 2));
   let offset = 0;
   if (t.length >= 26) {
     const sign = t[21] === '-' ? -1 : t[21] === '+' ? 1 : NaN;
-    offset = sign * ((+t.slice(22, 24)) * 60 + (+t.slice(24, 26))) * 60_000;
+    offset = sign * (digits(t, 22, 2) * 60 + digits(t, 24, 2)) * 60_000;
   }
   return utc - offset;
 }

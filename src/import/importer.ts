@@ -5,7 +5,8 @@
 // with the import watermark, so a crash or a second run never counts a line twice.
 import type { Hit } from '../collector/hit.ts';
 import type { EventInput } from '../collector/payload.ts';
-import { runPipeline, type PipelineDeps } from '../collector/pipeline.ts';
+import { runPipeline, type HitContext, type PipelineDeps } from '../collector/pipeline.ts';
+import type { Agent } from '../collector/user-agent.ts';
 import { truncateIp } from '../pseudonymize/truncate.ts';
 import { detectFormat, parserFor, type FormatName, type LineParser, type LogRecord } from './formats.ts';
 import { isPage, type PageRules } from './classify.ts';
@@ -54,6 +55,9 @@ export class Importer {
   /** Everything imported so far, saved with each batch. */
   private next: Watermark;
   private readonly batchSize: number;
+  private readonly ev: EventInput;
+  private readonly ctx: HitContext;
+  private readonly agentKeys = new WeakMap<Agent, string>();
 
   /**
    * @param sink where batches are committed; null for a dry run
@@ -68,6 +72,11 @@ export class Importer {
     this.seen = start;
     this.next = this.seen.clone();
     this.batchSize = opts.batchSize ?? 5000;
+    this.ev = {
+      name: '', url: '', domains: [opts.domain], referrer: null, props: null, revenue: null, interactive: true, hashMode: false,
+      screenWidth: null, screenHeight: null, language: null, bytes: null, status: null, loadMs: null, engagementMs: null,
+    };
+    this.ctx = { ip: '', userAgent: '', acceptLanguage: null, optOut: false, now: 0, sourceType: 'log' };
   }
 
   private skip(reason: SkipReason): void {
@@ -81,25 +90,27 @@ export class Importer {
     }
   }
 
-  /** Imports every line of one source (a file, stdin or a followed file). */
-  async importLines(lines: AsyncIterable<string>, sourceName: string): Promise<void> {
+  /** Imports every line of one source (a file, stdin or a followed file), read an array at a time. */
+  async importLines(chunks: AsyncIterable<string[]>, sourceName: string): Promise<void> {
     this.seen = this.next.clone();
     let parse: LineParser | null = this.opts.format === 'auto' ? null : parserFor(this.opts.format, this.opts.timezone);
     if (parse) this.summary.formats.push(`${sourceName}: ${this.opts.format}`);
     const pending: Array<[number, string]> = [];
     let lineNo = 0;
-    for await (const line of lines) {
-      lineNo++;
-      if (!parse) {
-        pending.push([lineNo, line]);
-        if (pending.length < AUTO_SAMPLE) continue;
-        parse = this.detect(pending, sourceName);
-        for (const [n, l] of pending) this.line(parse, n, l);
-        pending.length = 0;
-        continue;
+    for await (const lines of chunks) {
+      for (const line of lines) {
+        lineNo++;
+        if (!parse) {
+          pending.push([lineNo, line]);
+          if (pending.length < AUTO_SAMPLE) continue;
+          parse = this.detect(pending, sourceName);
+          for (const [n, l] of pending) this.line(parse, n, l);
+          pending.length = 0;
+          continue;
+        }
+        this.line(parse, lineNo, line);
+        if (this.batch.length >= this.batchSize) await this.flush();
       }
-      this.line(parse, lineNo, line);
-      if (this.batch.length >= this.batchSize) await this.flush();
     }
     if (pending.length) {
       parse = this.detect(pending, sourceName);
@@ -130,27 +141,37 @@ export class Importer {
     if (!prefix) return this.malformed(lineNo, line);
     let fp = '';
     if (this.seen.inWindow(r.ts) || this.next.inWindow(r.ts)) {
-      const a = this.deps.agents.get(r.userAgent);
-      fp = fingerprint(r, prefix.text, `${a.browser}/${a.browserVersion}/${a.os}/${a.osVersion}/${a.device}`);
+      fp = fingerprint(r, prefix.text, this.agentKey(r.userAgent));
     }
     if (this.seen.seen(r.ts, fp)) return this.skip('duplicate');
     this.next.add(r.ts, fp);
     this.hit(r, lineNo, line);
   }
 
+  /** The browser/OS families of a user-agent as the fingerprint hashes them, once per cached agent. */
+  private agentKey(userAgent: string): string {
+    const a = this.deps.agents.get(userAgent);
+    let key = this.agentKeys.get(a);
+    if (key === undefined) this.agentKeys.set(a, (key = `${a.browser}/${a.browserVersion}/${a.os}/${a.osVersion}/${a.device}`));
+    return key;
+  }
+
   private hit(r: LogRecord, lineNo: number, line: string): void {
     const page = isPage(r, this.opts.rules);
-    const ev: EventInput = {
-      name: page ? 'pageview' : 'request',
-      url: `https://${r.host ?? this.opts.domain}${r.path}`,
-      domains: [this.opts.domain],
-      referrer: r.referrer, props: null, revenue: null, interactive: true, hashMode: false,
-      screenWidth: null, screenHeight: null, language: null,
-      bytes: r.bytes, status: r.status, loadMs: null, engagementMs: null,
-    };
-    const result = runPipeline(ev, {
-      ip: r.ip, userAgent: r.userAgent, acceptLanguage: null, optOut: false, now: r.ts, sourceType: 'log',
-    }, this.deps);
+    // One event and one context object for the whole import, refilled per line: the pipeline
+    // reads them synchronously and keeps nothing of them (its hits copy what they need). Two
+    // fresh objects per line were ~8 % of the bytes an import allocates.
+    const ev = this.ev, ctx = this.ctx;
+    ev.name = page ? 'pageview' : 'request';
+    ev.url = `https://${r.host ?? this.opts.domain}${r.path}`;
+    ev.referrer = r.referrer;
+    ev.bytes = r.bytes;
+    ev.status = r.status;
+    ctx.ip = r.ip;
+    ctx.userAgent = r.userAgent;
+    ctx.now = r.ts;
+    const result = runPipeline(ev, ctx, this.deps);
+    ctx.ip = ctx.userAgent = ''; // the raw address and user-agent are not kept past their line
     if (result.kind === 'invalid') return this.malformed(lineNo, line);
     if (result.kind === 'drop') return this.skip(result.reason);
     if (page) this.summary.pageviews++;
