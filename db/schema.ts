@@ -299,3 +299,19 @@ export const sharedLinks = sqliteTable('shared_links', {
   passwordHash: text('password_hash'),
   createdAt: integer('created_at').notNull(),
 }, (t) => [uniqueIndex('shared_links_token_uq').on(t.tokenHash)]);
+
+/**
+ * Scheduled e-mail reports (src/email): a user's weekly or monthly report of a site. `secret`
+ * signs the unsubscribe link in each mail (no login needed); deleting the row unsubscribes.
+ */
+export const emailSubscriptions = sqliteTable('email_subscriptions', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  userId: integer('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  siteId: integer('site_id').notNull().references(() => sites.id, { onDelete: 'cascade' }),
+  period: text('period', { enum: ['week', 'month'] }).notNull(),
+  /** Random key (hex) the unsubscribe token is an HMAC under. */
+  secret: text('secret').notNull(),
+  /** First local day (YYYY-MM-DD) of the last period sent, so a restart never sends it again. */
+  lastSent: text('last_sent'),
+  createdAt: integer('created_at').notNull(),
+}, (t) => [uniqueIndex('email_subscriptions_uq').on(t.userId, t.siteId, t.period)]);

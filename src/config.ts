@@ -33,6 +33,14 @@ export interface Config {
   backupKeep: number;
   /** Memory for cached day segments of filtered reports, MB (HUSH_REPORT_CACHE_MB; 0 = none kept). */
   reportCacheMb: number;
+  /** E-mail reports (src/email): where mail is sent (HUSH_SMTP_URL); without it no e-mail leaves. */
+  smtpUrl: string | undefined;
+  /** The sender of report mails (HUSH_SMTP_FROM), required with HUSH_SMTP_URL. */
+  smtpFrom: string | undefined;
+  /** A PEM file of a certificate to trust besides the system's (HUSH_SMTP_CA: a self-signed server). */
+  smtpCa: string | undefined;
+  /** The address readers reach Hush at (HUSH_PUBLIC_URL), for the unsubscribe link in each mail. */
+  publicUrl: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -83,5 +91,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     backupKeep: int('HUSH_BACKUP_KEEP', env.HUSH_BACKUP_KEEP, 7, 1, 3650),
     // 256 MB holds ~4.5 M events of segments (~56 MB per million, measured by `npm run bench`).
     reportCacheMb: int('HUSH_REPORT_CACHE_MB', env.HUSH_REPORT_CACHE_MB, 256, 0, 1_048_576),
+    ...emailSettings(env),
   };
+}
+
+/** The e-mail settings. Messages never repeat HUSH_SMTP_URL: it may hold a password. */
+function emailSettings(env: NodeJS.ProcessEnv): Pick<Config, 'smtpUrl' | 'smtpFrom' | 'smtpCa' | 'publicUrl'> {
+  const smtpUrl = env.HUSH_SMTP_URL || undefined;
+  if (smtpUrl !== undefined) {
+    let u: URL | null = null;
+    try {
+      u = new URL(smtpUrl);
+    } catch { /* reported below */ }
+    if (!u || (u.protocol !== 'smtp:' && u.protocol !== 'smtps:') || !u.hostname) {
+      throw new ConfigError('HUSH_SMTP_URL must look like smtp://user:password@host:587 (STARTTLS) or smtps://user:password@host:465 (TLS)');
+    }
+    if (!env.HUSH_SMTP_FROM) throw new ConfigError('HUSH_SMTP_FROM (the sender, e.g. "Hush <stats@example.com>") is required with HUSH_SMTP_URL');
+  }
+  const publicUrl = env.HUSH_PUBLIC_URL ? env.HUSH_PUBLIC_URL.replace(/\/+$/, '') : undefined;
+  if (publicUrl !== undefined && !/^https?:\/\/[^\s/]+(\/\S*)?$/.test(publicUrl)) {
+    throw new ConfigError(`HUSH_PUBLIC_URL must be an http(s) address such as https://stats.example.com, got "${publicUrl.slice(0, 100)}"`);
+  }
+  return { smtpUrl, smtpFrom: env.HUSH_SMTP_FROM || undefined, smtpCa: env.HUSH_SMTP_CA || undefined, publicUrl };
 }

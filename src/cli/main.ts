@@ -20,6 +20,7 @@ import ipaddr from 'ipaddr.js';
 import { UsageError, Failure } from './errors.ts';
 import { REPORT_HELP, goalCommand, exportCommand, demoCommand } from './report-commands.ts';
 import { USER_HELP, userCommand } from './user-command.ts';
+import { REPORT_SEND_HELP, reportCommand } from '../email/cli.ts';
 
 const HELP: Record<string, string> = {
   main: `hush — self-hosted, cookieless web analytics that never keeps a visitor's IP address
@@ -41,6 +42,7 @@ Commands:
   audit [--json] [--ips F]  check the stored data against the privacy invariants
   privacy [--markdown]      what is stored, why and for how long (policy text with --markdown)
   backup <file>             an online, consistent copy of the database (daily keys left out)
+  report send --site --to   e-mail one weekly or monthly report now (needs HUSH_SMTP_URL)
 
 Environment: HUSH_DB (default ./data/hush.db), PORT (default 8080), HUSH_TRUSTED_PROXIES,
 HUSH_IP_PRECISION (default|strict), HUSH_SYNC (full|normal). Run 'hush <command> --help' for more.`,
@@ -346,6 +348,14 @@ export async function main(argv: string[]): Promise<number> {
         if (values.help) return void console.log(REPORT_HELP.export), 0;
         if (positionals.length) throw new UsageError(`export: unexpected argument "${positionals[0]}"`);
         await exportCommand(values);
+        return 0;
+      }
+      case 'report': {
+        const [sub, ...args] = rest;
+        if (!sub || sub === '--help' || sub === '-h') return void console.log(REPORT_SEND_HELP), 0;
+        const { values, positionals } = parse(args, { site: { type: 'string' }, to: { type: 'string' }, period: { type: 'string' } });
+        if (values.help) return void console.log(REPORT_SEND_HELP), 0;
+        await reportCommand(sub, values, positionals);
         return 0;
       }
       case 'demo': {

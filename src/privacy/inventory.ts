@@ -180,6 +180,15 @@ export const INVENTORY: Record<string, Table> = {
     password_hash: f('scrypt hash of the optional password', 'protecting the link', 'an owner', 'until revoked'),
     created_at: f('when the link was created', 'administration', 'Hush', 'until revoked'),
   },
+  email_subscriptions: {
+    id: f('row id', 'internal reference', 'Hush', 'until unsubscribed'),
+    user_id: f('dashboard user who gets the report', 'scheduled e-mail reports', 'the user', 'until unsubscribed'),
+    site_id: f('site the report is about', 'scheduled e-mail reports', 'the user', 'until unsubscribed'),
+    period: f('week or month', 'scheduled e-mail reports', 'the user', 'until unsubscribed'),
+    secret: f('random key the unsubscribe link in each mail is signed with', 'unsubscribing without logging in', 'random generator', 'until unsubscribed'),
+    last_sent: f('first day of the last period mailed', 'never sending a report twice', 'Hush', 'until unsubscribed'),
+    created_at: f('when the user subscribed', 'administration', 'Hush', 'until unsubscribed'),
+  },
   import_state: {
     site_id: f('site', 'import bookkeeping', 'Hush', UNTIL_REMOVED),
     last_ts: f('newest imported log time', 'not importing a line twice', 'access log', UNTIL_REMOVED),

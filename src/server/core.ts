@@ -36,6 +36,8 @@ import { httpsJudge } from '../accounts/https.ts';
 import { truncateIp } from '../pseudonymize/truncate.ts';
 import { StoreHealth, StoreUnavailable, errorCode } from '../store/store-health.ts';
 import { Metrics } from '../ops/metrics.ts';
+import { SubscriptionRepo } from '../email/subscriptions.ts';
+import { EmailScheduler } from '../email/scheduler.ts';
 
 export interface Core {
   store: OpenDb;
@@ -62,6 +64,8 @@ export interface Core {
   health: StoreHealth;
   /** Prometheus metrics, when HUSH_METRICS_TOKEN is set. */
   metrics: Metrics | null;
+  /** Scheduled e-mail reports (src/email): the server calls start(); off without HUSH_SMTP_URL. */
+  emails: EmailScheduler;
   /** Writes what is queued and closes the database. */
   close(): Promise<void>;
 }
@@ -107,6 +111,8 @@ export interface CoreOptions {
   peer: AppDeps['peer'];
   clock?: () => number;
   logError?: (m: string) => void;
+  /** Where the e-mail scheduler logs (default: console.log). */
+  log?: (line: string) => void;
   /** Commit in a writer thread and run reports in a reports thread (the server), instead of inline (tests). */
   writerThread?: boolean;
   /** The built page script to serve at /hush.js. */
@@ -140,6 +146,14 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
   const reports = opts.writerThread ? await ReportsThread.start({ dbPath: config.dbPath, refreshMs: config.rollupMs, cacheMb: config.reportCacheMb }) : null;
   // Without the thread, reports run on this one: its segment cache gets the same budget.
   if (!reports) setSegmentBudget(config.reportCacheMb);
+  const subscriptions = new SubscriptionRepo(store.db);
+  const emails = new EmailScheduler({
+    config, subscriptions, sites, users, clock, log: opts.log ?? ((l) => console.log(l)),
+    query: (site, body) => {
+      const ctx = { site, goals: goals.list(site.id), now: clock() };
+      return reports ? reports.query(ctx, body) : runQuery({ ...ctx, sqlite: store.sqlite }, body);
+    },
+  });
   const collector = new Collector({
     precision: config.precision, sites: directory, agents: new AgentCache(), countries: opts.countries, keys,
     resolver, sink, clock, counters: metrics ?? undefined,
@@ -157,6 +171,7 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
       clientPrefix: (c) => truncateIp(resolver.resolve(opts.peer(c), c.req.header('x-forwarded-for')), config.precision)?.text ?? 'unknown',
       // The Secure cookie flag: X-Forwarded-Proto counts only from a trusted proxy, like X-Forwarded-For.
       isHttps: (c) => https(c.req.url, opts.peer(c), c.req.header('x-forwarded-proto')),
+      ...{ emailReports: { subscriptions, sites, off: emails.off } },
     },
     query: (site, body) => {
       const ctx = { site, goals: goals.list(site.id), now: clock() };
@@ -174,7 +189,7 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
     privacy: () => privacyDocument(config.precision, config.kFloor, sites.list().filter((s) => s.listed === 1)),
   });
   const core: Core = {
-    store, sites, directory, apiKeys, goals, users, sessions, keys, reports, sink, collector, app, health, metrics,
+    store, sites, directory, apiKeys, goals, users, sessions, keys, reports, sink, collector, app, health, metrics, emails,
     housekeeping(now = clock()) {
       directory.refresh();
       sink.prune(now);
@@ -191,6 +206,7 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
       return refreshRollups(store.sqlite, sites.list(), now);
     },
     async close() {
+      await emails.close();
       await sink.close();
       await reports?.close();
       store.close();

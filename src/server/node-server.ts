@@ -53,7 +53,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const logError = (m: string) => console.error(m);
   const beacon = await loadBeacon();
   if (!beacon) log('warning: public/hush.js is missing (run `npm run build`); /hush.js answers 404');
-  const core = await createCore(config, { countries, logError, beacon, writerThread: opts.writerThread ?? true, peer: (c) => getConnInfo(c).remote.address ?? '' });
+  const core = await createCore(config, { countries, logError, log, beacon, writerThread: opts.writerThread ?? true, peer: (c) => getConnInfo(c).remote.address ?? '' });
   const { collector, app } = core;
   const honoListener = getRequestListener(app.fetch);
 
@@ -155,6 +155,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const port = (server.address() as AddressInfo).port;
   const backups = config.backupDir ? new DailyBackups({ dbPath: config.dbPath, dir: config.backupDir, keep: config.backupKeep }, log, core.metrics) : null;
   backups?.start();
+  // Due report mails, hourly (stopped by core.close()); without HUSH_SMTP_URL it logs once and sends nothing.
+  core.emails.start();
   const shownHost = !config.host || config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   const url = `http://${shownHost}:${port}`;
 

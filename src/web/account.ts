@@ -12,10 +12,11 @@ import { crossSite, currentUser, reserveCheck, respond, toLogin, type AuthDeps }
 import { verifyPassword } from '../accounts/passwords.ts';
 import type { Attempt } from '../accounts/rate-limit.ts';
 import type { User } from '../accounts/users.ts';
+import { emailRoutes, emailSection, type EmailWebDeps } from '../email/web.ts';
 
 type Msg = { error?: string; ok?: string; secret?: string; codes?: string[] };
 
-export function accountRoutes(app: Hono, deps: AuthDeps): void {
+export function accountRoutes(app: Hono, deps: AuthDeps & { emailReports?: EmailWebDeps }): void {
   const view = async (c: Context, status: number, msg: Msg = {}) => {
     const me = currentUser(c, deps)!;
     const user = deps.users.byId(me.user.id)!;
@@ -36,7 +37,8 @@ ${user.totpSecret
 <div><pre data-totp-secret>${msg.secret}</pre><p class="muted">or as a link: <code data-totp-uri>${uri}</code></p></div></div>
 <form method="post" action="/account/totp/confirm">${csrf}${password('on_password')}<label for="code">The code your app shows</label><input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" required><button type="submit">Turn on</button></form>`
       : html`<p>Off.</p><form method="post" action="/account/totp/start">${csrf}<button type="submit">Set up two-factor login</button></form>`}
-</section>`;
+</section>
+${emailSection(deps.emailReports, deps, user.id, me.session.csrf)}`;
     return respond(c, status, page('Account', body, { user: user.email, csrf: me.session.csrf }));
   };
 
@@ -68,6 +70,8 @@ ${user.totpSecret
   };
 
   app.get('/account', (c) => (currentUser(c, deps) ? view(c, 200) : toLogin(c, deps)));
+  // Scheduled e-mail reports: the section's form, and the unsubscribe link of each mail.
+  emailRoutes(app, deps.emailReports, deps, view);
 
   app.post('/account/totp/start', async (c) => {
     const r = await post(c);
