@@ -10,12 +10,12 @@ import { WatermarkStore, type ImportStateRow } from '../import/watermark.ts';
 import { retentionCutoff } from '../privacy/retention.ts';
 import { sqliteKeyStore } from '../store/key-store.ts';
 import { KeyRing, memoryKeyStore } from '../pseudonymize/daily-keys.ts';
-import { loadCountryTables } from '../pseudonymize/country-data.ts';
 import { AgentCache } from '../collector/user-agent.ts';
 import { FORMATS, type FormatName } from '../import/formats.ts';
 import { Importer, ImportError, type ImportSummary } from '../import/importer.ts';
 import { followLines, readLines, type SourceProgress } from '../import/line-source.ts';
 import { tuneHeapForImport } from '../import/heap-tuning.ts';
+import { loadCountryTablesStreaming } from '../import/country-stream.ts';
 
 export class ImportUsageError extends Error {}
 
@@ -75,7 +75,7 @@ export async function importCommand(values: Record<string, string | boolean | un
     throw new ImportUsageError(`import: ${(e as Error).message}`);
   }
 
-  // Before the country tables load: their ~40 MB of text is the first garbage the tuned heap sees.
+  // Before the country tables load, the first garbage the tuned heap sees.
   tuneHeapForImport();
   const config = loadConfig();
   const store = openDb(config.dbPath, { synchronous: config.synchronous });
@@ -97,7 +97,7 @@ export async function importCommand(values: Record<string, string | boolean | un
     });
     const importer = new Importer({
       precision: config.precision, sites: new SiteDirectory(sites), agents: new AgentCache(),
-      countries: await loadCountryTables(), keys,
+      countries: await loadCountryTablesStreaming(), keys, // not country-data.ts: see country-stream.ts
     }, { siteId: site.id, domain, format: format as FormatName | 'auto', timezone, rules, dryRun, retainFrom: retentionCutoff(Date.now(), site.retentionDays, site.timezone) },
     dryRun ? null : async (hits, state, pruneTs) => commit(hits, state, pruneTs),
     watermarks.load(site.id));
