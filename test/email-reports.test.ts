@@ -17,6 +17,7 @@ import { latestDue } from '../src/email/periods.ts';
 import { EmailScheduler } from '../src/email/scheduler.ts';
 import { SubscriptionRepo } from '../src/email/subscriptions.ts';
 import { main } from '../src/cli/main.ts';
+import { audit } from '../src/privacy/audit.ts';
 
 /**
  * `hush …args` in this process (what bin/hush.js runs, without a process start of ~1.5 s):
@@ -293,6 +294,12 @@ sched('the unsubscribe link works without login and stops the next mail; a misse
   // No log line names a recipient, and none holds the SMTP URL.
   assert.ok(lines.some((l) => /sent the weekly report of sched\.test for 2026-06-29\.\.2026-07-05/.test(l)), lines.join('\n'));
   assert.not.ok(lines.some((l) => l.includes('@') || l.includes('smtp:')), lines.join('\n'));
+  // The new table is declared in the data inventory, and nothing in it trips the audit.
+  // (The key-age check reads the real clock, not this test's June: it is not this test's.)
+  const report = audit(h.dbPath, { kFloor: 3 });
+  const failing = report.checks.filter((c) => !c.ok && !/daily key/.test(c.name));
+  assert.equal(failing, [], JSON.stringify(report.findings).slice(0, 2000));
+  assert.ok(report.checks.some((c) => c.name === 'schema matches the data inventory' && c.ok));
 });
 
 sched.run();
