@@ -3,7 +3,7 @@
 // (runQuery or the reports thread), so k-anonymity applies exactly as on the dashboard: rows
 // under the site's k arrive folded into "(other)" and are shown as such. Rendered as plain,
 // readable HTML (inline styles only, no images, no script) and as text.
-import type { QueryResponse } from '../reports/engine.ts';
+import { change, type QueryResponse } from '../reports/engine.ts';
 import type { Site } from '../store/sites.ts';
 import { countryName } from '../web/countries.ts';
 import { previous, periodTitle, type Period } from './periods.ts';
@@ -25,14 +25,6 @@ export interface Report {
   lists: Array<{ title: string; rows: Array<{ label: string; visitors: number | null }> }>;
 }
 
-/** Change as the engine computes it: percent (one decimal), rates in points. */
-function change(i: number, cur: number | null, prev: number | null): number | null {
-  if (cur === null || prev === null) return null;
-  if (TOP_METRICS[i] === 'bounce_rate') return Math.round((cur - prev) * 10) / 10;
-  if (prev === 0) return cur > 0 ? 100 : 0;
-  return Math.round(((cur - prev) / prev) * 1000) / 10;
-}
-
 export async function buildReport(query: ReportQuery, site: Site, period: Period): Promise<Report> {
   const range = (p: Period) => [p.from, p.to];
   const topOf = async (p: Period) => (await query(site, { site_id: site.domain, metrics: [...TOP_METRICS], date_range: range(p) })).results[0]?.metrics
@@ -51,7 +43,7 @@ export async function buildReport(query: ReportQuery, site: Site, period: Period
     return { title, rows };
   };
   return {
-    site: site.domain, period, top, change: top.map((v, i) => change(i, v, before[i])),
+    site: site.domain, period, top, change: top.map((v, i) => change(TOP_METRICS[i], v, before[i])),
     lists: [await list('Top pages', 'event:page'), await list('Top sources', 'visit:source'), await list('Top countries', 'visit:country')],
   };
 }

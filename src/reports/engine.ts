@@ -190,7 +190,8 @@ function sortRows(rows: Row[], q: Query): void {
 
 const RATES = new Set<Metric>(['bounce_rate', 'conversion_rate', 'percentage']);
 
-function change(m: Metric, cur: number | null, prev: number | null): number | null {
+/** A metric's change against a previous value: percent (one decimal), rates in points. */
+export function change(m: Metric, cur: number | null, prev: number | null): number | null {
   if (cur === null || prev === null) return null;
   if (RATES.has(m)) return Math.round((cur - prev) * 10) / 10;
   if (prev === 0) return cur > 0 ? 100 : 0;
