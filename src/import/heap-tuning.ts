@@ -8,11 +8,14 @@
 // would take a second process with flags, holding its own ~100 MB while the child imports):
 //   heap-growing-percent=50    the next full GC comes when the old generation is 1.5 × what
 //                              survived the last one (V8 picks up to 4 × on a large machine)
-//   semi-space-growth-factor=1 the young generation stays at the size start-up left it
-//                              (2 × 8 MB) instead of doubling to 2 × 16 MB
-// Measured on 300k lines of the bench log (peak RSS, CPU seconds): default 236–245 MB, 8.1 s;
-// growing 50 % 190–205 MB, 8.6–9.4 s; both 168–171 MB, 9.2–9.5 s; growing 30 % 188 MB,
-// 9.2–10.5 s; --optimize-for-size 153–165 MB but 11.7–12.6 s.
+//   semi-space-growth-factor=1 the young generation stays at the size it has when the import
+//                              starts: 2 × 8 MB when start-up has not doubled it already
+//                              (timing-dependent: it sometimes has, then this does nothing)
+// Measured on the 1M-line bench (bench/import.ts, 2 shared cores, runs interleaved): peak RSS
+// 182/203/186 MB tuned vs 285/276 MB with V8's defaults (same code); on 300k lines, CPU seconds
+// and peak RSS: defaults 8.1 s 236–245 MB; growing 50 % alone 8.6–9.4 s 190–205 MB; both flags
+// 9.2–9.5 s 168–171 MB; growing 30 % 9.2–10.5 s 188 MB; --optimize-for-size 11.7–12.6 s
+// 153–165 MB. The cost is more full GCs: ~+10–25 % CPU.
 // A flag given on the node command line (node --heap-growing-percent=0 …) is left as given.
 import v8 from 'node:v8';
 
