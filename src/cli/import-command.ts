@@ -15,7 +15,7 @@ import { FORMATS, type FormatName } from '../import/formats.ts';
 import { Importer, ImportError, type ImportSummary } from '../import/importer.ts';
 import { followLines, readLines, type SourceProgress } from '../import/line-source.ts';
 import { tuneHeapForImport } from '../import/heap-tuning.ts';
-import { loadCountryTablesStreaming } from '../import/country-stream.ts';
+import { loadCountryTables } from '../pseudonymize/country-data.ts';
 
 export class ImportUsageError extends Error {}
 
@@ -97,7 +97,7 @@ export async function importCommand(values: Record<string, string | boolean | un
     });
     const importer = new Importer({
       precision: config.precision, sites: new SiteDirectory(sites), agents: new AgentCache(),
-      countries: await loadCountryTablesStreaming(), keys, // not country-data.ts: see country-stream.ts
+      countries: await loadCountryTables(), keys,
     }, { siteId: site.id, domain, format: format as FormatName | 'auto', timezone, rules, dryRun, retainFrom: retentionCutoff(Date.now(), site.retentionDays, site.timezone) },
     dryRun ? null : async (hits, state, pruneTs) => commit(hits, state, pruneTs),
     watermarks.load(site.id));
