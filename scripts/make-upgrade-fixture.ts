@@ -1,25 +1,27 @@
-// Makes test/fixtures/hush-0000.db, the upgrade test's database: the schema of Hush's first
+// Makes test/fixtures/hush-0000.sql, the upgrade test's database as SQL text (a binary database
+// file is not kept in git): the schema of Hush's first
 // release (commit 73e3f6d, migration 0000 only, taken from git so later edits cannot leak in),
 // filled with two days of synthetic traffic written with that schema's own SQL. Run once:
 //   npx tsx scripts/make-upgrade-fixture.ts
 // Deterministic (a seeded generator): running it again gives the same rows. No IP address, no
 // user-agent and no daily key is in it (the first release stored none of them either).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync, unlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { dumpSql } from './sql-dump.ts';
 
 const FIRST_RELEASE = '73e3f6d';
 const root = path.join(import.meta.dirname, '..');
-const out = path.join(root, 'test/fixtures/hush-0000.db');
+const sqlOut = path.join(root, 'test/fixtures/hush-0000.sql');
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'hush-fixture-'));
 try {
   execFileSync('sh', ['-c', `git archive ${FIRST_RELEASE} db/migrations | tar -x -C "${tmp}"`], { cwd: root });
-  if (existsSync(out)) unlinkSync(out);
+  const out = path.join(tmp, 'hush-0000.db');
   const db = new Database(out);
   migrate(drizzle(db), { migrationsFolder: path.join(tmp, 'db/migrations') });
 
@@ -87,7 +89,8 @@ try {
   db.pragma('journal_mode = DELETE');
   db.exec('VACUUM');
   db.close();
-  console.log(`wrote ${out}`);
+  writeFileSync(sqlOut, dumpSql(out));
+  console.log(`wrote ${sqlOut}`);
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }

@@ -1,11 +1,12 @@
-// Upgrades: test/fixtures/hush-0000.db was written by the schema of the first release (migration
-// 0000 only; scripts/make-upgrade-fixture.ts). A real server started on a copy migrates it to
+// Upgrades: test/fixtures/hush-0000.sql is a database written by the schema of the first release
+// (migration 0000 only; scripts/make-upgrade-fixture.ts), kept as SQL text and loaded here. A real server started on a copy migrates it to
 // today's schema, and the Stats API then answers what the old rows say (computed here from the
 // old tables with plain SQL). A migration that fails is rolled back with every other pending
 // one: the file keeps its old schema and rows, and upgrades cleanly once the fault is gone.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { copyFileSync, cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { startServerProcess, runCli, killChildren, spawnHush } from './helpers/spawn-server.ts';
@@ -14,7 +15,16 @@ import { FIXTURES } from './helpers/fixtures.ts';
 import { MIGRATIONS, applyMigrations, openDb } from '../src/store/db.ts';
 import { ipsIn, USER_AGENT } from '../src/privacy/personal-data.ts';
 
-const FIXTURE = path.join(FIXTURES, 'hush-0000.db');
+const FIXTURE_SQL = path.join(FIXTURES, 'hush-0000.sql');
+// The first-release database, built once from its SQL text for this file's tests.
+const fixtureDir = mkdtempSync(path.join(tmpdir(), 'hush-upgrade-fixture-'));
+const FIXTURE = path.join(fixtureDir, 'hush-0000.db');
+{
+  const db = new Database(FIXTURE);
+  db.exec(readFileSync(FIXTURE_SQL, 'utf8'));
+  db.close();
+}
+process.on('exit', () => rmSync(fixtureDir, { recursive: true, force: true }));
 const RANGE = ['2026-11-20', '2026-11-21'];
 const journal = () => JSON.parse(readFileSync(path.join(MIGRATIONS, 'meta/_journal.json'), 'utf8')) as { entries: Array<{ idx: number; when: number; tag: string }> };
 
@@ -69,7 +79,7 @@ up.after.each(async () => {
 });
 
 up('the fixture holds no address, user-agent or key', () => {
-  const text = readFileSync(FIXTURE).toString('latin1');
+  const text = readFileSync(FIXTURE_SQL, 'utf8') + readFileSync(FIXTURE).toString('latin1');
   assert.equal(ipsIn(text), []);
   assert.not.ok(USER_AGENT.test(text));
   const db = new Database(FIXTURE, { readonly: true });
