@@ -21,6 +21,7 @@ import { SiteRepo } from '../src/store/sites.ts';
 import { apacheLog } from '../test/helpers/fixtures.ts';
 import { gzipSync } from 'node:zlib';
 import { FathomPeer, FATHOM_SITE } from './peer-fathom.ts';
+import { listeningUrl } from './listening.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.join(here, '..');
@@ -136,19 +137,8 @@ async function startNode(cmd: string[], env: Record<string, string>, wrap: Wrap)
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await exited;
   };
-  let out = '';
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`did not start: ${out}`)), 30_000);
-      child.once('exit', (code) => { clearTimeout(t); reject(new Error(`exited with ${code}: ${out}`)); });
-      const on = (d: Buffer) => {
-        out += d;
-        const m = /listening on (http:\/\/\S+)/.exec(out);
-        if (m) { clearTimeout(t); resolve(m[1]); }
-      };
-      child.stdout!.on('data', on);
-      child.stderr!.on('data', on);
-    });
+    const url = await listeningUrl(child, 30_000);
     return { pid: child.pid!, url, stop };
   } catch (e) {
     await stop();

@@ -21,6 +21,7 @@ import { cacheStats, clearSegments } from '../src/reports/segment-cache.ts';
 import { ReportsThread } from '../src/reports/reports-thread.ts';
 import { reportCsv, STANDARD_REPORTS } from '../src/reports/export.ts';
 import { fillReportDb } from './report-data.ts';
+import { listeningUrl } from './listening.ts';
 import { createCore } from '../src/server/core.ts';
 import { loadConfig } from '../src/config.ts';
 import { loadCountryTables } from '../src/pseudonymize/country-data.ts';
@@ -203,17 +204,7 @@ async function serverFigures(file: string, site: ReportContext['site'], runs: nu
     env: { ...process.env, HUSH_DB: file, PORT: '0', HOST: '127.0.0.1' }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      const t = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 60_000);
-      const on = (d: Buffer) => {
-        out += d;
-        const m = /listening on (http:\/\/\S+)/.exec(out);
-        if (m) { clearTimeout(t); resolve(m[1]); }
-      };
-      child.stdout!.on('data', on);
-      child.stderr!.on('data', on);
-    });
+    const url = await listeningUrl(child, 60_000);
     const ask = async (q: Record<string, unknown>) => {
       const r = await fetch(`${url}/api/v2/query`, { method: 'POST', headers: { Authorization: `Bearer ${key}` }, body: JSON.stringify({ site_id: site.domain, ...q }) });
       if (r.status !== 200) throw new Error(`query answered ${r.status}: ${await r.text()}`);
