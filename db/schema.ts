@@ -177,6 +177,20 @@ export const goals = sqliteTable('goals', {
   createdAt: integer('created_at').notNull(),
 }, (t) => [uniqueIndex('goals_site_name_uq').on(t.siteId, t.name)]);
 
+/**
+ * Funnels: 2–8 ordered steps, each a page path pattern (as page goals) or a custom event name;
+ * reports count the visits that reached each step in order (src/reports/funnel.ts).
+ */
+export const funnels = sqliteTable('funnels', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  siteId: integer('site_id').notNull().references(() => sites.id, { onDelete: 'cascade' }),
+  /** Display name, unique per site. */
+  name: text('name').notNull(),
+  /** JSON list of {"kind": "page"|"event", "value": pattern or event name}. */
+  steps: text('steps').notNull(),
+  createdAt: integer('created_at').notNull(),
+}, (t) => [uniqueIndex('funnels_site_name_uq').on(t.siteId, t.name)]);
+
 /** The additive base sums of every report metric (see src/reports/metrics.ts), for a rollup row. */
 function baseSums() {
   return {

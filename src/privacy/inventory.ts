@@ -122,6 +122,13 @@ export const INVENTORY: Record<string, Table> = {
     value: f('custom event name or page path pattern', 'goal conversions report', 'site owner', UNTIL_REMOVED),
     created_at: f('when the goal was added', 'administration', 'Hush', UNTIL_REMOVED),
   },
+  funnels: {
+    id: f('row id', 'internal reference', 'Hush', UNTIL_REMOVED),
+    site_id: f('site', 'per-site funnels', 'Hush', UNTIL_REMOVED),
+    name: f('funnel name', 'funnel report', 'site owner', UNTIL_REMOVED),
+    steps: f('the ordered steps: page path patterns or custom event names', 'funnel report', 'site owner', UNTIL_REMOVED),
+    created_at: f('when the funnel was added', 'administration', 'Hush', UNTIL_REMOVED),
+  },
   daily_stats: {
     site_id: f('site', 'per-site reports', 'Hush', SITE_RETENTION),
     day: f("local day in the site's time zone", 'reports by day', 'Hush', SITE_RETENTION),
