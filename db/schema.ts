@@ -329,3 +329,38 @@ export const emailSubscriptions = sqliteTable('email_subscriptions', {
   lastSent: text('last_sent'),
   createdAt: integer('created_at').notNull(),
 }, (t) => [uniqueIndex('email_subscriptions_uq').on(t.userId, t.siteId, t.period)]);
+
+/**
+ * Aggregates imported from another analytics tool (`hush import-plausible`): one row per import,
+ * so `--remove` deletes exactly what it added. Reports add its days only before the site's first
+ * native event. Nothing here describes a visitor: the source's export holds daily totals only.
+ */
+export const imports = sqliteTable('imports', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  siteId: integer('site_id').notNull().references(() => sites.id, { onDelete: 'cascade' }),
+  /** Where the aggregates came from: `plausible`. */
+  source: text('source').notNull(),
+  /** First and last local day with data (days since 1970-01-01 of the calendar date). */
+  fromDay: integer('from_day').notNull(),
+  toDay: integer('to_day').notNull(),
+  /** Rows written to imported_stats. */
+  rows: integer('rows').notNull(),
+  createdAt: integer('created_at').notNull(),
+});
+
+/**
+ * Imported daily aggregates, in the shape of `daily_stats`: per site, local day and dimension
+ * value (codes of src/reports/dimensions.ts; 0 is the whole site), the same additive base sums.
+ */
+export const importedStats = sqliteTable('imported_stats', {
+  importId: integer('import_id').notNull(),
+  siteId: integer('site_id').notNull(),
+  day: integer('day').notNull(),
+  dim: integer('dim').notNull(),
+  /** The dimension value; NULL for "(none)". */
+  value: text('value'),
+  ...baseSums(),
+}, (t) => [
+  // Reports read one dimension of one site over a run of days, as from daily_stats.
+  index('imported_stats_site_dim_day_idx').on(t.siteId, t.dim, t.day),
+]);

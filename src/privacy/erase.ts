@@ -1,5 +1,5 @@
 // Removing a site: every row of it (events, visits, its strings, rollups, goals, API keys, import
-// state, the site), with
+// state, imported aggregates, the site), with
 // secure_delete so freed pages are zeroed; with `erase`, also a VACUUM and a WAL truncation so
 // not a byte of its rows is left anywhere in the files. Daily keys are shared by all sites and
 // expire on their own within 48 hours.
@@ -18,7 +18,7 @@ export function removeSite(sqlite: Database.Database, siteId: number, erase: boo
       const visits = sqlite.prepare('DELETE FROM visits WHERE site_id = ?').run(siteId).changes;
       sqlite.prepare('DELETE FROM api_keys WHERE site_id = ?').run(siteId);
       sqlite.prepare('DELETE FROM import_state WHERE site_id = ?').run(siteId);
-      for (const t of ['strings', 'daily_stats', 'hourly_stats', 'rollup_days', 'rollup_dirty', 'goals']) {
+      for (const t of ['strings', 'daily_stats', 'hourly_stats', 'rollup_days', 'rollup_dirty', 'goals', 'imported_stats', 'imports']) {
         sqlite.prepare(`DELETE FROM ${t} WHERE site_id = ?`).run(siteId);
       }
       sqlite.prepare('DELETE FROM sites WHERE id = ?').run(siteId);

@@ -136,6 +136,23 @@ export const INVENTORY: Record<string, Table> = {
     value: f('the report row: a page path, source, country, browser family, …', 'fast reports', 'aggregated events', SITE_RETENTION),
     ...rollupSums(),
   },
+  imports: {
+    id: f('row id', 'removing an import whole', 'Hush', UNTIL_REMOVED),
+    site_id: f('site', 'per-site imports', 'Hush', UNTIL_REMOVED),
+    source: f('the tool the aggregates came from (plausible)', 'showing imported data as imported', 'the site owner (hush import-plausible)', UNTIL_REMOVED),
+    from_day: f('first imported local day', 'showing imported data as imported', 'the imported export', UNTIL_REMOVED),
+    to_day: f('last imported local day', 'showing imported data as imported', 'the imported export', UNTIL_REMOVED),
+    rows: f('how many aggregate rows the import wrote', 'administration', 'Hush', UNTIL_REMOVED),
+    created_at: f('when the import ran', 'administration', 'Hush', UNTIL_REMOVED),
+  },
+  imported_stats: {
+    import_id: f('the import that wrote the row', 'removing an import whole', 'Hush', SITE_RETENTION),
+    site_id: f('site', 'per-site reports', 'Hush', SITE_RETENTION),
+    day: f('local day of the aggregate', 'reports by day', 'the imported export', SITE_RETENTION),
+    dim: f('which report the row belongs to (page, source, country, …)', 'reports of the days before Hush counted', 'Hush', SITE_RETENTION),
+    value: f('the report row: a page path, source, country, browser family, … (rows that look like an IP or e-mail address are not imported)', 'reports of the days before Hush counted', "another tool's aggregate export (Plausible CSV)", SITE_RETENTION),
+    ...rollupSums(),
+  },
   hourly_stats: {
     site_id: f('site', 'per-site reports', 'Hush', SITE_RETENTION),
     hour: f("local hour in the site's time zone", 'hourly charts', 'Hush', SITE_RETENTION),

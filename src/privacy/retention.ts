@@ -14,7 +14,7 @@ export interface RetentionResult {
   cutoff: number;
   events: number;
   visits: number;
-  /** Rollup rows (daily, hourly) of local days before the cutoff. */
+  /** Rollup rows (daily, hourly) and imported aggregates (imported_stats) of local days before the cutoff. */
   rollups: number;
   /** Dictionary values no remaining row refers to (not counted in a dry run). */
   strings: number;
@@ -40,9 +40,12 @@ export function enforceRetention(sqlite: Database.Database, now: number, dryRun 
   const delVisits = sqlite.prepare('DELETE FROM visits WHERE id IN (SELECT id FROM visits WHERE site_id = ? AND start_ts < ? AND end_ts < ? LIMIT ?)');
   // The cutoff is a local midnight, so rollups go by whole local days before it.
   const countRollups = sqlite.prepare(`SELECT (SELECT count(*) FROM daily_stats WHERE site_id = ? AND day < ?)
-    + (SELECT count(*) FROM hourly_stats WHERE site_id = ? AND hour < ? * 24) AS n`);
+    + (SELECT count(*) FROM hourly_stats WHERE site_id = ? AND hour < ? * 24)
+    + (SELECT count(*) FROM imported_stats WHERE site_id = ? AND day < ?) AS n`);
   const delDaily = sqlite.prepare('DELETE FROM daily_stats WHERE rowid IN (SELECT rowid FROM daily_stats WHERE site_id = ? AND day < ? LIMIT ?)');
   const delHourly = sqlite.prepare('DELETE FROM hourly_stats WHERE rowid IN (SELECT rowid FROM hourly_stats WHERE site_id = ? AND hour < ? * 24 LIMIT ?)');
+  // Imported aggregates (hush import-plausible) follow the same retention as the site's own data.
+  const delImported = sqlite.prepare('DELETE FROM imported_stats WHERE rowid IN (SELECT rowid FROM imported_stats WHERE site_id = ? AND day < ? LIMIT ?)');
   const delBuilt = sqlite.prepare('DELETE FROM rollup_days WHERE site_id = ? AND day < ?');
   const drain = (stmt: Database.Statement, args: unknown[]) => {
     let total = 0;
@@ -60,13 +63,13 @@ export function enforceRetention(sqlite: Database.Database, now: number, dryRun 
         domain: s.domain, cutoff,
         events: (countEvents.get(s.id, cutoff) as { n: number }).n,
         visits: (countVisits.get(s.id, cutoff, cutoff) as { n: number }).n,
-        rollups: (countRollups.get(s.id, day, s.id, day) as { n: number }).n,
+        rollups: (countRollups.get(s.id, day, s.id, day, s.id, day) as { n: number }).n,
         strings: 0,
       };
     }
     const events = drain(delEvents, [s.id, cutoff]);
     const visits = drain(delVisits, [s.id, cutoff, cutoff]);
-    const rollups = drain(delDaily, [s.id, day]) + drain(delHourly, [s.id, day]);
+    const rollups = drain(delDaily, [s.id, day]) + drain(delHourly, [s.id, day]) + drain(delImported, [s.id, day]);
     delBuilt.run(s.id, day);
     // Values only the deleted rows used go too (a full pass over the site: only when needed).
     const strings = events || visits ? deleteUnusedStrings(sqlite, s.id) : 0;
