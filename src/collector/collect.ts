@@ -1,8 +1,8 @@
 // The collector's one entry point, shared by the Hono route, the Node fast path and the pixel:
 // request facts in, an HTTP answer out. 202 only once every stored hit has committed.
 import type { DropReason, Hit } from './hit.ts';
-import { parseEvent, type Parsed } from './payload.ts';
-import { runPipeline, type PipelineDeps } from './pipeline.ts';
+import { parseEvent, type EventInput, type Parsed } from './payload.ts';
+import { runPipeline, type HitContext, type PipelineDeps } from './pipeline.ts';
 import type { ClientIpResolver } from './client-ip.ts';
 import { isStoreError } from '../store/store-health.ts';
 
@@ -40,6 +40,12 @@ export interface CollectorDeps extends PipelineDeps {
   sink: HitSink;
   clock?: () => number;
   counters?: HitCounters;
+  /**
+   * Asynchronous preparation the synchronous pipeline needs first, or undefined when nothing is
+   * missing. Node has none; the edge fetches the named sites' daily keys from their Durable
+   * Objects on the first hit of a day. Not called for opted-out hits; a rejection is a 503.
+   */
+  warm?: (event: EventInput, now: number) => Promise<void> | undefined;
 }
 
 const ACCEPTED: CollectResult = Object.freeze({ status: 202 });
@@ -63,16 +69,29 @@ export class Collector {
       counters?.refused('invalid');
       return { status: 400, error: parsed.error, field: parsed.field };
     }
+    const ctx: HitContext = {
+      ip: this.deps.resolver.resolve(req.peer, req.forwardedFor),
+      userAgent: req.userAgent ?? '',
+      acceptLanguage: req.acceptLanguage,
+      optOut: req.dnt === '1' || req.gpc === '1',
+      now: this.clock(),
+      sourceType: 'script',
+    };
+    const warming = ctx.optOut ? undefined : this.deps.warm?.(parsed.event, ctx.now);
+    if (warming) {
+      return warming.then(() => this.run(parsed.event, ctx), () => {
+        counters?.refused('unavailable');
+        return UNAVAILABLE;
+      });
+    }
+    return this.run(parsed.event, ctx);
+  }
+
+  private run(event: EventInput, ctx: HitContext): Promise<CollectResult> | CollectResult {
+    const counters = this.deps.counters;
     let result;
     try {
-      result = runPipeline(parsed.event, {
-        ip: this.deps.resolver.resolve(req.peer, req.forwardedFor),
-        userAgent: req.userAgent ?? '',
-        acceptLanguage: req.acceptLanguage,
-        optOut: req.dnt === '1' || req.gpc === '1',
-        now: this.clock(),
-        sourceType: 'script',
-      }, this.deps);
+      result = runPipeline(event, ctx, this.deps);
     } catch (e) {
       // The day's first hit stores its key: on a full disk that fails like a batch would.
       if (!isStoreError(e)) throw e;

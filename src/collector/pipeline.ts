@@ -12,11 +12,21 @@ import { screenClass } from './screen.ts';
 import type { AgentCache } from './user-agent.ts';
 import { truncateIp, type Precision } from '../pseudonymize/truncate.ts';
 import { lookupCountry, type CountryTables } from '../pseudonymize/country.ts';
-import { DAY_MS, type KeyRing } from '../pseudonymize/daily-keys.ts';
+import { DAY_MS } from '../pseudonymize/daily-keys.ts';
 import { visitorId } from '../pseudonymize/visitor-id.ts';
 import { VISIT_GAP_MS } from '../store/visits.ts';
 import type { PathTest } from '../matchers/glob.ts';
 import { scrub, scrubHost } from '../privacy/personal-data.ts';
+
+/**
+ * The daily keys of visitor ids. Node's KeyRing holds one key a day for every site (the site is
+ * in each hash input anyway) and ignores `siteId`; the edge keeps each site's keys in that site's
+ * Durable Object, so a key is asked for per site.
+ */
+export interface VisitorKeys {
+  current(now: number, siteId: number): Buffer;
+  previous(now: number, siteId: number): Buffer | null;
+}
 
 /** What the pipeline needs from the rest of the system. */
 export interface PipelineDeps {
@@ -24,7 +34,7 @@ export interface PipelineDeps {
   sites: { get(domain: string): { id: number; exclude: PathTest | null } | undefined };
   agents: AgentCache;
   countries: CountryTables;
-  keys: KeyRing;
+  keys: VisitorKeys;
 }
 
 /** The request-side facts about a hit. `ip` is the raw client address: handle with care. */
@@ -81,9 +91,8 @@ export function runPipeline(ev: EventInput, ctx: HitContext, deps: PipelineDeps)
   const prefix = truncateIp(ctx.ip, deps.precision);
   const prefixText = prefix ? prefix.text : '';
   const country = prefix ? lookupCountry(deps.countries, prefix) : null;
-  const key = deps.keys.current(ctx.now);
   // Only a visit that was active before UTC midnight can continue under yesterday's id.
-  const prevKey = ctx.now % DAY_MS < VISIT_GAP_MS ? deps.keys.previous(ctx.now) : null;
+  const nearMidnight = ctx.now % DAY_MS < VISIT_GAP_MS;
 
   const language = normalizeLanguage(ev.language) ?? languageFromHeader(ctx.acceptLanguage);
   const props = ev.props ? JSON.stringify(scrubProps(ev.props)) : null;
@@ -91,40 +100,43 @@ export function runPipeline(ev: EventInput, ctx: HitContext, deps: PipelineDeps)
   // (the page https://203.0.113.99/x is stored as host "[ip]"): see privacy/personal-data.ts.
   const hostname = scrubHost(page.hostname), pathname = scrub(page.pathname);
   const utm = page.utm;
-  const hits: Hit[] = sites.map((s) => ({
-    siteId: s.id,
-    ts: ctx.now,
-    visitorId: visitorId(key, s.id, prefixText, ctx.userAgent),
-    prevVisitorId: prevKey ? visitorId(prevKey, s.id, prefixText, ctx.userAgent) : null,
-    name: scrub(ev.name),
-    hostname,
-    pathname,
-    referrerHost: acq.referrerHost && scrubHost(acq.referrerHost),
-    referrerPath: scrub(acq.referrerPath),
-    source: scrub(acq.source),
-    channel: acq.channel,
-    utmSource: scrub(utm.source),
-    utmMedium: scrub(utm.medium),
-    utmCampaign: scrub(utm.campaign),
-    utmContent: scrub(utm.content),
-    utmTerm: scrub(utm.term),
-    country,
-    browser: agent.browser,
-    browserVersion: agent.browserVersion,
-    os: agent.os,
-    osVersion: agent.osVersion,
-    device: agent.device,
-    language,
-    screen: screenClass(ev.screenWidth),
-    bytes: ev.bytes,
-    status: ev.status,
-    loadMs: ev.loadMs,
-    engagementMs: ev.engagementMs,
-    props,
-    revenueAmount: ev.revenue ? ev.revenue.amount : null,
-    revenueCurrency: ev.revenue ? ev.revenue.currency : null,
-    interactive: ev.interactive,
-    sourceType: ctx.sourceType,
-  }));
+  const hits: Hit[] = sites.map((s) => {
+    const prevKey = nearMidnight ? deps.keys.previous(ctx.now, s.id) : null;
+    return {
+      siteId: s.id,
+      ts: ctx.now,
+      visitorId: visitorId(deps.keys.current(ctx.now, s.id), s.id, prefixText, ctx.userAgent),
+      prevVisitorId: prevKey ? visitorId(prevKey, s.id, prefixText, ctx.userAgent) : null,
+      name: scrub(ev.name),
+      hostname,
+      pathname,
+      referrerHost: acq.referrerHost && scrubHost(acq.referrerHost),
+      referrerPath: scrub(acq.referrerPath),
+      source: scrub(acq.source),
+      channel: acq.channel,
+      utmSource: scrub(utm.source),
+      utmMedium: scrub(utm.medium),
+      utmCampaign: scrub(utm.campaign),
+      utmContent: scrub(utm.content),
+      utmTerm: scrub(utm.term),
+      country,
+      browser: agent.browser,
+      browserVersion: agent.browserVersion,
+      os: agent.os,
+      osVersion: agent.osVersion,
+      device: agent.device,
+      language,
+      screen: screenClass(ev.screenWidth),
+      bytes: ev.bytes,
+      status: ev.status,
+      loadMs: ev.loadMs,
+      engagementMs: ev.engagementMs,
+      props,
+      revenueAmount: ev.revenue ? ev.revenue.amount : null,
+      revenueCurrency: ev.revenue ? ev.revenue.currency : null,
+      interactive: ev.interactive,
+      sourceType: ctx.sourceType,
+    };
+  });
   return { kind: 'hits', hits };
 }
