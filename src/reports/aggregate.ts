@@ -24,6 +24,8 @@ export interface EventRows {
 
 const DAY = 0, HR = 1, VID = 2, VHI = 3, VLO = 4, NAME = 5, BYTES = 6, LOAD = 7, ENG = 8, BOUNCE = 9, DUR = 10, VPV = 11;
 const FIXED_COLS = 12;
+/** Column positions in EventRows.rows (the dimensions follow, from FIXED_COLS on). */
+export const COL = { DAY, HR, VID, VHI, VLO, NAME, BYTES, LOAD, ENG, BOUNCE, DUR, VPV, FIXED_COLS } as const;
 
 export interface FetchRequest {
   siteId: number;

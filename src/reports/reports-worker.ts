@@ -11,7 +11,9 @@ import { prefetch, readsSegments, warmFor } from './segment-warmer.ts';
 import type { Query } from './query.ts';
 import { QueryError } from './query-error.ts';
 import { refreshRollups } from './rollups.ts';
+import { LiveRollups } from './live-rollups.ts';
 import { exportCsv, type ExportParams } from './export.ts';
+import { funnelFor } from './funnel.ts';
 
 export interface ReportsInit {
   dbPath: string;
@@ -22,6 +24,7 @@ export interface ReportsInit {
 export type ToReports =
   | { type: 'query'; id: number; site: ReportContext['site']; goals: ReportContext['goals']; now: number; body: Record<string, unknown> }
   | { type: 'export'; id: number; site: ReportContext['site']; goals: ReportContext['goals']; now: number; params: ExportParams }
+  | { type: 'funnel'; id: number; site: ReportContext['site']; goals: ReportContext['goals']; now: number; body: Record<string, unknown> }
   | { type: 'refresh'; id: number; now: number }
   | { type: 'close' };
 export type FromReports =
@@ -40,12 +43,18 @@ const stopped = () => closed;
 
 const sites = () => store.sqlite.prepare('SELECT id, timezone FROM sites').all() as Array<{ id: number; timezone: string }>;
 
+// Today's rollups (and earlier days' while a visit of theirs is open) are kept in memory and
+// updated from the events of each round alone (live-rollups.ts).
+const live = new LiveRollups();
+
 /** One refresh round, a site at a time with a yield between sites. */
 async function refreshAll(now: number): Promise<number> {
   let days = 0;
-  for (const site of sites()) {
+  const all = sites();
+  live.keepOnly(new Set(all.map((s) => s.id)));
+  for (const site of all) {
     if (closed) break;
-    days += refreshRollups(store.sqlite, [site], now, site.id).days;
+    days += refreshRollups(store.sqlite, [site], now, site.id, live).days;
     await new Promise((r) => setImmediate(r));
   }
   return days;
@@ -138,6 +147,9 @@ port.on('message', (m: ToReports) => {
     void query(m);
   } else if (m.type === 'export') {
     answer(m.id, () => exportCsv({ sqlite: store.sqlite, site: m.site, goals: m.goals, now: m.now }, m.params));
+  } else if (m.type === 'funnel') {
+    // Its site's turn, like a query whose days are read: one site's funnels never hold up another's.
+    runWhenReady(m.site.id, () => answer(m.id, () => funnelFor({ sqlite: store.sqlite, site: m.site, goals: m.goals, now: m.now }, m.body)));
   } else if (m.type === 'refresh') {
     // A failed round answers too: an unanswered call would wait in the main thread's map for good.
     void refresh(m.now).then(

@@ -10,6 +10,7 @@ import { prepared, type SourceRow } from './raw-source.ts';
 import { aggregate, fetchEventRows } from './aggregate.ts';
 import { HOUR, dayStart, localDayNumber } from './time-zone.ts';
 import { noteCleared, noteRebuilt } from './segment-cache.ts';
+import type { LiveRollups } from './live-rollups.ts';
 
 const COLS = BASE.join(', ');
 const PH = BASE.map(() => '?').join(', ');
@@ -35,8 +36,8 @@ export function invalidateSite(sqlite: Database.Database, siteId: number): void 
   })();
 }
 
-/** Rebuilds one local day of one site: every rolled-up dimension, the day total and its hours. */
-export function rebuildDay(sqlite: Database.Database, site: SiteZone, day: number, now: number): void {
+/** The rollup rows of one local day of a site, computed from a full read of its events. */
+export function dayRows(sqlite: Database.Database, site: SiteZone, day: number): { daily: Array<[number, string | null, number[]]>; hourly: Array<[number, number[]]> } {
   const start = dayStart(day, site.timezone);
   const end = dayStart(day + 1, site.timezone);
   // One read of the day, every rollup aggregated from it in JS (26 SQL scans took ~8× longer).
@@ -45,15 +46,25 @@ export function rebuildDay(sqlite: Database.Database, site: SiteZone, day: numbe
     { hourly: false, cols: [] }, { hourly: true, cols: [] },
     ...ROLLUP_DIMENSIONS.map((d) => ({ hourly: false, cols: [data.dimCol.get(d.name)!] })),
   ]);
-  const byDim = ROLLUP_DIMENSIONS.map((d, i) => ({ code: d.code!, rows: perDim[i] }));
+  return {
+    daily: [
+      ...total.map((r): [number, string | null, number[]] => [0, null, r.base]),
+      ...ROLLUP_DIMENSIONS.flatMap((d, i) => perDim[i].map((r): [number, string | null, number[]] => [d.code!, r.keys[0], r.base])),
+    ],
+    hourly: hours.map((r) => [r.hour!, r.base]),
+  };
+}
+
+/** Rebuilds one local day of one site: every rolled-up dimension, the day total and its hours. */
+export function rebuildDay(sqlite: Database.Database, site: SiteZone, day: number, now: number): void {
+  const rows = dayRows(sqlite, site, day);
   const insDaily = sqlite.prepare(`INSERT INTO daily_stats (site_id, day, dim, value, ${COLS}) VALUES (?, ?, ?, ?, ${PH})`);
   const insHour = sqlite.prepare(`INSERT INTO hourly_stats (site_id, hour, ${COLS}) VALUES (?, ?, ${PH})`);
   sqlite.transaction(() => {
     sqlite.prepare('DELETE FROM daily_stats WHERE site_id = ? AND day = ?').run(site.id, day);
     sqlite.prepare('DELETE FROM hourly_stats WHERE site_id = ? AND hour >= ? AND hour < ?').run(site.id, day * 24, day * 24 + 24);
-    for (const r of total) insDaily.run(site.id, day, 0, null, ...r.base);
-    for (const r of hours) insHour.run(site.id, r.hour, ...r.base);
-    for (const { code, rows } of byDim) for (const r of rows) insDaily.run(site.id, day, code, r.keys[0], ...r.base);
+    for (const [code, value, base] of rows.daily) insDaily.run(site.id, day, code, value, ...base);
+    for (const [hour, base] of rows.hourly) insHour.run(site.id, hour, ...base);
     sqlite.prepare('INSERT INTO rollup_days (site_id, day, built_at) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET built_at = excluded.built_at')
       .run(site.id, day, now);
   })();
@@ -62,14 +73,40 @@ export function rebuildDay(sqlite: Database.Database, site: SiteZone, day: numbe
 
 /**
  * Rebuilds the days behind every dirty hour (of `onlySite`, when given). `sites` gives each
- * site's zone; hours of sites not listed (removed) are cleared. Returns how many days were rebuilt.
+ * site's zone; hours of sites not listed (removed) are cleared. With `live` (the reports thread),
+ * the days hits still arrive for are maintained incrementally (live-rollups.ts) and only the
+ * other marked days are rebuilt whole. Returns how many days were rebuilt or updated.
  */
-export function refreshRollups(sqlite: Database.Database, sites: SiteZone[], now = Date.now(), onlySite?: number): RefreshResult {
+export function refreshRollups(sqlite: Database.Database, sites: SiteZone[], now = Date.now(), onlySite?: number, live?: LiveRollups): RefreshResult {
   const t0 = performance.now();
+  const zones = new Map(sites.map((s) => [s.id, s]));
+  let n = 0;
+  const clear = sqlite.prepare('DELETE FROM rollup_dirty WHERE site_id = ? AND hour = ? AND gen = ?');
+  const done = (marks: number[][]) => {
+    sqlite.transaction(() => { for (const [siteId, hour, gen] of marks) clear.run(siteId, hour, gen); })();
+    // Segments whose visits reach into these hours are read again (segment-cache.ts).
+    for (const [siteId, hour] of marks) noteCleared(siteId, [hour]);
+  };
+  if (live) {
+    const marked = (onlySite === undefined
+      ? sqlite.prepare('SELECT DISTINCT site_id FROM rollup_dirty').pluck().all()
+      : sqlite.prepare('SELECT DISTINCT site_id FROM rollup_dirty WHERE site_id = ?').pluck().all(onlySite)) as number[];
+    for (const siteId of marked) {
+      const site = zones.get(siteId);
+      if (!site) {
+        done(sqlite.prepare('SELECT site_id, hour, gen FROM rollup_dirty WHERE site_id = ?').raw(true).all(siteId) as number[][]);
+        continue;
+      }
+      const round = live.refreshSite(sqlite, site, now);
+      for (const day of round.rebuild) rebuildDay(sqlite, site, day, now);
+      n += round.rebuild.length + (round.events > 0 ? 1 : 0);
+      done(round.marks);
+    }
+    return { days: n, ms: performance.now() - t0 };
+  }
   const dirty = (onlySite === undefined
     ? sqlite.prepare('SELECT site_id, hour, gen FROM rollup_dirty ORDER BY site_id, hour').raw(true).all()
     : sqlite.prepare('SELECT site_id, hour, gen FROM rollup_dirty WHERE site_id = ? ORDER BY hour').raw(true).all(onlySite)) as number[][];
-  const zones = new Map(sites.map((s) => [s.id, s]));
   const days = new Map<number, Set<number>>();
   for (const [siteId, hour] of dirty) {
     const site = zones.get(siteId);
@@ -80,17 +117,13 @@ export function refreshRollups(sqlite: Database.Database, sites: SiteZone[], now
     set.add(localDayNumber(hour * HOUR, site.timezone));
     set.add(localDayNumber(hour * HOUR + HOUR - 1, site.timezone));
   }
-  let n = 0;
   for (const [siteId, set] of days) {
     for (const day of [...set].sort((a, b) => a - b)) {
       rebuildDay(sqlite, zones.get(siteId)!, day, now);
       n++;
     }
   }
-  const clear = sqlite.prepare('DELETE FROM rollup_dirty WHERE site_id = ? AND hour = ? AND gen = ?');
-  sqlite.transaction(() => { for (const [siteId, hour, gen] of dirty) clear.run(siteId, hour, gen); })();
-  // Segments whose visits reach into these hours are read again (segment-cache.ts).
-  for (const [siteId, hour] of dirty) noteCleared(siteId, [hour]);
+  done(dirty);
   return { days: n, ms: performance.now() - t0 };
 }
 

@@ -1,0 +1,214 @@
+// One local day of a site's rollups kept in memory and maintained by deltas (live-rollups.ts
+// feeds it). It holds the same twelve base sums per group that rebuildDay() computes from a full
+// read — the total (dim 0), every rolled-up dimension value and every local hour — and writes
+// only the groups that changed since the last flush, each by its rowid.
+//
+// Distinct visitors per group are exact: a visitor counts in a group while one of their open
+// visits does (`open` counts), or once one of their closed visits did (`frozen`, a sorted array of
+// group keys: 8 bytes per visitor and group, ~25 groups per visitor).
+import type Database from 'better-sqlite3';
+import { BASE } from './metrics.ts';
+import { ROLLUP_DIMENSIONS } from './dimensions.ts';
+import { dimensionText } from './string-ids.ts';
+import { noteRebuilt } from './segment-cache.ts';
+
+/** Group keys: code × 2^36 + (value + 1), value null → 0. Codes 1–22 are dimensions, 0 the total. */
+const K = 2 ** 36;
+export const HOUR_CODE = 31;
+export const groupKey = (code: number, value: number | null): number => code * K + (value === null ? 0 : value + 1);
+const codeOf = (key: number) => Math.floor(key / K);
+const valueOf = (key: number): number | null => {
+  const v = key % K;
+  return v === 0 ? null : v - 1;
+};
+
+// Positions in a group's sums (BASE order) and in a slot.
+const VISITORS = 0, VISITS = 1, PAGEVIEWS = 2, EVENTS = 3, BOUNCES = 4, DURATION = 5, VPV = 6, BYTES = 7, LOAD_MS = 8, LOAD_N = 9, ENG_MS = 10, ENG_VISITS = 11;
+/** A slot: one visit's events of one day within one group. */
+export const S_EVENTS = 0, S_PAGEVIEWS = 1, S_ENG = 2, S_BYTES = 3, S_LOAD_MS = 4, S_LOAD_N = 5;
+export const newSlot = (): Float64Array => Float64Array.of(0, 0, -1, 0, 0, 0);
+
+/** What a visit adds to each group its events of the day are in. */
+export interface Contribution {
+  visitor: string;
+  /** False for requests outside any visit (visit id 0): no visit, visitor or engagement visit. */
+  counted: boolean;
+  bounce: number;
+  duration: number;
+  visitPageviews: number;
+}
+
+interface VisitorState {
+  frozen: Float64Array | null;
+  open: Map<number, number> | null;
+}
+
+const BY_CODE = new Map(ROLLUP_DIMENSIONS.map((d) => [d.code!, d]));
+const COLS = BASE.join(', ');
+const SET = BASE.map((b) => `${b} = ?`).join(', ');
+
+function has(sorted: Float64Array | null, key: number): boolean {
+  if (!sorted) return false;
+  let lo = 0, hi = sorted.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const v = sorted[mid];
+    if (v === key) return true;
+    if (v < key) lo = mid + 1; else hi = mid - 1;
+  }
+  return false;
+}
+
+function union(a: Float64Array | null, keys: number[]): Float64Array {
+  const all = a ? [...a, ...keys] : keys;
+  const out = Float64Array.from(new Set(all));
+  return out.sort();
+}
+
+export class LiveDay {
+  readonly groups = new Map<number, Float64Array>();
+  private readonly dirty = new Set<number>();
+  private readonly rowids = new Map<number, number>();
+  private readonly visitors = new Map<string, VisitorState>();
+  /** Visits whose records were dropped: a later event of one means this day must be read again. */
+  readonly frozenVisits = new Set<number>();
+  /** Open visit records on this day (the day retires when none is left and it is not today). */
+  openVisits = 0;
+  /** Events with ids up to this are in the state (the `events` sequence when the day was read). */
+  seq = 0;
+  /** Set when the table no longer matches what this day wrote: it is read again. */
+  stale = false;
+  private fresh = true;
+
+  constructor(readonly siteId: number, readonly day: number) {}
+
+  private group(key: number): Float64Array {
+    let g = this.groups.get(key);
+    if (!g) this.groups.set(key, (g = new Float64Array(BASE.length)));
+    this.dirty.add(key);
+    return g;
+  }
+
+  /** Adds (sign 1) or removes (-1) one slot of a visit's events from group `key`. */
+  add(key: number, s: Float64Array, c: Contribution, sign: 1 | -1): void {
+    const g = this.group(key);
+    g[EVENTS] += sign * s[S_EVENTS];
+    g[PAGEVIEWS] += sign * s[S_PAGEVIEWS];
+    g[BYTES] += sign * s[S_BYTES];
+    g[LOAD_MS] += sign * s[S_LOAD_MS];
+    g[LOAD_N] += sign * s[S_LOAD_N];
+    if (s[S_ENG] >= 0) {
+      g[ENG_MS] += sign * s[S_ENG];
+      if (c.counted) g[ENG_VISITS] += sign;
+    }
+    if (s[S_EVENTS] > 0 && c.counted) {
+      g[VISITS] += sign;
+      g[BOUNCES] += sign * c.bounce;
+      g[DURATION] += sign * c.duration;
+      g[VPV] += sign * c.visitPageviews;
+      this.presence(c.visitor, key, g, sign);
+    }
+  }
+
+  private presence(visitor: string, key: number, g: Float64Array, sign: 1 | -1): void {
+    let v = this.visitors.get(visitor);
+    if (!v) this.visitors.set(visitor, (v = { frozen: null, open: null }));
+    if (has(v.frozen, key)) return;
+    v.open ??= new Map();
+    const before = v.open.get(key) ?? 0;
+    const after = before + sign;
+    if (after === 0) v.open.delete(key); else v.open.set(key, after);
+    if (before === 0 && after > 0) g[VISITORS]++;
+    else if (before > 0 && after === 0) g[VISITORS]--;
+  }
+
+  /** A closed visit's groups stay counted for its visitor without its record (`keys`: where it counted). */
+  freeze(visitor: string, keys: number[]): void {
+    const v = this.visitors.get(visitor);
+    if (!v || !keys.length) return;
+    for (const k of keys) {
+      const n = (v.open?.get(k) ?? 0) - 1;
+      if (n <= 0) v.open?.delete(k); else v.open!.set(k, n);
+    }
+    if (v.open?.size === 0) v.open = null;
+    v.frozen = union(v.frozen, keys);
+  }
+
+  /** Approximate bytes held (for the note on memory and the cache statistics). */
+  get bytes(): number {
+    let n = this.groups.size * 200 + this.frozenVisits.size * 16;
+    for (const v of this.visitors.values()) n += 80 + (v.frozen?.byteLength ?? 0) + (v.open?.size ?? 0) * 40;
+    return n;
+  }
+
+  /**
+   * Writes the groups that changed (all of them after a fresh read, replacing the day's rows) and
+   * marks the day built. Run inside the caller's write transaction. A row that is no longer where
+   * this day put it (the site's rollups were deleted meanwhile) makes the day stale.
+   */
+  flush(sqlite: Database.Database, now: number): void {
+    if (this.fresh) {
+      sqlite.prepare('DELETE FROM daily_stats WHERE site_id = ? AND day = ?').run(this.siteId, this.day);
+      sqlite.prepare('DELETE FROM hourly_stats WHERE site_id = ? AND hour >= ? AND hour < ?').run(this.siteId, this.day * 24, this.day * 24 + 24);
+      this.rowids.clear();
+      this.fresh = false;
+    }
+    if (this.dirty.size === 0 && !this.stale) return;
+    const st = statements(sqlite);
+    for (const key of this.dirty) {
+      const g = this.groups.get(key)!;
+      const code = codeOf(key);
+      if (code === HOUR_CODE) {
+        if (g[EVENTS] > 0) st.upsertHour.run(this.siteId, valueOf(key), ...g);
+        else st.deleteHour.run(this.siteId, valueOf(key));
+      } else {
+        const rowid = this.rowids.get(key);
+        if (g[EVENTS] > 0) {
+          if (rowid === undefined) {
+            const value = code === 0 ? null : dimensionText(sqlite, BY_CODE.get(code)!, valueOf(key));
+            this.rowids.set(key, Number(st.insertDaily.run(this.siteId, this.day, code, value, ...g).lastInsertRowid));
+          } else if (st.updateDaily.run(...g, rowid, this.siteId, this.day, code).changes !== 1) {
+            this.stale = true;
+          }
+        } else if (rowid !== undefined) {
+          st.deleteDaily.run(rowid, this.siteId, this.day, code);
+          this.rowids.delete(key);
+        }
+      }
+      // Nothing left in it (a visit moved to another exit page): forget it.
+      if (g.every((x) => x === 0)) this.groups.delete(key);
+    }
+    this.dirty.clear();
+    st.built.run(this.siteId, this.day, now);
+    noteRebuilt(this.siteId, this.day);
+  }
+}
+
+interface Statements {
+  insertDaily: Database.Statement;
+  updateDaily: Database.Statement;
+  deleteDaily: Database.Statement;
+  upsertHour: Database.Statement;
+  deleteHour: Database.Statement;
+  built: Database.Statement;
+}
+const cache = new WeakMap<Database.Database, Statements>();
+
+function statements(sqlite: Database.Database): Statements {
+  let st = cache.get(sqlite);
+  if (!st) {
+    const ph = BASE.map(() => '?').join(', ');
+    st = {
+      insertDaily: sqlite.prepare(`INSERT INTO daily_stats (site_id, day, dim, value, ${COLS}) VALUES (?, ?, ?, ?, ${ph})`),
+      // The site, day and dim are checked too: a rowid freed by a deletion may be reused by a row of another day.
+      updateDaily: sqlite.prepare(`UPDATE daily_stats SET ${SET} WHERE rowid = ? AND site_id = ? AND day = ? AND dim = ?`),
+      deleteDaily: sqlite.prepare('DELETE FROM daily_stats WHERE rowid = ? AND site_id = ? AND day = ? AND dim = ?'),
+      upsertHour: sqlite.prepare(`INSERT INTO hourly_stats (site_id, hour, ${COLS}) VALUES (?, ?, ${ph})
+        ON CONFLICT (site_id, hour) DO UPDATE SET ${BASE.map((b) => `${b} = excluded.${b}`).join(', ')}`),
+      deleteHour: sqlite.prepare('DELETE FROM hourly_stats WHERE site_id = ? AND hour = ?'),
+      built: sqlite.prepare('INSERT INTO rollup_days (site_id, day, built_at) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET built_at = excluded.built_at'),
+    };
+    cache.set(sqlite, st);
+  }
+  return st;
+}
