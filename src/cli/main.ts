@@ -19,8 +19,10 @@ import ipaddr from 'ipaddr.js';
 
 import { UsageError, Failure } from './errors.ts';
 import { REPORT_HELP, goalCommand, exportCommand, demoCommand } from './report-commands.ts';
+import { FUNNEL_HELP, FUNNEL_OPTIONS, funnelCommand } from './funnel-command.ts';
 import { USER_HELP, userCommand } from './user-command.ts';
 import { REPORT_SEND_HELP, reportCommand } from '../email/cli.ts';
+import { PLAUSIBLE_HELP, plausibleCommand } from './plausible-command.ts';
 
 const HELP: Record<string, string> = {
   main: `hush — self-hosted, cookieless web analytics that never keeps a visitor's IP address
@@ -35,9 +37,11 @@ Commands:
   key add --site <domain>   create a Stats API key
   user add <email>          create a dashboard account (or grant it a site)
   goal add|list|remove      conversion goals (a custom event or a page pattern)
+  funnel add|list|remove    funnels: 2–8 steps (pages or custom events) visits reach in order
   export --site <domain>    every standard report as CSV files in a ZIP
   demo                      fill demo.test with a month of realistic synthetic traffic
   import <file…|-> --site   import web server access logs
+  import-plausible <zip> --site  import a Plausible CSV export (--list, --remove)
   retention [--dry-run]     delete data past each site's retention now
   audit [--json] [--ips F]  check the stored data against the privacy invariants
   privacy [--markdown]      what is stored, why and for how long (policy text with --markdown)
@@ -343,6 +347,15 @@ export async function main(argv: string[]): Promise<number> {
         goalCommand(sub, values);
         return 0;
       }
+      case 'funnel': {
+        const [sub, ...args] = rest;
+        if (!sub || sub === '--help' || sub === '-h') return void console.log(FUNNEL_HELP), 0;
+        const { values, positionals } = parse(args, FUNNEL_OPTIONS);
+        if (values.help) return void console.log(FUNNEL_HELP), 0;
+        if (positionals.length) throw new UsageError(`funnel ${sub}: unexpected argument "${positionals[0]}"`);
+        funnelCommand(sub, values);
+        return 0;
+      }
       case 'export': {
         const { values, positionals } = parse(rest, { site: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' } });
         if (values.help) return void console.log(REPORT_HELP.export), 0;
@@ -372,6 +385,13 @@ export async function main(argv: string[]): Promise<number> {
         });
         if (values.help) return void console.log(IMPORT_HELP), 0;
         return await importCommand(values, positionals);
+      }
+      case 'import-plausible': {
+        const { values, positionals } = parse(rest, {
+          site: { type: 'string' }, list: { type: 'boolean' }, remove: { type: 'boolean' }, id: { type: 'string' }, 'dry-run': { type: 'boolean' },
+        });
+        if (values.help) return void console.log(PLAUSIBLE_HELP), 0;
+        return plausibleCommand(values, positionals);
       }
       default: throw new UsageError(`unknown command "${cmd}" (run 'hush --help')`);
     }

@@ -19,6 +19,8 @@ import { parseQuery, dimName, type Query } from './query.ts';
 import { fetchBase, type Used, type Where } from './plan.ts';
 import { bucketLabel, timeLabels } from './time-buckets.ts';
 import { rangeLabel, type Range } from './date-range.ts';
+import { importPlan, importedSpan, type ImportWindow } from './imported.ts';
+import { dayStart } from './time-zone.ts';
 
 export const OTHER = '(other)';
 
@@ -33,6 +35,8 @@ export interface ReportContext {
   noSegments?: boolean;
   /** Set while reading a filtered query's unfiltered rows (complement-cache.ts). */
   complement?: boolean;
+  /** Imported days this query adds (set by execute from imported.ts's plan). */
+  imports?: ImportWindow | null;
 }
 
 export interface ResultRow {
@@ -198,9 +202,14 @@ export function change(m: Metric, cur: number | null, prev: number | null): numb
   return Math.round(((cur - prev) / prev) * 1000) / 10;
 }
 
-/** Validates a Stats API body for the context's site ("all" starts at its first stored event). */
+/** Validates a Stats API body for the context's site ("all" starts at its first stored event or imported day). */
 export function queryFor(ctx: ReportContext, body: Record<string, unknown>): Query {
-  const firstEvent = () => (ctx.sqlite.prepare('SELECT min(ts) AS t FROM events WHERE site_id = ?').get(ctx.site.id) as { t: number | null }).t;
+  const firstEvent = () => {
+    const t = (ctx.sqlite.prepare('SELECT min(ts) AS t FROM events WHERE site_id = ?').get(ctx.site.id) as { t: number | null }).t;
+    const span = importedSpan(ctx.sqlite, ctx.site.id);
+    const imported = span && dayStart(span.fromDay, ctx.site.timezone);
+    return t === null ? imported : imported === null ? t : Math.min(t, imported);
+  };
   return parseQuery(body, ctx.site.timezone, ctx.now, firstEvent);
 }
 
@@ -211,7 +220,8 @@ export function runQuery(ctx: ReportContext, body: Record<string, unknown>): Que
 
 export function execute(ctx: ReportContext, q: Query): QueryResponse {
   const used: Used = new Set();
-  const main = compute(ctx, q, q.range, used);
+  const imports = importPlan(ctx, q, q.range);
+  const main = compute({ ...ctx, imports: imports.window }, q, q.range, used);
   const time = q.dims.find((d) => 'time' in d) as { bucket: 'hour' | 'day' | 'week' | 'month' } | undefined;
   const timeIdx = q.dims.findIndex((d) => 'time' in d);
   const meta: Record<string, unknown> = {
@@ -220,13 +230,14 @@ export function execute(ctx: ReportContext, q: Query): QueryResponse {
     folded_rows: main.folded,
   };
   if (main.suppressed) meta.suppressed = main.suppressed;
+  if (imports.meta) Object.assign(meta, imports.meta);
   if (q.timeLabels && time) meta.time_labels = timeLabels(time.bucket, q.range);
   if (q.totalRows) meta.total_rows = main.rows.length;
   const page = main.rows.slice(q.offset, q.offset + q.limit);
   const results: ResultRow[] = page.map((r) => ({ metrics: r.metrics, dimensions: r.labels }));
 
   if (q.comparison) {
-    const prev = compute(ctx, q, q.comparison.range, used);
+    const prev = compute({ ...ctx, imports: importPlan(ctx, q, q.comparison.range).window }, q, q.comparison.range, used);
     // Time buckets pair up by position (day 1 with day 1); other dimensions by value.
     const mainLabels = time ? timeLabels(time.bucket, q.range) : [];
     const prevLabels = time ? timeLabels(time.bucket, q.comparison.range) : [];

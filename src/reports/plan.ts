@@ -15,9 +15,10 @@ import { segmentRows } from './segment-source.ts';
 import { complementRows } from './complement-cache.ts';
 import { builtDays, dailyRows, dirtyDays, hourlyRows } from './rollups.ts';
 import { dayStart } from './time-zone.ts';
+import { importedRows } from './imported.ts';
 
 /** Which sources answered (reported as meta.source). */
-export type Used = Set<'rollups' | 'raw'>;
+export type Used = Set<'rollups' | 'raw' | 'imported'>;
 
 /** What a read keeps: the compiled SQL and, for the segment path, the filter and goal it came from. */
 export interface Where {
@@ -26,8 +27,22 @@ export interface Where {
   goal: Goal | null;
 }
 
-/** Base rows from rollups for built days and raw events for the rest, or raw events only. */
+/**
+ * Base rows of the site's own data and, when the engine planned it (ctx.imports, imported.ts),
+ * imported aggregates for the days before its first event.
+ */
 export function fetchBase(ctx: ReportContext, r: Range, dims: Dimension[], hourly: boolean, collapse: boolean,
+  where: Where | null, used: Used, cols?: number[]): SourceRow[] {
+  const rows = nativeBase(ctx, r, dims, hourly, collapse, where, used, cols);
+  if (!ctx.imports || hourly) return rows;
+  const imported = importedRows(ctx.sqlite, ctx.site.id, ctx.imports, r, dims, collapse, where?.filter ?? null, cols);
+  if (!imported.length) return rows;
+  used.add('imported');
+  return rows.concat(imported);
+}
+
+/** Base rows from rollups for built days and raw events for the rest, or raw events only. */
+function nativeBase(ctx: ReportContext, r: Range, dims: Dimension[], hourly: boolean, collapse: boolean,
   where: Where | null, used: Used, cols?: number[]): SourceRow[] {
   const siteId = ctx.site.id;
   const filter = where?.sql ?? null;

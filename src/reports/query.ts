@@ -19,6 +19,8 @@ export interface Query {
   orderBy: Array<[string, 'asc' | 'desc']>;
   timeLabels: boolean;
   totalRows: boolean;
+  /** include.imports: add imported aggregates where they answer (default true; src/reports/imported.ts). */
+  imports: boolean;
   limit: number;
   offset: number;
   /** What the response echoes back. */
@@ -100,8 +102,8 @@ function parseDims(raw: unknown, range: Range): OutputDim[] {
   return out;
 }
 
-function parseInclude(raw: unknown): { timeLabels: boolean; totalRows: boolean; comparison: ComparisonMode | null } {
-  if (raw === undefined) return { timeLabels: false, totalRows: false, comparison: null };
+function parseInclude(raw: unknown): { timeLabels: boolean; totalRows: boolean; imports: boolean; comparison: ComparisonMode | null } {
+  if (raw === undefined) return { timeLabels: false, totalRows: false, imports: true, comparison: null };
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new QueryError('"include" must be an object');
   const inc = raw as Record<string, unknown>;
   for (const k of Object.keys(inc)) {
@@ -114,7 +116,7 @@ function parseInclude(raw: unknown): { timeLabels: boolean; totalRows: boolean; 
   if (c !== undefined && c !== null && c !== 'previous_period' && c !== 'year_over_year') {
     throw new QueryError('"include.comparison" must be "previous_period" or "year_over_year"');
   }
-  return { timeLabels: inc.time_labels === true, totalRows: inc.total_rows === true, comparison: (c as ComparisonMode) ?? null };
+  return { timeLabels: inc.time_labels === true, totalRows: inc.total_rows === true, imports: inc.imports !== false, comparison: (c as ComparisonMode) ?? null };
 }
 
 function parsePagination(raw: unknown): { limit: number; offset: number } {
@@ -170,6 +172,7 @@ export function parseQuery(body: Record<string, unknown>, tz: string, now: numbe
     comparison: include.comparison ? { mode: include.comparison, range: comparisonRange(range, include.comparison) } : null,
     timeLabels: include.timeLabels,
     totalRows: include.totalRows,
+    imports: include.imports,
     echo: {
       metrics,
       dimensions: dims.map(dimName),

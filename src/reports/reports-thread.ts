@@ -9,6 +9,7 @@ import { QueryError } from './query-error.ts';
 import { checkQueryShape } from './query.ts';
 import type { ReportsInit, ToReports, FromReports } from './reports-worker.ts';
 import type { ExportParams } from './export.ts';
+import { checkFunnelShape, type FunnelResponse } from './funnel.ts';
 
 interface Pending { resolve: (v: never) => void; reject: (e: unknown) => void; timer?: NodeJS.Timeout }
 
@@ -88,6 +89,15 @@ export class ReportsThread {
 
   exportCsv(ctx: Omit<ReportContext, 'sqlite'>, params: ExportParams): Promise<string[]> {
     return this.call({ type: 'export', id: this.nextId++, site: ctx.site, goals: ctx.goals, now: ctx.now, params }, true);
+  }
+
+  funnel(ctx: Omit<ReportContext, 'sqlite'>, body: Record<string, unknown>): Promise<FunnelResponse> {
+    try {
+      checkFunnelShape(body);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.call({ type: 'funnel', id: this.nextId++, site: ctx.site, goals: ctx.goals, now: ctx.now, body }, true);
   }
 
   /** Runs a refresh round now (the thread also runs one on its timer). */

@@ -13,6 +13,7 @@ import type { SiteRepo } from '../store/sites.ts';
 import { QueryError } from '../reports/query-error.ts';
 import type { QueryResponse } from '../reports/engine.ts';
 import type { ExportParams } from '../reports/export.ts';
+import type { FunnelResponse } from '../reports/funnel.ts';
 import type { Site } from '../store/sites.ts';
 import { authRoutes, type AuthDeps } from '../web/auth-routes.ts';
 import { homeRoutes } from '../web/home.ts';
@@ -28,6 +29,8 @@ export interface AppDeps {
   query: (site: Site, body: Record<string, unknown>) => QueryResponse | Promise<QueryResponse>;
   /** The CSV lines of one report (GET /api/v2/export). */
   exportCsv: (site: Site, params: ExportParams) => string[] | Promise<string[]>;
+  /** Runs a funnel report (POST /api/v2/funnel, the dashboard's funnel panel); absent: no funnels. */
+  funnel?: (site: Site, body: Record<string, unknown>) => FunnelResponse | Promise<FunnelResponse>;
   sites: SiteRepo;
   apiKeys: ApiKeyRepo;
   /** The socket peer address of the request. */
@@ -42,7 +45,7 @@ export interface AppDeps {
   metrics?: { token: string; registry: { contentType: string; text(): Promise<string> } };
   now?: () => number;
   /** Accounts and the dashboard's pages; absent in tools that serve only the API. */
-  web?: AuthDeps & Pick<SettingsDeps, 'goals' | 'kFloor' | 'timezoneChanged' | 'links'> & Pick<PrivacyPageDeps, 'precision' | 'keyCreatedAt'>
+  web?: AuthDeps & Pick<SettingsDeps, 'goals' | 'kFloor' | 'timezoneChanged' | 'links' | 'funnels'> & Pick<PrivacyPageDeps, 'precision' | 'keyCreatedAt'>
     & Pick<DashboardDeps, 'propKeys'>;
   /** Where unexpected errors are reported (never with request bodies or addresses). */
   logError?: (message: string) => void;
@@ -159,6 +162,28 @@ export function createApp(deps: AppDeps): Hono {
     }
   });
 
+  // A funnel: {site_id, funnel: name | steps: [{page}|{event}], date_range, filters} (README, Funnels).
+  app.post('/api/v2/funnel', async (c) => {
+    const grant = keyGrant(c);
+    if (grant instanceof Response) return grant;
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      return c.json({ error: 'the request body is not valid JSON' }, 400);
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) return c.json({ error: 'the request body must be a JSON object' }, 400);
+    const q = body as Record<string, unknown>;
+    const site = authorize(c, q.site_id);
+    if (site instanceof Response) return site;
+    if (!deps.funnel) return c.json({ error: 'funnels are not available here' }, 404);
+    try {
+      return c.json(await deps.funnel(site, q));
+    } catch (e) {
+      return badQuery(c, e);
+    }
+  });
+
   // One report as CSV: ?site_id=…&date_range=30d|from,to&dimension=visit:country
   app.get('/api/v2/export', async (c) => {
     const site = authorize(c, c.req.query('site_id'));
@@ -191,8 +216,8 @@ export function createApp(deps: AppDeps): Hono {
     accountRoutes(app, deps.web);
     const web = deps.web;
     const hasGoals = (id: number) => web.goals.list(id).length > 0;
-    dashboardRoutes(app, { ...web, siteByDomain: (d) => deps.sites.byDomain(d), query: deps.query, hasGoals });
-    sharedRoutes(app, { ...web, siteById: (id) => deps.sites.byId(id), query: deps.query, hasGoals });
+    dashboardRoutes(app, { ...web, siteByDomain: (d) => deps.sites.byDomain(d), query: deps.query, hasGoals, funnel: deps.funnel });
+    sharedRoutes(app, { ...web, siteById: (id) => deps.sites.byId(id), query: deps.query, hasGoals, funnel: deps.funnel });
     settingsRoutes(app, { ...web, sites: deps.sites, apiKeys: deps.apiKeys });
     privacyRoutes(app, { ...web, siteByDomain: (d) => deps.sites.byDomain(d) });
   }

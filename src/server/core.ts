@@ -20,6 +20,8 @@ import type { Asset } from './static-assets.ts';
 import { enforceRetention, type RetentionResult } from '../privacy/retention.ts';
 import { privacyDocument } from '../privacy/document.ts';
 import { GoalRepo } from '../store/goals.ts';
+import { FunnelRepo } from '../store/funnels.ts';
+import { funnelFor } from '../reports/funnel.ts';
 import { runQuery } from '../reports/engine.ts';
 import { exportCsv } from '../reports/export.ts';
 import { propKeys } from '../reports/prop-keys.ts';
@@ -45,6 +47,7 @@ export interface Core {
   directory: SiteDirectory;
   apiKeys: ApiKeyRepo;
   goals: GoalRepo;
+  funnels: FunnelRepo;
   users: UserRepo;
   sessions: SessionStore;
   keys: KeyRing;
@@ -126,6 +129,7 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
   const directory = new SiteDirectory(sites);
   const apiKeys = new ApiKeyRepo(store.db);
   const goals = new GoalRepo(store.db);
+  const funnels = new FunnelRepo(store.db);
   const users = new UserRepo(store.db);
   const sessions = new SessionStore(store.db);
   const resolver = new ClientIpResolver(config.trustedProxies);
@@ -162,7 +166,7 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
     collector, sites, apiKeys,
     web: {
       users, sessions, limiter: new LoginLimiter(), now: clock, twoFactor: new TwoFactor(store.db),
-      goals, kFloor: config.kFloor, precision: config.precision, links: new SharedLinkRepo(store.db),
+      goals, funnels, kFloor: config.kFloor, precision: config.precision, links: new SharedLinkRepo(store.db),
       propKeys: (site, name, range) => propKeys(store.sqlite, site, name, range, clock()),
       keyCreatedAt: () => (store.sqlite.prepare('SELECT max(created_at) AS t FROM daily_keys').get() as { t: number | null }).t,
       // Rollups are per local day: a new time zone means new days, so they are rebuilt.
@@ -178,6 +182,11 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
       const run = () => (reports ? reports.query(ctx, body) : runQuery({ ...ctx, sqlite: store.sqlite }, body));
       return metrics ? metrics.timed('query', run) : run();
     },
+    funnel: (site, body) => {
+      const ctx = { site, goals: goals.list(site.id), now: clock() };
+      const run = () => (reports ? reports.funnel(ctx, body) : funnelFor({ ...ctx, sqlite: store.sqlite }, body));
+      return metrics ? metrics.timed('query', run) : run();
+    },
     exportCsv: (site, params) => {
       const ctx = { site, goals: goals.list(site.id), now: clock() };
       const run = () => (reports ? reports.exportCsv(ctx, params) : exportCsv({ ...ctx, sqlite: store.sqlite }, params));
@@ -189,7 +198,7 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
     privacy: () => privacyDocument(config.precision, config.kFloor, sites.list().filter((s) => s.listed === 1)),
   });
   const core: Core = {
-    store, sites, directory, apiKeys, goals, users, sessions, keys, reports, sink, collector, app, health, metrics, emails,
+    store, sites, directory, apiKeys, goals, funnels, users, sessions, keys, reports, sink, collector, app, health, metrics, emails,
     housekeeping(now = clock()) {
       directory.refresh();
       sink.prune(now);

@@ -15,6 +15,8 @@ export interface DashboardState {
   compare: boolean;
   /** [dimension, value] pairs, each an `is` filter. */
   filters: Array<[string, string]>;
+  /** The funnel the funnel panel shows (`funnel=<name>`); the site's first when absent. */
+  funnel?: string | null;
 }
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -32,7 +34,9 @@ export function parseState(url: URL): DashboardState {
     const m = /^((?:event|visit):(?:props:[^:]+|[a-z_]+)):(.*)$/s.exec(f);
     if (m && FILTERABLE.test(m[1]) && !(TIME_DIMENSIONS as readonly string[]).includes(m[1])) filters.push([m[1], m[2]]);
   }
-  return { period, from: custom ? from : null, to: custom ? to : null, compare: q.get('compare') === 'previous_period', filters };
+  const funnel = q.get('funnel');
+  return { period, from: custom ? from : null, to: custom ? to : null, compare: q.get('compare') === 'previous_period', filters,
+    funnel: funnel && funnel.length <= 120 ? funnel : null };
 }
 
 /** The query string of a state. */
@@ -44,6 +48,7 @@ export function stateQuery(s: DashboardState): string {
   } else if (s.period !== '30d') q.set('period', s.period);
   if (s.compare) q.set('compare', 'previous_period');
   for (const [d, v] of s.filters) q.append('f', `${d}:${v}`);
+  if (s.funnel) q.set('funnel', s.funnel);
   const str = q.toString();
   return str ? `?${str}` : '';
 }

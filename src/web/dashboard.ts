@@ -13,8 +13,10 @@ import { worldMap } from './world-map.ts';
 import { OTHER, type QueryResponse } from '../reports/engine.ts';
 import type { Site } from '../store/sites.ts';
 import { QueryError } from '../reports/query-error.ts';
+import { importedNote } from './imported-note.ts';
+import { funnelPanel, type FunnelPanelDeps } from './funnel-panel.ts';
 
-export interface DashboardDeps extends AuthDeps {
+export interface DashboardDeps extends AuthDeps, FunnelPanelDeps {
   siteByDomain: (domain: string) => Site | undefined;
   query: (site: Site, body: Record<string, unknown>) => QueryResponse | Promise<QueryResponse>;
   hasGoals: (siteId: number) => boolean;
@@ -122,7 +124,7 @@ export interface DashboardView {
   owner: boolean;
 }
 
-type RenderDeps = Pick<DashboardDeps, 'query' | 'hasGoals' | 'propKeys'>;
+type RenderDeps = Pick<DashboardDeps, 'query' | 'hasGoals' | 'propKeys' | 'funnel' | 'funnels'>;
 
 export async function renderDashboard(c: Context, deps: RenderDeps, site: Site, view: DashboardView) {
   const state = parseState(new URL(c.req.url));
@@ -144,12 +146,16 @@ export async function renderDashboard(c: Context, deps: RenderDeps, site: Site, 
     ? deps.propKeys(site, eventName, common.date_range).map((k) => ({ title: `${eventName}: ${k}`, dim: `event:props:${k}`, metrics: ['visitors', 'events'], heads: ['Visitors', 'Events'] }))
     : [];
   const panels = [...PANELS, ...(deps.hasGoals(site.id) ? [GOALS] : []), ...props];
+  // The funnel panel (when the site has funnels) runs beside the other queries.
+  const funnelP = funnelPanel(deps, site, state, base);
+  funnelP.catch(() => undefined);
   const [top, realtime, chart, ...results] = await Promise.all([
     ask({ ...common, metrics: TOP.map(([m]) => m), ...(state.compare ? { include: { comparison: 'previous_period' } } : {}) }),
     ask({ metrics: ['visitors'], date_range: 'realtime' }),
     ask({ ...common, metrics: ['visitors', 'pageviews'], dimensions: ['time'], include: { time_labels: true, ...(state.compare ? { comparison: 'previous_period' } : {}) } }),
     ...panels.map((p) => ask({ ...common, metrics: p.metrics, dimensions: [p.dim], pagination: { limit: p.limit ?? ROWS + (p.hide?.length ?? 0) } })),
   ]);
+  const funnel = await funnelP;
   const topRow = top?.results[0];
   // The map draws the countries panel's own answer: k-anonymity folded it already.
   const countries = results[panels.findIndex((p) => p.dim === 'visit:country')];
@@ -165,7 +171,7 @@ export async function renderDashboard(c: Context, deps: RenderDeps, site: Site, 
   <ul class="periods">${PERIODS.map(([p, name]) => html`<li><a href="${base}${stateQuery({ ...state, period: p, from: null, to: null })}"${state.period === p ? html` aria-current="page"` : ''}>${name}</a></li>`)}</ul>
   <form class="custom" method="get" action="${base}"><label>From <input type="date" name="from" value="${state.from ?? ''}" required></label>
   <label>to <input type="date" name="to" value="${state.to ?? ''}" required></label>
-  ${state.filters.map(([d, v]) => html`<input type="hidden" name="f" value="${d}:${v}">`)}${state.compare ? html`<input type="hidden" name="compare" value="previous_period">` : ''}<button type="submit">Show</button></form>
+  ${state.filters.map(([d, v]) => html`<input type="hidden" name="f" value="${d}:${v}">`)}${state.compare ? html`<input type="hidden" name="compare" value="previous_period">` : ''}${state.funnel ? html`<input type="hidden" name="funnel" value="${state.funnel}">` : ''}<button type="submit">Show</button></form>
   <a class="compare" href="${base}${stateQuery({ ...state, compare: !state.compare })}">${state.compare ? 'Hide comparison' : 'Compare with previous period'}</a>
   ${view.user ? html`<a class="privacy" href="${base}/privacy">Privacy</a>` : html`<span class="muted">Read-only shared view</span>`}
   ${view.owner ? html`<a class="settings" href="${base}/settings">Settings</a>` : ''}
@@ -175,6 +181,7 @@ ${state.filters.length ? html`<ul class="chips" aria-label="Filters">${state.fil
   <div class="stat"><span class="name">Current visitors</span><span class="value" data-metric="realtime">${formatMetric('visitors', realtime?.results[0]?.metrics[0] ?? 0)}</span></div>
   ${TOP.map(([m, name], i) => html`<div class="stat"><span class="name">${name}</span><span class="value" data-metric="${m}">${formatMetric(m, topRow?.metrics[i] ?? null)}</span>${state.compare ? delta(m, topRow?.comparison?.change[i]) : ''}</div>`)}
 </section>
+${importedNote([top, chart, ...results])}
 ${top === null ? html`<p class="notice">Fewer than ${site.minVisitors} visitors match these filters (or are left out by them): the numbers are hidden so that no one can be singled out.</p>` : ''}
 <section class="chart-box" aria-label="Visitors over time">${lineChart(points, 'visitors')}
 <details><summary>Show as a table</summary><table><thead><tr><th scope="col">Time</th><th scope="col" class="num">Visitors</th><th scope="col" class="num">Page views</th></tr></thead>
@@ -187,6 +194,7 @@ ${countries ? html`<section class="map-box" aria-label="Map of countries">${raw(
       tip: (code, v) => `${countryText(code, locale)}: ${formatMetric('visitors', v)} visitors`,
     },
   ))}</section>` : ''}
+${funnel}
 <div class="panels">${panels.map((p, i) => panel(p, results[i], state, base, locale))}</div>`;
   return respond(c, 200, page(site.domain, body, view.user ? { user: view.user.email, csrf: view.user.csrf } : {}));
 }

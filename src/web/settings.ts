@@ -12,12 +12,15 @@ import { GoalError, type GoalRepo } from '../store/goals.ts';
 import type { ApiKeyRepo } from '../store/api-keys.ts';
 import { AccountError, type User } from '../accounts/users.ts';
 import type { SharedLinkRepo } from '../accounts/shared-links.ts';
+import { funnelsCard, funnelRoutes, type FunnelRepo } from './funnel-settings.ts';
 
 export interface SettingsDeps extends AuthDeps {
   sites: SiteRepo;
   goals: GoalRepo;
   apiKeys: ApiKeyRepo;
   links: SharedLinkRepo;
+  /** The site's funnels (absent: no funnels card). */
+  funnels?: FunnelRepo;
   /** Lowest k a site may have (HUSH_MIN_K_FLOOR). */
   kFloor: number;
   /** The site's time zone changed: its rollups must be rebuilt in the new local days. */
@@ -63,6 +66,7 @@ ${message.error ? html`<p class="error" role="alert">${message.error}</p>` : ''}
 <form class="inline" method="post" action="${base}/goals/remove">${csrf}<input type="hidden" name="name" value="${g.name}"><button class="link" type="submit">Remove</button></form></li>`)}</ul>` : html`<p class="muted">No goals yet.</p>`}
 <form method="post" action="${base}/goals">${csrf}<label for="goal_event">Custom event name</label><input id="goal_event" name="event" type="text">
 <label for="goal_page">…or page path pattern (e.g. /thanks, /docs/**)</label><input id="goal_page" name="page" type="text"><button type="submit">Add goal</button></form></section>
+${deps.funnels ? funnelsCard(deps.funnels, s.id, base, csrf) : ''}
 <section class="card wide"><h2>Stats API keys</h2>
 ${message.newKey ? html`<p class="ok" role="status">Your new key, shown only now: copy it.</p><pre><code data-new-key>${message.newKey}</code></pre>` : ''}
 ${deps.apiKeys.list(s.id).length ? html`<ul class="sites">${deps.apiKeys.list(s.id).map((k) => html`<li><code>${k.keyPrefix}…</code> <span class="muted">created ${new Date(k.createdAt).toISOString().slice(0, 10)}</span>
@@ -140,6 +144,8 @@ export function settingsRoutes(app: Hono, deps: SettingsDeps): void {
       ? render(c, deps, o, 200, { ok: `Removed the goal "${f.name}".` })
       : render(c, deps, o, 404, { error: 'No such goal.' });
   });
+
+  if (deps.funnels) funnelRoutes(ownerPost, deps.funnels, (c, o, status, m) => render(c, deps, o, status, m));
 
   ownerPost('/sites/:domain/keys', async (c, o, f) => {
     return render(c, deps, o, 200, { newKey: deps.apiKeys.create(o.site.id) });

@@ -18,6 +18,8 @@ export interface SharedDeps extends AuthDeps {
   query: DashboardDeps['query'];
   hasGoals: DashboardDeps['hasGoals'];
   propKeys: DashboardDeps['propKeys'];
+  funnel?: DashboardDeps['funnel'];
+  funnels?: DashboardDeps['funnels'];
 }
 
 const UNLOCK_COOKIE = 'hush_share';
