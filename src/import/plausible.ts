@@ -306,6 +306,26 @@ export function importPlausible(sqlite: Database.Database, zipPath: string, opts
       return p;
     };
 
+    const days = new Map<string, number>();
+    const dayOf = (text: string, file: string, line: number): number => {
+      let day = days.get(text);
+      if (day === undefined) {
+        const dm = DATE.exec(text);
+        day = dm ? dayNumber(+dm[1], +dm[2], +dm[3]) : NaN;
+        if (!dm || dayDate(day) !== dm[0]) throw new PlausibleImportError(`${file}, line ${line}, column date: ${JSON.stringify(text.slice(0, 40))} is not a date (YYYY-MM-DD)`);
+        if (day > today) throw new PlausibleImportError(`${file}, line ${line}: ${dm[0]} is in the future`);
+        days.set(text, day);
+      }
+      return day;
+    };
+    // Rows are summed per day in memory (Plausible writes each table in date order) and each
+    // day's sums go to the temporary table at once; a day seen twice is summed again below.
+    const pending = new Map<string, { dim: number; value: string | null; sums: Sums }>();
+    let pendingDay = NaN;
+    const flush = () => {
+      for (const p of pending.values()) ins.run(pendingDay, p.dim, p.value, ...p.sums);
+      pending.clear();
+    };
     // Parse every table into the temporary table (private to this connection: no lock on the database).
     sqlite.transaction(() => {
       for (const t of PLAUSIBLE_TABLES) {
@@ -316,7 +336,33 @@ export function importPlausible(sqlite: Database.Database, zipPath: string, opts
         tables[t] = stats;
         let header: string[] | null = null;
         let index = new Map<string, number>();
-        for (const { line, cells } of csvRecords(text, file)) {
+        // The current record, read by the table's row function through s() and n() (made once
+        // per table, not per row: a file may have millions of rows).
+        let cells: string[] = [];
+        let line = 0;
+        const s: Cells = (col) => {
+          const i = index.get(col);
+          if (i === undefined) return '';
+          const v = cells[i];
+          return v === '\\N' ? '' : v;
+        };
+        const n: Num = (col) => {
+          const v = s(col).trim();
+          if (v === '') return 0;
+          if (!NUMBER.test(v)) throw new PlausibleImportError(`${file}, line ${line}, column ${col}: ${JSON.stringify(v.slice(0, 40))} is not a count`);
+          return Math.round(Number(v));
+        };
+        let out: Array<[number, string | null, Sums]> = [];
+        let skip = false;
+        const emit: Emit = (dim, value, sums) => {
+          const v = value === null ? null : value.slice(0, 2000);
+          if (v !== null && looksPersonal(v)) skip = true;
+          out.push([dim, v, sums]);
+        };
+        const ctx = { domain: opts.domain };
+        for (const rec of csvRecords(text, file)) {
+          cells = rec.cells;
+          line = rec.line;
           if (!header) {
             header = cells.map((c) => c.trim().toLowerCase());
             index = new Map(header.map((h, i) => [h, i]));
@@ -328,36 +374,25 @@ export function importPlausible(sqlite: Database.Database, zipPath: string, opts
             continue;
           }
           if (cells.length !== header.length) throw new PlausibleImportError(`${file}, line ${line}: ${cells.length} cells, the header has ${header.length}`);
-          const s: Cells = (col) => {
-            const i = index.get(col);
-            if (i === undefined) return '';
-            const v = cells[i];
-            return v === '\\N' ? '' : v;
-          };
-          const n: Num = (col) => {
-            const v = s(col).trim();
-            if (v === '') return 0;
-            if (!NUMBER.test(v)) throw new PlausibleImportError(`${file}, line ${line}, column ${col}: ${JSON.stringify(v.slice(0, 40))} is not a count`);
-            return Math.round(Number(v));
-          };
-          const dm = DATE.exec(s('date').trim());
-          const day = dm ? dayNumber(+dm[1], +dm[2], +dm[3]) : NaN;
-          if (!dm || dayDate(day) !== dm[0]) throw new PlausibleImportError(`${file}, line ${line}, column date: ${JSON.stringify(s('date').slice(0, 40))} is not a date (YYYY-MM-DD)`);
-          if (day > today) throw new PlausibleImportError(`${file}, line ${line}: ${dm[0]} is in the future`);
-          const out: Array<[number, string | null, Sums]> = [];
-          let skip = false;
-          TABLES[t].row(s, n, (dim, value, sums) => {
-            const v = value === null ? null : value.slice(0, 2000);
-            if (v !== null && looksPersonal(v)) skip = true;
-            out.push([dim, v, sums]);
-          }, { domain: opts.domain });
+          const day = dayOf(s('date').trim(), file, line);
+          out = [];
+          skip = false;
+          TABLES[t].row(s, n, emit, ctx);
           if (skip) { stats.skipped++; continue; }
           stats.rows++;
           if (day < retentionDay) { pastDays.add(day); continue; }
           if (day < fromDay) fromDay = day;
           if (day > toDay) toDay = day;
-          for (const [dim, value, sums] of out) ins.run(day, dim, value, ...sums);
+          if (day !== pendingDay) flush();
+          pendingDay = day;
+          for (const [dim, value, sums] of out) {
+            const k = `${dim}\u0001${value ?? '\u0002'}`;
+            const have = pending.get(k);
+            if (!have) pending.set(k, { dim, value, sums: [...sums] });
+            else for (let i = 0; i < sums.length; i++) have.sums[i] += sums[i];
+          }
         }
+        flush();
         if (!header) throw new PlausibleImportError(`${file}: empty (no header line)`);
       }
     })();
