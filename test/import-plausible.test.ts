@@ -10,7 +10,7 @@ import path from 'node:path';
 import { crc32, deflateRawSync } from 'node:zlib';
 import { PassThrough } from 'node:stream';
 import { harness, type Harness } from './helpers/harness.ts';
-import { runCli } from './helpers/spawn-server.ts';
+import { runCli, startServerProcess, killChildren } from './helpers/spawn-server.ts';
 import { main } from '../src/cli/main.ts';
 import { ZipWriter } from '../src/reports/zip.ts';
 import { ZipReader, ZipError } from '../src/import/zip-reader.ts';
@@ -406,6 +406,22 @@ more('a re-zipped (deflated, in a folder) export of another site; days past rete
   assert.equal([before, after], [10, 5]);
 });
 
+more('a real server (reports on their own thread) answers with the imported days too', async () => {
+  const server = await startServerProcess({ HUSH_DB: h.dbPath });
+  try {
+    const r = await fetch(`${server.url}/api/v2/query`, {
+      method: 'POST', headers: { Authorization: `Bearer ${key}` },
+      body: JSON.stringify({ site_id: 'example.com', metrics: ['visitors', 'pageviews'], date_range: range(0, 8), dimensions: ['visit:country'] }),
+    });
+    const json = await r.json();
+    assert.is(r.status, 200, JSON.stringify(json));
+    assert.equal(Object.fromEntries(json.results.map((x: Json) => [x.dimensions[0], x.metrics[0]])), { DE: 108, FI: sum(0, 8, (v) => v.visitors - 12) });
+    assert.equal([json.meta.imports_included, json.meta.source], [true, 'imported']);
+  } finally {
+    await server.stop();
+  }
+});
+
 more('--remove takes exactly one site\'s import away', async () => {
   const r = await hush('import-plausible', '--remove', '--site', 'example.com');
   assert.is(r.code, 0, r.err);
@@ -420,5 +436,8 @@ more('--remove takes exactly one site\'s import away', async () => {
   // And the same export imports again once removed.
   assert.is((await hush('import-plausible', zipFile, '--site', 'example.com')).code, 0);
 });
-more.after(() => h?.close());
+more.after(async () => {
+  await killChildren();
+  await h?.close();
+});
 more.run();
