@@ -1,0 +1,45 @@
+// The directory at the edge: one Durable Object holding what Node keeps beside the hits in its
+// one database — the sites (and, as the edge grows, accounts, sessions and API keys). It runs
+// Node's drizzle repositories unchanged, through drizzle's better-sqlite3 session over DoSqlite
+// (the durable-sqlite driver's run() returns no `changes`, which the repositories read).
+import { DurableObject } from 'cloudflare:workers';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
+import * as schema from '../../db/schema.ts';
+import { SiteRepo, isTimeZone, normalizeDomain, type NewSite, type Site } from '../store/sites.ts';
+import type { Db } from '../store/db.ts';
+import type { DurableObjectState } from './cf-types.ts';
+import { DoSqlite } from './do-sqlite.ts';
+import { applyMigrations } from './migrations.ts';
+
+export type AddSiteResult = { ok: true; site: Site } | { ok: false; error: string };
+
+export class Directory extends DurableObject {
+  private sitesRepo!: SiteRepo;
+
+  constructor(ctx: DurableObjectState, env: unknown) {
+    super(ctx, env);
+    void ctx.blockConcurrencyWhile(async () => {
+      await applyMigrations(ctx.storage);
+      const db = drizzle(new DoSqlite(ctx.storage) as never, { schema }) as unknown as Db;
+      this.sitesRepo = new SiteRepo(db);
+    });
+  }
+
+  sites(): Site[] {
+    return this.sitesRepo.list();
+  }
+
+  /** Registers a site, validated as `hush site add` does. */
+  addSite(input: NewSite): AddSiteResult {
+    const domain = normalizeDomain(input.domain ?? '');
+    if (!domain) return { ok: false, error: '"domain" must be a host name, e.g. example.com' };
+    const timezone = input.timezone ?? 'UTC';
+    if (!isTimeZone(timezone)) return { ok: false, error: `"timezone": unknown time zone ${JSON.stringify(timezone.slice(0, 60))}` };
+    if (this.sitesRepo.byDomain(domain)) return { ok: false, error: `the site ${domain} already exists` };
+    try {
+      return { ok: true, site: this.sitesRepo.add({ ...input, domain, timezone }) };
+    } catch (e) {
+      return { ok: false, error: (e as Error).message };
+    }
+  }
+}

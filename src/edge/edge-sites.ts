@@ -1,0 +1,55 @@
+// The Worker's view of the site directory: the list lives in the directory Durable Object; each
+// isolate keeps a copy and reloads it when it is older than ttlMs (10 s: a site added with the
+// admin API takes hits within seconds, as `hush site add` does on Node), through Node's own
+// SiteDirectory, so domains match the same way (`www.` ignored, excluded paths compiled).
+import { SiteDirectory, type Site, type SiteRepo } from '../store/sites.ts';
+
+export class EdgeSites {
+  private sites: Site[] = [];
+  private readonly directory: SiteDirectory;
+  private loadedAt = -Infinity;
+  private loading: Promise<void> | null = null;
+  /** The last load's failure, or null: /healthz reports it. */
+  failure: { since: number; error: string } | null = null;
+
+  constructor(private readonly load: () => Promise<Site[]>, private readonly ttlMs = 10_000, private readonly clock: () => number = Date.now) {
+    this.directory = new SiteDirectory({ list: () => this.sites } as unknown as SiteRepo);
+  }
+
+  /** Reloads when stale; undefined when the copy is fresh. Failures keep the old copy. */
+  fresh(): Promise<void> | undefined {
+    if (this.clock() - this.loadedAt < this.ttlMs) return undefined;
+    return this.reload();
+  }
+
+  reload(): Promise<void> {
+    this.loading ??= this.load().then((sites) => {
+      this.sites = sites;
+      this.directory.refresh();
+      this.loadedAt = this.clock();
+      this.failure = null;
+    }, (e: unknown) => {
+      // The directory holds no visitor data: its errors are safe to log whole.
+      console.error(`the site directory could not be loaded: ${e instanceof Error ? e.message : String(e)}`);
+      this.failure ??= { since: this.clock(), error: e instanceof Error ? e.name : 'error' };
+    }).finally(() => { this.loading = null; });
+    return this.loading;
+  }
+
+  /** The hit path's lookup (SiteDirectory.get). */
+  get(domain: string) {
+    return this.directory.get(domain);
+  }
+
+  byDomain(domain: string): Site | undefined {
+    return this.sites.find((s) => s.domain === domain);
+  }
+
+  byId(id: number): Site | undefined {
+    return this.sites.find((s) => s.id === id);
+  }
+
+  list(): Site[] {
+    return this.sites;
+  }
+}

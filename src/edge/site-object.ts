@@ -1,0 +1,73 @@
+// One site's data at the edge: a Durable Object is the single writer of its SQLite, the role the
+// writer thread plays on Node. It runs the Node store code unchanged (HitWriter, the visit
+// tracker, the string dictionary, KeyRing) over DoSqlite. What it receives is a finished Hit:
+// the Worker truncated the IP and hashed the visitor before calling, so no address and no
+// user-agent ever reaches an object. The RPC answer — and so the 202 — leaves only once the
+// write is durable (the object's output gate holds it until then). Writes arriving together are
+// committed together by the runtime, which is the batching Node's writer does by hand.
+import { DurableObject } from 'cloudflare:workers';
+import { randomBytes } from 'node:crypto';
+import { HitWriter, type WriteResult } from '../store/hit-writer.ts';
+import { DAY_MS, KeyRing } from '../pseudonymize/daily-keys.ts';
+import type { Hit } from '../collector/hit.ts';
+import type { DurableObjectState } from './cf-types.ts';
+import { DoSqlite } from './do-sqlite.ts';
+import { doKeyStore } from './key-store.ts';
+import { applyMigrations } from './migrations.ts';
+
+/** The keys a Worker needs to hash a site's visitors at `now` (never logged, never stored there). */
+export interface SiteKeys {
+  day: number;
+  current: Uint8Array;
+  /** Yesterday's key, while it still exists (a visit may continue across UTC midnight). */
+  previous: Uint8Array | null;
+}
+
+/** A minute past the next UTC midnight: when the key of the day before yesterday is due to go. */
+export function nextRotation(now: number): number {
+  return now - (now % DAY_MS) + DAY_MS + 60_000;
+}
+
+export class SiteStore extends DurableObject {
+  private readonly db: DoSqlite;
+  private writer!: HitWriter;
+  private keys!: KeyRing;
+
+  constructor(ctx: DurableObjectState, env: unknown) {
+    super(ctx, env);
+    this.db = new DoSqlite(ctx.storage);
+    void ctx.blockConcurrencyWhile(async () => {
+      await applyMigrations(ctx.storage);
+      this.keys = new KeyRing(doKeyStore(this.db), randomBytes);
+      this.writer = new HitWriter(this.db as never, Date.now());
+    });
+  }
+
+  /** Today's key (created on the day's first hit) and yesterday's; arms the rotation alarm. */
+  async visitorKeys(now: number): Promise<SiteKeys> {
+    const current = this.keys.current(now);
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(nextRotation(now));
+    const previous = this.keys.previous(now);
+    return { day: Math.floor(now / DAY_MS), current: new Uint8Array(current), previous: previous && new Uint8Array(previous) };
+  }
+
+  /** Writes hits of this site in one transaction; one result per hit ('ok' or a drop reason). */
+  write(hits: Hit[]): WriteResult[] {
+    return this.writer.write(hits);
+  }
+
+  /** Deletes keys older than yesterday and forgets visits that can no longer grow. */
+  housekeeping(now: number): { keysDeleted: number; keyDays: string[] } {
+    const keysDeleted = this.keys.rotate(now);
+    this.writer.prune(now);
+    return { keysDeleted, keyDays: this.keys.days() };
+  }
+
+  /** The rotation: keys are gone within 48 h of their day's end (~24 h and a minute here). */
+  async alarm(): Promise<void> {
+    const now = Date.now();
+    const { keyDays } = this.housekeeping(now);
+    // While a key exists, come back tomorrow to delete it; an idle site's object then sleeps.
+    if (keyDays.length > 0) await this.ctx.storage.setAlarm(nextRotation(now));
+  }
+}

@@ -1,0 +1,151 @@
+// The Worker entry: Hush's own Hono app (server/app.ts) and collector (collector/*) on
+// Cloudflare's runtime. What differs from Node is built here and passed in as values, as
+// @hono/node-server's host does on Node: the client address (CF-Connecting-IP, which
+// Cloudflare sets), the site directory and the daily keys (Durable Objects, cached per isolate),
+// the country table (a packed binary module) and where hits go (the site's Durable Object).
+// The raw IP is truncated in this isolate, inside the request; a site's object receives the
+// finished hit — visitor hash, country, families — and nothing else.
+import { Hono } from 'hono';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createApp } from '../server/app.ts';
+import { Collector, type HitSink } from '../collector/collect.ts';
+import { AgentCache } from '../collector/user-agent.ts';
+import { ClientIpResolver } from '../collector/client-ip.ts';
+import type { Hit } from '../collector/hit.ts';
+import type { Precision } from '../pseudonymize/truncate.ts';
+import { privacyDocument } from '../privacy/document.ts';
+import type { ApiKeyRepo } from '../store/api-keys.ts';
+import type { SiteRepo } from '../store/sites.ts';
+import type { DurableObjectNamespace, ExecutionContext } from './cf-types.ts';
+import { unpackCountries } from './country-pack.ts';
+import { EdgeKeys } from './edge-keys.ts';
+import { EdgeSites } from './edge-sites.ts';
+import type { SiteStore } from './site-object.ts';
+import type { Directory } from './directory-object.ts';
+import countriesBin from './generated/countries.bin';
+import beaconText from './generated/hush.js.txt';
+
+export { SiteStore } from './site-object.ts';
+export { Directory } from './directory-object.ts';
+
+export interface Env {
+  SITES: DurableObjectNamespace<SiteStore>;
+  DIRECTORY: DurableObjectNamespace<Directory>;
+  /** Bearer token of the admin API (/_hush/admin/*); without it that API answers 404. */
+  HUSH_ADMIN_TOKEN?: string;
+  HUSH_IP_PRECISION?: string;
+  HUSH_MIN_K_FLOOR?: string;
+}
+
+/** The Durable Object of a site's data. One shard per site for now: `site:<id>:0`. */
+export const siteObjectName = (siteId: number): string => `site:${siteId}:0`;
+
+function siteStore(env: Env, siteId: number) {
+  return env.SITES.get(env.SITES.idFromName(siteObjectName(siteId)));
+}
+
+function directory(env: Env) {
+  return env.DIRECTORY.get(env.DIRECTORY.idFromName('directory'));
+}
+
+/** Compares a bearer token with the expected one in constant time (as hashes: no length leak). */
+function bearerMatches(header: string | undefined, expected: string): boolean {
+  const given = header?.startsWith('Bearer ') ? header.slice(7).trim() : '';
+  return timingSafeEqual(createHash('sha256').update(given).digest(), createHash('sha256').update(expected).digest());
+}
+
+/** Everything an isolate builds once: the app and its caches. */
+function buildHost(env: Env) {
+  const precision: Precision = env.HUSH_IP_PRECISION === 'strict' ? 'strict' : 'default';
+  const kFloor = Number(env.HUSH_MIN_K_FLOOR) > 0 ? Number(env.HUSH_MIN_K_FLOOR) : 2;
+  const sites = new EdgeSites(() => directory(env).sites());
+  const keys = new EdgeKeys((siteId, now) => siteStore(env, siteId).visitorKeys(now));
+  const sink: HitSink = {
+    async submit(hit: Hit) {
+      const [r] = await siteStore(env, hit.siteId).write([hit]);
+      return r;
+    },
+  };
+  const collector = new Collector({
+    precision, sites, agents: new AgentCache(), countries: unpackCountries(countriesBin), keys,
+    resolver: new ClientIpResolver([]), sink,
+    warm: (ev, now) => {
+      const ids: number[] = [];
+      for (const d of ev.domains) {
+        const s = sites.get(d);
+        if (s) ids.push(s.id);
+      }
+      return ids.length ? keys.warm(ids, now) : undefined;
+    },
+  });
+  const beaconEtag = `"${createHash('sha256').update(beaconText).digest('base64url').slice(0, 22)}"`;
+  const app = createApp({
+    collector,
+    sites: sites as unknown as SiteRepo,
+    // The Stats API at the edge is the next step (README, "Running at the edge"): no key is valid yet.
+    apiKeys: { siteFor: () => undefined } as unknown as ApiKeyRepo,
+    query: () => { throw new Error('the Stats API is not available at the edge yet'); },
+    exportCsv: () => { throw new Error('CSV export is not available at the edge yet'); },
+    // Cloudflare sets CF-Connecting-IP to the client's address on every request it forwards.
+    peer: (c) => c.req.header('cf-connecting-ip') ?? '',
+    beacon: beaconText ? { body: beaconText, etag: beaconEtag } : null,
+    privacy: () => privacyDocument(precision, kFloor, sites.list().filter((s) => s.listed === 1)),
+    health: () => {
+      const f = sites.failure;
+      return f
+        ? { store: 'failing', error: 'the directory object did not answer', code: f.error, since: new Date(f.since).toISOString(), runtime: 'workerd' }
+        : { store: 'ok', runtime: 'workerd', key_sites: keys.size };
+    },
+    logError: (m) => console.error(m),
+  });
+
+  // The admin API: what `hush site add` does on Node, for a deployment without a shell.
+  const admin = new Hono();
+  admin.use('*', async (c, next) => {
+    if (!env.HUSH_ADMIN_TOKEN) return c.json({ error: 'not found' }, 404);
+    if (!bearerMatches(c.req.header('authorization'), env.HUSH_ADMIN_TOKEN)) return c.json({ error: 'send "Authorization: Bearer <HUSH_ADMIN_TOKEN>"' }, 401);
+    await next();
+  });
+  admin.get('/sites', async (c) => c.json({ sites: await directory(env).sites() }));
+  admin.post('/sites', async (c) => {
+    let body: Record<string, unknown>;
+    try {
+      body = await c.req.json();
+    } catch {
+      return c.json({ error: 'the request body is not valid JSON' }, 400);
+    }
+    const num = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) ? v : undefined);
+    const r = await directory(env).addSite({
+      domain: String(body.domain ?? ''),
+      timezone: typeof body.timezone === 'string' ? body.timezone : undefined,
+      minVisitors: num(body.min_visitors),
+      retentionDays: num(body.retention_days),
+      excludePaths: typeof body.exclude_paths === 'string' ? body.exclude_paths : undefined,
+      listed: body.list_publicly === true ? 1 : 0,
+    });
+    if (!r.ok) return c.json({ error: r.error }, 400);
+    await sites.reload();
+    return c.json({ site: r.site }, 201);
+  });
+  // The alarm's work on demand, optionally as if at `now` (ms): deletes keys older than yesterday.
+  admin.post('/housekeeping', async (c) => {
+    const now = Number(c.req.query('now') ?? Date.now());
+    const siteId = Number(c.req.query('site_id'));
+    if (!Number.isInteger(siteId) || !Number.isFinite(now)) return c.json({ error: '"site_id" and a numeric "now" are required' }, 400);
+    return c.json(await siteStore(env, siteId).housekeeping(now));
+  });
+  app.route('/_hush/admin', admin);
+
+  return { app, sites };
+}
+
+let host: ReturnType<typeof buildHost> | null = null;
+
+export default {
+  async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+    host ??= buildHost(env);
+    // The directory copy is refreshed before the request when stale (once per 10 s per isolate).
+    await host.sites.fresh();
+    return host.app.fetch(request, env, ctx as never);
+  },
+};
