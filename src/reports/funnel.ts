@@ -24,7 +24,7 @@ import { QueryError, shown } from './query-error.ts';
 import { dayStart } from './time-zone.ts';
 import { prepared } from './raw-source.ts';
 import { idOf } from './string-ids.ts';
-import { builtDays, dirtyDays } from './rollups.ts';
+import { dirtyDays } from './rollups.ts';
 import { rebuildsOf } from './segment-cache.ts';
 import { compileGlobs } from '../matchers/glob.ts';
 import { checkStep, checkStepCount, FunnelError, MAX_STEPS, stepLabel, type FunnelStep } from '../store/funnels.ts';
@@ -133,6 +133,9 @@ interface Matchers {
   names: Map<number, number>;
   pages: Map<number, number>;
   pageview: number;
+  /** Step 1's ids: only visits with such an event can reach any step. */
+  firstNames: number[];
+  firstPages: number[];
 }
 
 function matchers(sqlite: Database.Database, siteId: number, steps: FunnelStep[]): Matchers {
@@ -146,15 +149,15 @@ function matchers(sqlite: Database.Database, siteId: number, steps: FunnelStep[]
   });
   if (pageSteps.length) {
     const tests = pageSteps.map(([s, i]) => [compileGlobs(s.value), i] as const);
-    // Paths are the site's values starting with "/" (pages, entry and exit pages, referrer paths
-    // are stored with their host, so they do not start with "/").
+    // Paths are the site's values starting with "/" (referrers are stored with their host).
     for (const [id, value] of prepared(sqlite, "SELECT id, value FROM strings WHERE site_id = ? AND value >= '/' AND value < '0'").all(siteId) as Array<[number, string]>) {
       let m = 0;
       for (const [t, i] of tests) if (t?.test(value)) m |= 1 << i;
       if (m) pages.set(id, m);
     }
   }
-  return { names, pages, pageview: idOf(sqlite, siteId, 'pageview') };
+  const first = (map: Map<number, number>) => [...map].filter(([, m]) => m & 1).map(([id]) => id);
+  return { names, pages, pageview: idOf(sqlite, siteId, 'pageview'), firstNames: first(names), firstPages: first(pages) };
 }
 
 /** A day's (or a piece's) counts per step. */
@@ -163,104 +166,107 @@ interface Counts {
   visitors: number[];
 }
 
+const ids = (xs: Iterable<number>) => JSON.stringify([...xs]);
+
+/**
+ * One piece of the range (a local day, or part of one): the events that can match a step, of the
+ * visits with a step-1 event (no other visit can reach any step), in time order by the clustered
+ * key; then the visitor ids of the visits that reached step 1.
+ */
 function countPiece(sqlite: Database.Database, siteId: number, start: number, end: number, m: Matchers, n: number, filter: Compiled | null): Counts {
   const visits = new Array(n).fill(0), visitors = new Array(n).fill(0);
-  if (m.names.size === 0 && m.pages.size === 0) return { visits, visitors };
-  const sql = `SELECT e.visit_id, v.visitor_id, e.name_id, e.page_id FROM events e JOIN visits v ON v.id = e.visit_id
+  if (m.firstNames.length === 0 && m.firstPages.length === 0) return { visits, visitors };
+  const sql = `SELECT e.visit_id, e.name_id, e.page_id FROM events e
     WHERE e.site_id = ? AND e.ts >= ? AND e.ts < ? AND e.visit_id != 0
       AND (e.name_id IN (SELECT value FROM json_each(?)) OR (e.name_id = ? AND e.page_id IN (SELECT value FROM json_each(?))))
+      AND e.visit_id IN (SELECT f.visit_id FROM events f WHERE f.site_id = ? AND f.ts >= ? AND f.ts < ?
+        AND (f.name_id IN (SELECT value FROM json_each(?)) OR (f.name_id = ? AND f.page_id IN (SELECT value FROM json_each(?)))))
       ${filter ? `AND e.visit_id IN (SELECT e.visit_id FROM events e LEFT JOIN visits v ON v.id = e.visit_id
         WHERE e.site_id = ? AND e.ts >= ? AND e.ts < ? AND ${filter.sql})` : ''}
     ORDER BY e.ts, e.id`;
-  const params: unknown[] = [siteId, start, end, JSON.stringify([...m.names.keys()]), m.pageview, JSON.stringify([...m.pages.keys()])];
+  const params: unknown[] = [siteId, start, end, ids(m.names.keys()), m.pageview, ids(m.pages.keys()),
+    siteId, start, end, ids(m.firstNames), m.pageview, ids(m.firstPages)];
   if (filter) params.push(siteId, start, end, ...filter.params);
   const reached = new Map<number, number>();
-  const visitorOf = new Map<number, number>();
-  for (const [vid, visitor, name, page] of prepared(sqlite, sql).all(...params) as Array<[number, number, number, number]>) {
+  for (const [vid, name, page] of prepared(sqlite, sql).all(...params) as Array<[number, number, number]>) {
     const r = reached.get(vid) ?? 0;
     if (r === n) continue;
     const mask = (m.names.get(name) ?? 0) | (name === m.pageview ? m.pages.get(page) ?? 0 : 0);
-    if (mask & (1 << r)) {
-      reached.set(vid, r + 1);
-      if (r === 0) visitorOf.set(vid, visitor);
-    }
+    if (mask & (1 << r)) reached.set(vid, r + 1);
   }
-  const seen: Array<Set<number>> = Array.from({ length: n }, () => new Set());
-  for (const [vid, r] of reached) {
-    const who = visitorOf.get(vid)!;
-    for (let i = 0; i < r; i++) {
-      visits[i]++;
-      seen[i].add(who);
-    }
+  for (const r of reached.values()) for (let i = 0; i < r; i++) visits[i]++;
+  if (reached.size) {
+    const seen: Array<Set<number>> = Array.from({ length: n }, () => new Set());
+    const visitor = new Map(prepared(sqlite, 'SELECT id, visitor_id FROM visits WHERE id IN (SELECT value FROM json_each(?))')
+      .all(ids(reached.keys())) as Array<[number, number]>);
+    for (const [vid, r] of reached) for (let i = 0; i < r; i++) seen[i].add(visitor.get(vid) ?? -vid);
+    seen.forEach((x, i) => (visitors[i] = x.size));
   }
-  seen.forEach((s, i) => (visitors[i] = s.size));
   return { visits, visitors };
 }
 
-// Unfiltered counts of whole days that are rolled up and not written to since, per step list.
+// Counts of whole days that are rolled up and not written to since, per step list and filter.
 // A day's entry is good while the day is not dirty and its rollup build time and this thread's
 // rebuild count of it (the thread that builds rollups) are the same: a write or a rebuild makes
-// it stale. Bounded by entries, a few numbers each.
+// it stale. Bounded by entries, a few numbers each (oldest first out).
 const MAX_CACHED = 20_000;
 const dayCache = new Map<string, { token: string; counts: Counts }>();
 
-/** Drops cached funnel days (tests). */
+/** Drops cached funnel days (tests, benches). */
 export function clearFunnelCache(): void {
   dayCache.clear();
 }
 
-/** The counts of the range: per local day, from the cache where it is good. */
-function countRange(ctx: ReportContext, q: FunnelQuery, m: Matchers, filter: Compiled | null): Counts {
+/**
+ * The counts of the range, per local day, from the cache where it is good. A generator: it
+ * yields after each day it had to read, so the reports thread can answer other queries between
+ * days (see runSliced); funnelFor runs it to the end at once.
+ */
+function* countRange(ctx: ReportContext, q: FunnelQuery, m: Matchers, filter: Compiled | null): Generator<void, Counts> {
   const n = q.steps.length;
   const total: Counts = { visits: new Array(n).fill(0), visitors: new Array(n).fill(0) };
   const add = (c: Counts) => c.visits.forEach((v, i) => { total.visits[i] += v; total.visitors[i] += c.visitors[i]; });
   const siteId = ctx.site.id;
   const r = q.range;
-  const cacheable = !filter;
   const built = new Map<number, number>();
-  let dirty = new Set<number>();
-  if (cacheable) {
-    const days = builtDays(ctx.sqlite, siteId, r.fromDay, r.toDay);
-    if (days.length) {
-      for (const [day, at] of prepared(ctx.sqlite, 'SELECT day, built_at FROM rollup_days WHERE site_id = ? AND day BETWEEN ? AND ?').all(siteId, r.fromDay, r.toDay) as number[][]) built.set(day, at);
-      dirty = new Set(dirtyDays(ctx.sqlite, siteId, r.tz, r.fromDay, r.toDay));
-    }
-  }
-  const stepsKey = JSON.stringify(q.steps);
+  for (const [day, at] of prepared(ctx.sqlite, 'SELECT day, built_at FROM rollup_days WHERE site_id = ? AND day BETWEEN ? AND ?').all(siteId, r.fromDay, r.toDay) as number[][]) built.set(day, at);
+  const dirty = new Set(built.size ? dirtyDays(ctx.sqlite, siteId, r.tz, r.fromDay, r.toDay) : []);
+  const what = JSON.stringify([q.steps, filter?.sql ?? null, filter?.params ?? null]);
   for (let d = r.fromDay; d <= r.toDay; d++) {
     const ds = dayStart(d, r.tz), de = dayStart(d + 1, r.tz);
     const start = Math.max(r.start, ds), end = Math.min(r.end, de);
     if (start >= end) continue;
-    const whole = start === ds && end === de;
     const at = built.get(d);
-    const key = `${siteId}\u0000${r.tz}\u0000${stepsKey}\u0000${d}`;
-    if (cacheable && whole && at !== undefined && !dirty.has(d)) {
+    if (start === ds && end === de && at !== undefined && !dirty.has(d)) {
+      const key = `${siteId}\u0000${r.tz}\u0000${d}\u0000${what}`;
       const token = `${at}|${rebuildsOf(siteId, d, d)}`;
       const hit = dayCache.get(key);
       if (hit && hit.token === token) {
         add(hit.counts);
         continue;
       }
-      const counts = countPiece(ctx.sqlite, siteId, start, end, m, n, null);
+      const counts = countPiece(ctx.sqlite, siteId, start, end, m, n, filter);
+      dayCache.delete(key);
       if (dayCache.size >= MAX_CACHED) dayCache.delete(dayCache.keys().next().value!);
       dayCache.set(key, { token, counts });
       add(counts);
     } else {
       add(countPiece(ctx.sqlite, siteId, start, end, m, n, filter));
     }
+    yield;
   }
   return total;
 }
 
 const pct = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 1000) / 10 : 0);
 
-export function runFunnel(ctx: ReportContext, q: FunnelQuery): FunnelResponse {
+/** The funnel's answer; yields between the days it reads (see countRange). */
+function* funnelAnswer(ctx: ReportContext, q: FunnelQuery): Generator<void, FunnelResponse> {
   const k = ctx.site.minVisitors;
-  const n = q.steps.length;
   const m = matchers(ctx.sqlite, ctx.site.id, q.steps);
   const filter = q.filter ? compileFilter(q.filter, { siteId: ctx.site.id, goals: ctx.goals }) : null;
-  const counts = countRange(ctx, q, m, filter);
-  const all = filter ? countRange(ctx, q, m, null) : null;
+  const counts = yield* countRange(ctx, q, m, filter);
+  const all = filter ? yield* countRange(ctx, q, m, null) : null;
   const small = (x: number) => x > 0 && x < k;
   const hidden = q.steps.map((_, i) => {
     const u = counts.visitors[i];
@@ -303,9 +309,37 @@ export function savedSteps(sqlite: Database.Database, siteId: number, name: stri
   return row ? (JSON.parse(row.steps) as FunnelStep[]) : undefined;
 }
 
+function queryOf(ctx: ReportContext, body: Record<string, unknown>): FunnelQuery {
+  const firstEvent = () => (ctx.sqlite.prepare('SELECT min(ts) AS t FROM events WHERE site_id = ?').get(ctx.site.id) as { t: number | null }).t;
+  return parseFunnelQuery(body, ctx.site.timezone, ctx.now, firstEvent, (name) => savedSteps(ctx.sqlite, ctx.site.id, name));
+}
+
 /** Validates and runs a funnel request for a site the caller may read. Throws QueryError for a bad request. */
 export function funnelFor(ctx: ReportContext, body: Record<string, unknown>): FunnelResponse {
-  const firstEvent = () => (ctx.sqlite.prepare('SELECT min(ts) AS t FROM events WHERE site_id = ?').get(ctx.site.id) as { t: number | null }).t;
-  const q = parseFunnelQuery(body, ctx.site.timezone, ctx.now, firstEvent, (name) => savedSteps(ctx.sqlite, ctx.site.id, name));
-  return runFunnel(ctx, q);
+  const it = funnelAnswer(ctx, queryOf(ctx, body));
+  for (;;) {
+    const r = it.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** How long the reports thread reads a funnel's days before it answers other queries in between. */
+export const SLICE_MS = 30;
+
+/**
+ * funnelFor on the reports thread: the days not cached yet (a month of a busy site is seconds of
+ * reading) are read SLICE_MS at a time, so other queries and sites are answered in between.
+ */
+export async function funnelSliced(ctx: ReportContext, body: Record<string, unknown>, stop: () => boolean): Promise<FunnelResponse> {
+  const it = funnelAnswer(ctx, queryOf(ctx, body));
+  let t = performance.now();
+  for (;;) {
+    const r = it.next();
+    if (r.done) return r.value;
+    if (stop()) throw new Error('the reports thread is closing');
+    if (performance.now() - t > SLICE_MS) {
+      await new Promise((res) => setImmediate(res));
+      t = performance.now();
+    }
+  }
 }

@@ -13,7 +13,7 @@ import { QueryError } from './query-error.ts';
 import { refreshRollups } from './rollups.ts';
 import { LiveRollups } from './live-rollups.ts';
 import { exportCsv, type ExportParams } from './export.ts';
-import { funnelFor } from './funnel.ts';
+import { funnelSliced } from './funnel.ts';
 
 export interface ReportsInit {
   dbPath: string;
@@ -148,8 +148,9 @@ port.on('message', (m: ToReports) => {
   } else if (m.type === 'export') {
     answer(m.id, () => exportCsv({ sqlite: store.sqlite, site: m.site, goals: m.goals, now: m.now }, m.params));
   } else if (m.type === 'funnel') {
-    // Its site's turn, like a query whose days are read: one site's funnels never hold up another's.
-    runWhenReady(m.site.id, () => answer(m.id, () => funnelFor({ sqlite: store.sqlite, site: m.site, goals: m.goals, now: m.now }, m.body)));
+    // Days not cached yet are read 30 ms at a time: other queries and sites are answered in between.
+    void funnelSliced({ sqlite: store.sqlite, site: m.site, goals: m.goals, now: m.now }, m.body, stopped)
+      .then((r) => answer(m.id, () => r), (e) => answer(m.id, () => { throw e; }));
   } else if (m.type === 'refresh') {
     // A failed round answers too: an unanswered call would wait in the main thread's map for good.
     void refresh(m.now).then(
