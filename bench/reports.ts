@@ -314,17 +314,24 @@ async function runOne(total: number): Promise<{ events: number; big: number; fig
     const core = await createCore(loadConfig({ HUSH_DB: file }), { countries: await loadCountryTables(), peer: () => '127.0.0.1' });
     const user = await core.users.create(`bench-${Date.now()}@example.com`, 'bench password 1', true);
     const { token } = core.sessions.create(user.id);
+    // With a funnel shown (issue 16): four steps, three of them page patterns, over the month.
+    const funnel = `bench-${Date.now()}`;
+    core.funnels.add(site.id, funnel, [{ kind: 'page', value: '/' }, { kind: 'page', value: '/section-1' },
+      { kind: 'page', value: '/blog/**' }, { kind: 'event', value: 'Signup' }]);
     const load = async () => {
       const t = performance.now();
       const r = await core.app.request(`/sites/${site.domain}`, { headers: { Cookie: `hush_session=${token}` } });
       const body = await r.text();
-      if (r.status !== 200 || !body.includes('aria-label="Countries"')) throw new Error(`dashboard answered ${r.status}`);
+      if (r.status !== 200 || !body.includes('aria-label="Countries"') || !body.includes('data-visits')) throw new Error(`dashboard answered ${r.status}`);
       return performance.now() - t;
     };
-    await load();
+    // The funnel's days are read on this first load (inline here; the server's page waits 250 ms
+    // at most and says the funnel is being counted), then kept per rolled-up day.
+    console.log(`  dashboard load with the funnel's month not read yet: ${ms(await load())} ms`);
     const loads: number[] = [];
     for (let i = 0; i < RUNS; i++) loads.push(await load());
-    console.log(`  dashboard first load (page with all panels), 30 days: p50 ${ms(pct(loads, 50))} ms, p95 ${ms(pct(loads, 95))} ms (target ≤ 300 ms)`);
+    console.log(`  dashboard first load (page with all panels and a funnel), 30 days: p50 ${ms(pct(loads, 50))} ms, p95 ${ms(pct(loads, 95))} ms (target ≤ 300 ms)`);
+    core.funnels.remove(site.id, funnel);
     await core.close();
     return result;
   } finally {
