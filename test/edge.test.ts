@@ -13,8 +13,11 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ipaddr from 'ipaddr.js';
+import http from 'node:http';
 import Database from 'better-sqlite3';
+import { build } from 'esbuild';
 import { tempDir, UA } from './helpers/harness.ts';
+import { HAVE_CHROME, CHROME_UA, launch, skipNotice } from './helpers/browser.ts';
 import { loadCountryTables } from '../src/pseudonymize/country-data.ts';
 import { lookupCountry } from '../src/pseudonymize/country.ts';
 import { truncateIp } from '../src/pseudonymize/truncate.ts';
@@ -55,6 +58,10 @@ function freePort(): Promise<number> {
   });
 }
 
+let starting: Promise<void> | null = null;
+/** Starts the edge once for all suites (the last suite's `after` kills it). */
+const ensureEdge = () => (starting ??= startEdge());
+
 async function startEdge(): Promise<void> {
   state = tempDir();
   const [port, inspector] = [await freePort(), await freePort()];
@@ -89,12 +96,15 @@ function stateFiles(dir = path.join(state.dir, 'state')): string[] {
   });
 }
 
-/** The one site object's database file (read-only: workerd holds it open). */
-function siteDb(): Database.Database {
+/** The database file of a site's object (read-only: workerd holds it open), found by its rows. */
+function siteDb(siteId: number): Database.Database {
   const dir = path.join(state.dir, 'state/v3/do/hush-SiteStore');
-  const files = readdirSync(dir).filter((f) => f.endsWith('.sqlite') && f !== 'metadata.sqlite');
-  assert.is(files.length, 1, `one site object (${files.join(', ')})`);
-  return new Database(path.join(dir, files[0]), { readonly: true });
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('.sqlite') && n !== 'metadata.sqlite')) {
+    const db = new Database(path.join(dir, f), { readonly: true });
+    if (db.prepare('SELECT 1 FROM events WHERE site_id = ? LIMIT 1').get(siteId)) return db;
+    db.close();
+  }
+  throw new Error(`no object holds events of site ${siteId}`);
 }
 
 /** Every form an address could take in a file: text (v4, mapped, v6 short/long/padded), hex, raw bytes. */
@@ -114,12 +124,7 @@ if (!WORKERD_OK) {
 }
 
 edge.before(async () => {
-  if (WORKERD_OK) await startEdge();
-});
-
-edge.after(() => {
-  killEdge();
-  state.cleanup();
+  if (WORKERD_OK) await ensureEdge();
 });
 
 test('npm run edge:dev serves /healthz like Node: 200 {"status":"ok","store":"ok"}', async () => {
@@ -164,7 +169,7 @@ test('hits through the same collector: 202 after the write, drops named, the sam
   // Read back from the object's own file: one visit per client, with Node's country for its prefix.
   const tables = await loadCountryTables();
   const expected = clients.map((c) => lookupCountry(tables, truncateIp(c.ip, 'default')!) ?? '(none)').sort();
-  const db = siteDb();
+  const db = siteDb(1);
   try {
     const n = (db.prepare("SELECT count(*) AS n FROM events WHERE name_id = (SELECT id FROM strings WHERE value = 'pageview')").get() as { n: number }).n;
     assert.is(n, clients.length);
@@ -179,7 +184,106 @@ test('hits through the same collector: 202 after the write, drops named, the sam
   }
 });
 
-test('no client IP in any form and no full user-agent in any file the objects persisted', async () => {
+edge.run();
+
+// ---------------------------------------------------------------------------------------------
+const inBrowser = suite('edge: hush.js and the official Plausible tracker in Chromium');
+const btest = WORKERD_OK && HAVE_CHROME ? inBrowser : (inBrowser.skip as typeof inBrowser);
+if (WORKERD_OK && !HAVE_CHROME) skipNotice();
+let site: http.Server | null = null, sitePort = 0, statsPort = 0;
+let browserHandle: Awaited<ReturnType<typeof launch>> | null = null;
+let plausibleBundle = '';
+
+const PAGES: Record<string, () => string> = {
+  '/hushjs': () => `<!doctype html><html><head><script defer data-domain="site.test" src="http://stats.test:${statsPort}/hush.js"></script></head><body>hi</body></html>`,
+  '/plausible': () => `<!doctype html><html><body><button id="signup">signup</button><script>${plausibleBundle}</script></body></html>`,
+};
+
+/** The names of the events the site object stored for a path (polled: hits arrive asynchronously). */
+async function namesOn(pathname: string, min: number): Promise<string[]> {
+  const until = Date.now() + 8000;
+  for (;;) {
+    let db: Database.Database;
+    try {
+      db = siteDb(2);
+    } catch (e) {
+      if (Date.now() > until) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+      continue;
+    }
+    let names: string[];
+    try {
+      names = (db.prepare(`SELECT (SELECT value FROM strings WHERE id = e.name_id) AS n FROM events e
+        WHERE e.page_id = (SELECT id FROM strings WHERE value = ?) ORDER BY e.ts`).all(pathname) as Array<{ n: string }>).map((r) => r.n);
+    } finally {
+      db.close();
+    }
+    if (names.length >= min || Date.now() > until) return names.sort();
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+inBrowser.before(async () => {
+  if (!WORKERD_OK || !HAVE_CHROME) return;
+  await ensureEdge();
+  statsPort = Number(new URL(base).port);
+  const add = await admin('/sites', { method: 'POST', body: JSON.stringify({ domain: 'site.test' }) });
+  assert.is(add.status, 201);
+  const out = await build({
+    stdin: { contents: `import { init, track } from '@plausible-analytics/tracker';
+      init({ domain: 'site.test', endpoint: 'http://stats.test:${statsPort}/api/event', logging: false });
+      document.getElementById('signup').addEventListener('click', () => track('Signup', { props: { method: 'email' } }));`, resolveDir: ROOT },
+    bundle: true, write: false, format: 'iife', minify: true,
+  });
+  plausibleBundle = out.outputFiles[0].text;
+  site = http.createServer((req, res) => {
+    const page = PAGES[(req.url ?? '/').split('?')[0]] as (() => string) | undefined;
+    res.writeHead(page ? 200 : 404, { 'Content-Type': 'text/html' });
+    res.end(page ? page() : 'not found');
+  });
+  await new Promise<void>((r) => site!.listen(0, '127.0.0.1', r));
+  sitePort = (site.address() as net.AddressInfo).port;
+  browserHandle = await launch(['site.test', 'stats.test']);
+});
+
+inBrowser.after(async () => {
+  await browserHandle?.close();
+  site?.close();
+});
+
+btest('hush.js, served by the Worker, counts a page view into the site object', async () => {
+  const ctx = await browserHandle!.newContext({ userAgent: CHROME_UA });
+  const p = await ctx.newPage();
+  await p.goto(`http://site.test:${sitePort}/hushjs`);
+  assert.equal(await namesOn('/hushjs', 1), ['pageview']);
+  await ctx.close();
+});
+
+btest('the official Plausible tracker (npm) posts a page view and an event that land', async () => {
+  const ctx = await browserHandle!.newContext({ userAgent: CHROME_UA });
+  // The tracker ignores automated browsers (navigator.webdriver, which Playwright sets).
+  await ctx.addInitScript("Object.defineProperty(Navigator.prototype, 'webdriver', { get: () => false });");
+  const p = await ctx.newPage();
+  await p.goto(`http://site.test:${sitePort}/plausible`);
+  await p.click('#signup');
+  assert.equal(await namesOn('/plausible', 2), ['Signup', 'pageview']);
+  await ctx.close();
+});
+
+inBrowser.run();
+
+// ---------------------------------------------------------------------------------------------
+const privacy = suite('edge: privacy of what the objects persisted');
+const ptest = WORKERD_OK ? privacy : (privacy.skip as typeof privacy);
+privacy.before(async () => {
+  if (WORKERD_OK) await ensureEdge();
+});
+privacy.after(() => {
+  killEdge();
+  state.cleanup();
+});
+
+ptest('no client IP in any form and no full user-agent in any file the objects persisted', async () => {
   const files = stateFiles();
   assert.ok(files.some((f) => f.includes('hush-SiteStore')), 'the site object persisted files');
   const bytes = Buffer.concat(files.map((f) => readFileSync(f)));
@@ -195,11 +299,12 @@ test('no client IP in any form and no full user-agent in any file the objects pe
     assert.not.ok(text.includes(c.ua), `UA found: ${c.ua}`);
   }
   assert.ok(checked > 300, `checked ${checked} forms`);
+  if (HAVE_CHROME) assert.not.ok(text.includes(CHROME_UA), 'the browser\'s UA is not stored');
   assert.not.ok(output.includes('81.2.69.142'), 'no address in the runtime output');
 });
 
-test('the daily key lives in the site object and is gone, bytes and all, after the rotation', async () => {
-  const db = siteDb();
+ptest('the daily key lives in the site object and is gone, bytes and all, after the rotation', async () => {
+  const db = siteDb(1);
   let keys: Array<{ day: string; key: Buffer }>;
   try {
     keys = db.prepare('SELECT day, key FROM daily_keys').all() as Array<{ day: string; key: Buffer }>;
@@ -211,7 +316,7 @@ test('the daily key lives in the site object and is gone, bytes and all, after t
   const r = await admin(`/housekeeping?site_id=1&now=${Date.now() + 2 * DAY_MS}`, { method: 'POST' });
   assert.is(r.status, 200);
   assert.equal(await r.json(), { keysDeleted: 1, keyDays: [] });
-  const after = siteDb();
+  const after = siteDb(1);
   try {
     assert.is((after.prepare('SELECT count(*) AS n FROM daily_keys').get() as { n: number }).n, 0);
   } finally {
@@ -231,4 +336,4 @@ test('the daily key lives in the site object and is gone, bytes and all, after t
   if (inWal) console.log('NOTE: the deleted key is still in the site object\'s WAL (local workerd allows no checkpoint); see README "Running at the edge"');
 });
 
-edge.run();
+privacy.run();
