@@ -8,6 +8,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import { randomBytes } from 'node:crypto';
 import { HitWriter, type WriteResult } from '../store/hit-writer.ts';
+import { Batcher } from '../store/batcher.ts';
 import { DAY_MS, KeyRing } from '../pseudonymize/daily-keys.ts';
 import type { Hit } from '../collector/hit.ts';
 import type { DurableObjectState } from './cf-types.ts';
@@ -23,6 +24,9 @@ export interface SiteKeys {
   previous: Uint8Array | null;
 }
 
+/** How long the first hit of a batch waits for others to share its commit. */
+const BATCH_MS = 2;
+
 /** A minute past the next UTC midnight: when the key of the day before yesterday is due to go. */
 export function nextRotation(now: number): number {
   return now - (now % DAY_MS) + DAY_MS + 60_000;
@@ -32,6 +36,7 @@ export class SiteStore extends DurableObject {
   private readonly db: DoSqlite;
   private writer!: HitWriter;
   private keys!: KeyRing;
+  private batcher!: Batcher<Hit, WriteResult>;
 
   constructor(ctx: DurableObjectState, env: unknown) {
     super(ctx, env);
@@ -40,6 +45,7 @@ export class SiteStore extends DurableObject {
       await applyMigrations(ctx.storage);
       this.keys = new KeyRing(doKeyStore(this.db), randomBytes);
       this.writer = new HitWriter(this.db as never, Date.now());
+      this.batcher = new Batcher((hits) => this.writer.write(hits), { maxItems: 500, delayMs: BATCH_MS });
     });
   }
 
@@ -51,9 +57,14 @@ export class SiteStore extends DurableObject {
     return { day: Math.floor(now / DAY_MS), current: new Uint8Array(current), previous: previous && new Uint8Array(previous) };
   }
 
-  /** Writes hits of this site in one transaction; one result per hit ('ok' or a drop reason). */
-  write(hits: Hit[]): WriteResult[] {
-    return this.writer.write(hits);
+  /**
+   * Writes hits of this site; one result per hit ('ok' or a drop reason). Calls that arrive
+   * within BATCH_MS share one transaction through Node's Batcher (the writer thread's group
+   * commit), where each call would otherwise be a commit of its own; the promise settles after
+   * the transaction, and the output gate holds the answer until the commit is durable.
+   */
+  write(hits: Hit[]): Promise<WriteResult[]> {
+    return Promise.all(hits.map((h) => this.batcher.submit(h)));
   }
 
   /** Deletes keys older than yesterday and forgets visits that can no longer grow. */
