@@ -8,7 +8,9 @@ import * as assert from 'uvu/assert';
 import { harness, UA, type Harness } from './helpers/harness.ts';
 import { play, randomPlan, type Model, type ModelEvent } from './helpers/traffic.ts';
 import { dayNumber } from '../src/reports/time-zone.ts';
-import { clearFunnelCache } from '../src/reports/funnel.ts';
+import { clearFunnelCache, funnelFor, funnelSliced } from '../src/reports/funnel.ts';
+import { funnelPanel, FUNNEL_WAIT_MS } from '../src/web/funnel-panel.ts';
+import { parseState } from '../src/web/dashboard-state.ts';
 import { FunnelError, MAX_FUNNELS } from '../src/store/funnels.ts';
 import { main } from '../src/cli/main.ts';
 
@@ -16,10 +18,11 @@ type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const TZ = 'Europe/Helsinki';
 const FIRST = Date.UTC(2026, 2, 22);
-const DAYS = 5;
-const NOW = Date.UTC(2026, 2, 28, 9, 0);
+// Nine days, across the start of summer time in Helsinki (2026-03-29, a 23-hour day).
+const DAYS = 9;
+const NOW = Date.UTC(2026, 3, 1, 9, 0);
 const D0 = dayNumber(2026, 3, 22);
-const RANGE = ['2026-03-22', '2026-03-26'];
+const RANGE = ['2026-03-22', '2026-03-30'];
 
 let h: Harness;
 let key: string;
@@ -146,8 +149,23 @@ api('filters: the visits with an event matching them (a visit attribute, a page)
     assert.equal(noDocs.results.map((r: Json) => r.visits), expectFunnel(steps, (evs) => evs.some((e) => !e.page.includes('docs'))).visits);
   }
   // A range of datetimes (not whole days) reads raw events and agrees with the model of its days.
-  const partial = await ok({ steps: FUNNELS[0], date_range: ['2026-03-22T00:00:00+02:00', '2026-03-27T00:00:00+03:00'] });
+  const partial = await ok({ steps: FUNNELS[0], date_range: ['2026-03-22T00:00:00+02:00', '2026-03-30T23:59:59+03:00'] });
   assert.equal(partial.results.map((r: Json) => r.visits), expectFunnel(FUNNELS[0]).visits);
+});
+
+api('on the reports thread, days read a slice at a time give the same answer; closing stops it', async () => {
+  const ctx = { sqlite: h.core.store.sqlite, site: h.core.sites.byDomain('example.com')!, goals: [], now: NOW };
+  const body = { site_id: 'example.com', steps: FUNNELS[4], date_range: RANGE, filters: [['is', 'visit:device', ['desktop']]] };
+  const sliced = await funnelSliced(ctx, body, () => false);
+  clearFunnelCache();
+  assert.equal(funnelFor(ctx, body), sliced);
+  clearFunnelCache();
+  try {
+    await funnelSliced(ctx, body, () => true);
+    assert.unreachable('a closing thread stops reading');
+  } catch (e) {
+    assert.match((e as Error).message, /closing/);
+  }
 });
 
 api('new events on a cached day are counted (the day is dirty until rolled up again)', async () => {
@@ -177,10 +195,11 @@ let kKey: string;
 kanon.before(async () => {
   const site = h.core.sites.byDomain('k.example')!;
   kKey = h.core.apiKeys.create(site.id);
-  // Five visitors on /start (four from one network, by browser), three of them on to /cart,
-  // one of those on to /paid: with k = 3, step 3 (1 visitor) is hidden, step 2 (3) is not.
+  // Seven visitors on /start (by network and browser), six of them then on /help, four on /cart,
+  // one of those on to /paid: with k = 3, step 3 (1 visitor) is hidden, step 2 (4; 3 went no
+  // further) is not.
   const t0 = Date.UTC(2026, 2, 25, 10, 0);
-  const who = [['198.51.100.1', UA.firefox], ['198.51.100.1', UA.iphone], ['198.51.100.1', UA.chromeMac], ['203.0.113.1', UA.firefox], ['192.0.2.1', UA.firefox]];
+  const who = ['198.51.100.1', '203.0.113.1', '192.0.2.1'].flatMap((ip) => [UA.firefox, UA.iphone, UA.chromeMac].map((ua) => [ip, ua])).slice(0, 7);
   let t = t0;
   const hit = async (ip: string, ua: string, path: string) => {
     h.clock.now = (t += 10_000);
@@ -190,7 +209,8 @@ kanon.before(async () => {
   };
   for (const [i, [ip, ua]] of who.entries()) {
     await hit(ip, ua, '/start');
-    if (i < 3) await hit(ip, ua, '/cart');
+    if (i < 6) await hit(ip, ua, '/help');
+    if (i < 4) await hit(ip, ua, '/cart');
     if (i < 1) await hit(ip, ua, '/paid');
   }
   h.clock.now = NOW;
@@ -202,25 +222,33 @@ const kAsk = (body: Json) => ask({ site_id: 'k.example', date_range: ['2026-03-2
 kanon('a step reached by fewer than k visitors is null with below_k, and so is what would reveal it', async () => {
   const r = await kAsk({});
   assert.is(r.status, 200);
-  assert.equal(r.json.results.map((x: Json) => x.visits), [5, 3, null]);
+  assert.equal(r.json.results.map((x: Json) => x.visits), [7, 4, null]);
   assert.equal(r.json.results.map((x: Json) => x.below_k), [false, false, true]);
   const s3 = r.json.results[2];
   assert.equal([s3.visitors, s3.conversion_rate, s3.step_conversion_rate, s3.dropoff, s3.dropoff_rate], [null, null, null, null, null]);
-  assert.is(r.json.results[1].dropoff, 2);
+  assert.is(r.json.results[1].dropoff, 3);
   assert.is(r.json.meta.hidden_steps, 1);
   assert.is(r.json.meta.min_visitors, 3);
 });
 
+kanon('a step that fewer than k of the last shown step\'s visitors failed to reach is hidden too', async () => {
+  // 7 on /start, 6 of them on /help: the one who went no further would be read off 7 − 6.
+  const r = await kAsk({ steps: [{ page: '/start' }, { page: '/help' }, { page: '/cart' }] });
+  assert.equal(r.json.results.map((x: Json) => x.visits), [7, null, 4]);
+  assert.equal(r.json.results[2].dropoff, null, 'no drop-off from a hidden step');
+  assert.equal(r.json.results[2].conversion_rate, 57.1);
+});
+
 kanon('with filters, a step is hidden when fewer than k visitors are left out by them', async () => {
-  // Firefox: 3 of step 1's 5 visitors (2 left out: hidden), 1 of step 2's 3 (hidden: below k).
+  // Firefox: 3 of step 1's 7 visitors (4 left out: shown), 2 at step 2 (below k), 1 at step 3.
   const ff = await kAsk({ filters: [['is', 'visit:browser', ['Firefox']]] });
-  assert.equal(ff.json.results.map((x: Json) => x.visits), [null, null, null]);
-  // Not Safari: 4 of 5 at step 1 (1 left out: hidden), 2 of 3 at step 2 (hidden).
+  assert.equal(ff.json.results.map((x: Json) => x.visits), [3, null, null]);
+  // Not Safari: 5 of 7 at step 1 (2 left out: hidden), 3 of 4 at step 2 (1 left out: hidden).
   const notSafari = await kAsk({ filters: [['is_not', 'visit:browser', ['Safari']]] });
   assert.equal(notSafari.json.results.map((x: Json) => x.below_k), [true, true, true]);
   // Nothing left out: the same as unfiltered.
   const all = await kAsk({ filters: [['contains', 'event:page', ['/']]] });
-  assert.equal(all.json.results.map((x: Json) => x.visits), [5, 3, null]);
+  assert.equal(all.json.results.map((x: Json) => x.visits), [7, 4, null]);
 });
 kanon.run();
 
@@ -367,7 +395,7 @@ web('the settings form adds a funnel (errors name the step) and removes it; the 
   page = await dash('&funnel=Docs');
   assert.match(page, /<h2>Funnel: Docs<\/h2>/);
   assert.equal(panelVisits(page), (await ok({ funnel: 'Docs' })).results.map((x: Json) => String(x.visits)));
-  assert.match(page, /href="\/sites\/example\.com\?from=2026-03-22&amp;to=2026-03-26&amp;funnel=Pricing"/, 'a link to the other funnel keeps the period');
+  assert.match(page, /href="\/sites\/example\.com\?from=2026-03-22&amp;to=2026-03-30&amp;funnel=Pricing"/, 'a link to the other funnel keeps the period');
   assert.match(page, /name="funnel" value="Docs"/, 'the custom range form keeps the funnel');
   // With a filter, the panel follows it.
   page = await dash('&funnel=Docs&f=event:page:/pricing');
@@ -385,8 +413,20 @@ web('a step below k shows "< k" on the dashboard', async () => {
   h.core.funnels.add(site.id, 'Checkout', [{ kind: 'page', value: '/start' }, { kind: 'page', value: '/cart' }, { kind: 'page', value: '/paid' }]);
   const res = await h.core.app.request('/sites/k.example?from=2026-03-25&to=2026-03-25', { headers: { Cookie: cookie } });
   const page = await res.text();
-  assert.equal(panelVisits(page), ['5', '3', '< 3']);
+  assert.equal(panelVisits(page), ['7', '4', '< 3']);
   assert.match(page, /data-below-k/);
+});
+
+web('a funnel slower than the page waits for is said to be counted, and the page goes on', async () => {
+  const site = h.core.sites.byDomain('example.com')!;
+  const t = performance.now();
+  const panel = String(await funnelPanel({
+    funnel: () => new Promise(() => {}),
+    funnels: { list: () => [{ name: 'Slow', steps: [{ kind: 'page', value: '/' }, { kind: 'page', value: '/pricing' }] }] },
+  }, site, parseState(new URL('http://hush.test/sites/example.com')), '/sites/example.com'));
+  assert.ok(performance.now() - t < FUNNEL_WAIT_MS + 200);
+  assert.match(panel, /data-funnel-pending/);
+  assert.match(panel, /<h2>Funnel: Slow<\/h2>/);
 });
 
 web.after(async () => {

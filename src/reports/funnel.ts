@@ -13,9 +13,10 @@
 // dashboard's funnel costs a read of today only (test/funnel measures it; see README, Funnels).
 //
 // k-anonymity: a step reached by fewer than k visitors (the site's min_visitors) is not shown
-// (visits null, `below_k` true); with filters, a step is also hidden when fewer than k of the
-// unfiltered step's visitors are left out by the filters (as the engine does for rows), so two
-// answers cannot be subtracted to single out a smaller group.
+// (visits null, `below_k` true); nor is one that fewer than k of the last shown step's visitors
+// failed to reach (the drop-off, a group of its own, would be smaller than k); with filters, nor
+// is one where fewer than k of the unfiltered step's visitors are left out by the filters (as the
+// engine does for rows), so no two counts can be subtracted to single out a smaller group.
 import type Database from 'better-sqlite3';
 import type { ReportContext } from './engine.ts';
 import { resolveRange, rangeLabel, type Range } from './date-range.ts';
@@ -268,9 +269,16 @@ function* funnelAnswer(ctx: ReportContext, q: FunnelQuery): Generator<void, Funn
   const counts = yield* countRange(ctx, q, m, filter);
   const all = filter ? yield* countRange(ctx, q, m, null) : null;
   const small = (x: number) => x > 0 && x < k;
-  const hidden = q.steps.map((_, i) => {
+  // A step is hidden when it describes fewer than k visitors, when fewer than k of its visitors
+  // are left out by the filters, or when fewer than k of the last shown step's visitors went no
+  // further (its drop-off would be a group smaller than k, read off two shown counts).
+  const hidden: boolean[] = [];
+  let lastShown = -1;
+  q.steps.forEach((_, i) => {
     const u = counts.visitors[i];
-    return small(u) || (all !== null && small(all.visitors[i] - u));
+    const hide = small(u) || (all !== null && small(all.visitors[i] - u)) || (lastShown >= 0 && small(counts.visitors[lastShown] - u));
+    hidden.push(hide);
+    if (!hide) lastShown = i;
   });
   const results = q.steps.map((s, i): FunnelStepResult => {
     const shownHere = !hidden[i];
