@@ -184,6 +184,26 @@ test('hits through the same collector: 202 after the write, drops named, the sam
   }
 });
 
+test('the Stats API at the edge: aggregate and breakdown by Node\'s engine in the site object, k-anonymity kept', async () => {
+  const made = await admin('/keys?site=edge.example', { method: 'POST' });
+  assert.is(made.status, 201);
+  const { key } = await made.json();
+  const query = (body: unknown, auth = `Bearer ${key}`) => fetch(`${base}/api/v2/query`, { method: 'POST', headers: { Authorization: auth }, body: JSON.stringify(body) });
+  const agg = await query({ site_id: 'edge.example', metrics: ['visitors', 'pageviews', 'bounce_rate'], date_range: 'day' });
+  assert.is(agg.status, 200, await agg.clone().text());
+  assert.equal((await agg.json()).results, [{ metrics: [clients.length, clients.length, 100], dimensions: [] }]);
+  const by = await query({ site_id: 'edge.example', metrics: ['visitors'], date_range: 'day', dimensions: ['visit:browser'] });
+  const rows = (await by.json()).results as Array<{ metrics: number[]; dimensions: string[] }>;
+  assert.equal(rows.map((r) => r.dimensions[0]).sort(), ['Chrome', 'Firefox', 'Safari']);
+  assert.is(rows.reduce((t, r) => t + r.metrics[0], 0), clients.length);
+  // Countries with fewer than k = 3 visitors fold into "(other)", as on Node.
+  const countries = (await (await query({ site_id: 'edge.example', metrics: ['visitors'], date_range: 'day', dimensions: ['visit:country'] })).json()).results as
+    Array<{ metrics: number[] }>;
+  assert.ok(countries.every((r) => r.metrics[0] >= 3), 'no row under k');
+  assert.is((await query({ site_id: 'edge.example', metrics: ['nope'], date_range: 'day' })).status, 400);
+  assert.is((await query({ site_id: 'edge.example', metrics: ['visitors'], date_range: 'day' }, 'Bearer hush_wrong')).status, 401);
+});
+
 edge.run();
 
 // ---------------------------------------------------------------------------------------------

@@ -7,26 +7,54 @@ import { drizzle } from 'drizzle-orm/better-sqlite3';
 import * as schema from '../../db/schema.ts';
 import { SiteRepo, isTimeZone, normalizeDomain, type NewSite, type Site } from '../store/sites.ts';
 import type { Db } from '../store/db.ts';
+import { ApiKeyRepo } from '../store/api-keys.ts';
+import { GoalRepo, type Goal } from '../store/goals.ts';
+import { apiKeys } from '../../db/schema.ts';
 import type { DurableObjectState } from './cf-types.ts';
 import { DoSqlite } from './do-sqlite.ts';
 import { applyMigrations } from './migrations.ts';
 
 export type AddSiteResult = { ok: true; site: Site } | { ok: false; error: string };
 
+/** What each isolate copies: the sites, and the API keys as hashes (never the keys). */
+export interface DirectoryCopy {
+  sites: Site[];
+  keys: Array<{ keyHash: string; siteId: number }>;
+}
+
 export class Directory extends DurableObject {
   private sitesRepo!: SiteRepo;
+  private keysRepo!: ApiKeyRepo;
+  private goalsRepo!: GoalRepo;
+  private db!: Db;
 
   constructor(ctx: DurableObjectState, env: unknown) {
     super(ctx, env);
     void ctx.blockConcurrencyWhile(async () => {
       await applyMigrations(ctx.storage);
       const db = drizzle(new DoSqlite(ctx.storage) as never, { schema }) as unknown as Db;
+      this.db = db;
       this.sitesRepo = new SiteRepo(db);
+      this.keysRepo = new ApiKeyRepo(db);
+      this.goalsRepo = new GoalRepo(db);
     });
   }
 
   sites(): Site[] {
     return this.sitesRepo.list();
+  }
+
+  copy(): DirectoryCopy {
+    return { sites: this.sitesRepo.list(), keys: this.db.select({ keyHash: apiKeys.keyHash, siteId: apiKeys.siteId }).from(apiKeys).all() };
+  }
+
+  /** A new Stats API key for a site, shown once (as `hush key add`). */
+  createKey(siteId: number): string | null {
+    return this.sitesRepo.byId(siteId) ? this.keysRepo.create(siteId) : null;
+  }
+
+  goals(siteId: number): Goal[] {
+    return this.goalsRepo.list(siteId);
   }
 
   /** Registers a site, validated as `hush site add` does. */

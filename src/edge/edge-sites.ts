@@ -3,16 +3,20 @@
 // admin API takes hits within seconds, as `hush site add` does on Node), through Node's own
 // SiteDirectory, so domains match the same way (`www.` ignored, excluded paths compiled).
 import { SiteDirectory, type Site, type SiteRepo } from '../store/sites.ts';
+import { hashKey } from '../store/api-keys.ts';
+import type { DirectoryCopy } from './directory-object.ts';
 
 export class EdgeSites {
   private sites: Site[] = [];
+  /** API key hash → site id: a key revoked or created is seen within ttlMs, like a site. */
+  private keys = new Map<string, number>();
   private readonly directory: SiteDirectory;
   private loadedAt = -Infinity;
   private loading: Promise<void> | null = null;
   /** The last load's failure, or null: /healthz reports it. */
   failure: { since: number; error: string } | null = null;
 
-  constructor(private readonly load: () => Promise<Site[]>, private readonly ttlMs = 10_000, private readonly clock: () => number = Date.now) {
+  constructor(private readonly load: () => Promise<DirectoryCopy>, private readonly ttlMs = 10_000, private readonly clock: () => number = Date.now) {
     this.directory = new SiteDirectory({ list: () => this.sites } as unknown as SiteRepo);
   }
 
@@ -23,8 +27,9 @@ export class EdgeSites {
   }
 
   reload(): Promise<void> {
-    this.loading ??= this.load().then((sites) => {
-      this.sites = sites;
+    this.loading ??= this.load().then((copy) => {
+      this.sites = copy.sites;
+      this.keys = new Map(copy.keys.map((k) => [k.keyHash, k.siteId]));
       this.directory.refresh();
       this.loadedAt = this.clock();
       this.failure = null;
@@ -51,5 +56,12 @@ export class EdgeSites {
 
   list(): Site[] {
     return this.sites;
+  }
+
+  /** ApiKeyRepo.siteFor: the site a bearer key grants, by the key's hash. */
+  siteFor(key: string): { siteId: number; domain: string } | undefined {
+    const id = this.keys.get(hashKey(key));
+    const site = id === undefined ? undefined : this.byId(id);
+    return site && { siteId: site.id, domain: site.domain };
   }
 }

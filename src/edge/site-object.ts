@@ -15,6 +15,10 @@ import type { DurableObjectState } from './cf-types.ts';
 import { DoSqlite } from './do-sqlite.ts';
 import { doKeyStore } from './key-store.ts';
 import { applyMigrations } from './migrations.ts';
+import { runQuery, type QueryResponse } from '../reports/engine.ts';
+import { QueryError } from '../reports/query-error.ts';
+import type { Goal } from '../store/goals.ts';
+import type { Site } from '../store/sites.ts';
 
 /** The keys a Worker needs to hash a site's visitors at `now` (never logged, never stored there). */
 export interface SiteKeys {
@@ -65,6 +69,20 @@ export class SiteStore extends DurableObject {
    */
   write(hits: Hit[]): Promise<WriteResult[]> {
     return Promise.all(hits.map((h) => this.batcher.submit(h)));
+  }
+
+  /**
+   * A Stats API query over this site's data, by Node's report engine unchanged (over DoSqlite).
+   * A refused query comes back as { error } rather than thrown: an error class does not survive RPC.
+   */
+  report(site: Pick<Site, 'id' | 'domain' | 'timezone' | 'minVisitors'>, goals: Goal[], body: Record<string, unknown>, now: number):
+    { response?: QueryResponse; error?: string } {
+    try {
+      return { response: runQuery({ sqlite: this.db as never, site, goals, now }, body) };
+    } catch (e) {
+      if (e instanceof QueryError) return { error: e.message };
+      throw e;
+    }
   }
 
   /** Deletes keys older than yesterday and forgets visits that can no longer grow. */

@@ -15,6 +15,8 @@ import type { Hit } from '../collector/hit.ts';
 import type { Precision } from '../pseudonymize/truncate.ts';
 import { privacyDocument } from '../privacy/document.ts';
 import type { ApiKeyRepo } from '../store/api-keys.ts';
+import { QueryError } from '../reports/query-error.ts';
+import type { QueryResponse } from '../reports/engine.ts';
 import type { SiteRepo } from '../store/sites.ts';
 import type { DurableObjectNamespace, ExecutionContext } from './cf-types.ts';
 import { unpackCountries } from './country-pack.ts';
@@ -58,7 +60,7 @@ function bearerMatches(header: string | undefined, expected: string): boolean {
 function buildHost(env: Env) {
   const precision: Precision = env.HUSH_IP_PRECISION === 'strict' ? 'strict' : 'default';
   const kFloor = Number(env.HUSH_MIN_K_FLOOR) > 0 ? Number(env.HUSH_MIN_K_FLOOR) : 2;
-  const sites = new EdgeSites(() => directory(env).sites());
+  const sites = new EdgeSites(() => directory(env).copy());
   const keys = new EdgeKeys((siteId, now) => siteStore(env, siteId).visitorKeys(now));
   const sink: HitSink = {
     async submit(hit: Hit) {
@@ -82,9 +84,17 @@ function buildHost(env: Env) {
   const app = createApp({
     collector,
     sites: sites as unknown as SiteRepo,
-    // The Stats API at the edge is the next step (README, "Running at the edge"): no key is valid yet.
-    apiKeys: { siteFor: () => undefined } as unknown as ApiKeyRepo,
-    query: () => { throw new Error('the Stats API is not available at the edge yet'); },
+    apiKeys: { siteFor: (key: string) => sites.siteFor(key) } as unknown as ApiKeyRepo,
+    // Node's report engine, run by the site's object over its own SQLite.
+    query: async (site, body) => {
+      const goals = await directory(env).goals(site.id);
+      // (Workers' RPC types cannot map the response's open records: the shape is the object's.)
+      const r = (await siteStore(env, site.id).report(
+        { id: site.id, domain: site.domain, timezone: site.timezone, minVisitors: site.minVisitors }, goals, body, Date.now())) as unknown as
+        { response?: QueryResponse; error?: string };
+      if (r.error !== undefined || !r.response) throw new QueryError(r.error ?? 'the query could not be answered');
+      return r.response;
+    },
     exportCsv: () => { throw new Error('CSV export is not available at the edge yet'); },
     // Cloudflare sets CF-Connecting-IP to the client's address on every request it forwards.
     peer: (c) => c.req.header('cf-connecting-ip') ?? '',
@@ -126,6 +136,14 @@ function buildHost(env: Env) {
     if (!r.ok) return c.json({ error: r.error }, 400);
     await sites.reload();
     return c.json({ site: r.site }, 201);
+  });
+  // A Stats API key for a site (as `hush key add --site`), shown once.
+  admin.post('/keys', async (c) => {
+    const site = sites.byDomain(c.req.query('site') ?? '');
+    if (!site) return c.json({ error: '"site": no such site' }, 404);
+    const key = await directory(env).createKey(site.id);
+    await sites.reload();
+    return c.json({ key }, 201);
   });
   // The alarm's work on demand, optionally as if at `now` (ms): deletes keys older than yesterday.
   admin.post('/housekeeping', async (c) => {
