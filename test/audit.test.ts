@@ -6,6 +6,7 @@ import path from 'node:path';
 import { harness, UA, type Harness } from './helpers/harness.ts';
 import { audit } from '../src/privacy/audit.ts';
 import { runCli } from './helpers/spawn-server.ts';
+import { runCliInProcess } from './helpers/cli-in-process.ts';
 
 let h: Harness;
 const a = suite('audit');
@@ -108,14 +109,15 @@ cli('exit 0 when clean, 1 with findings; --json; bad --ips', async () => {
   assert.is(clean.code, 0, clean.stdout + clean.stderr);
   assert.match(clean.stdout, /PASS  schema matches the data inventory/);
   hh.core.store.sqlite.prepare("UPDATE sites SET min_visitors = 1").run();
-  const dirty = await runCli(['audit', '--json'], env);
+  // the rest in this process: the real process above is the command as run (runCliInProcess)
+  const dirty = await runCliInProcess(['audit', '--json'], env);
   assert.is(dirty.code, 1);
   const report = JSON.parse(dirty.stdout);
   assert.is(report.clean, false);
   assert.is(report.findings[0].check, 'k-floor');
   const ipsFile = path.join(hh.dir, 'ips.txt');
   writeFileSync(ipsFile, '1.2.3.4\nnot-an-ip\n');
-  const bad = await runCli(['audit', '--ips', ipsFile], env);
+  const bad = await runCliInProcess(['audit', '--ips', ipsFile], env);
   assert.is(bad.code, 2);
   assert.match(bad.stderr, /"not-an-ip" is not an IP address/);
   await hh.close();

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { HAVE_CHROME, launch, skipNotice } from './helpers/browser.ts';
 import { startServerProcess, runCli, type ServerProcess } from './helpers/spawn-server.ts';
+import { runCliInProcess } from './helpers/cli-in-process.ts';
 import { tempDir } from './helpers/harness.ts';
 
 const SHOTS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'screenshots');
@@ -26,7 +27,8 @@ d.before(async () => {
   const env = { HUSH_DB: dbPath };
   const demo = await runCli(['demo', '--days', '30', '--visits', '120'], env);
   assert.is(demo.code, 0, demo.stderr);
-  key = (await runCli(['key', 'add', '--site', 'demo.test'], env)).stdout.trim().split('\n').pop()!;
+  // key add and site add below run in this process (test/cli.test.ts runs them as processes)
+  key = (await runCliInProcess(['key', 'add', '--site', 'demo.test'], env)).stdout.trim().split('\n').pop()!;
   server = await startServerProcess({ ...env, HUSH_ROLLUP_MS: '200' });
   browser = await launch([]);
 });
@@ -216,7 +218,7 @@ d('an owner creates and revokes an API key and changes settings; forged and view
 
 d('a viewer sees the site shared with it and nothing else; an unknown site is a 404', async () => {
   if (!HAVE_CHROME) return;
-  assert.is((await runCli(['site', 'add', 'other.test'], { HUSH_DB: dbPath })).code, 0);
+  assert.is((await runCliInProcess(['site', 'add', 'other.test'], { HUSH_DB: dbPath })).code, 0);
   const add = await runCli(['user', 'add', 'viewer@example.com', '--site', 'demo.test', '--role', 'viewer', '--password-stdin'], { HUSH_DB: dbPath }, `${PASSWORD}\n`);
   assert.is(add.code, 0, add.stderr);
   const ctx = await browser.newContext();

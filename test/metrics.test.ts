@@ -5,7 +5,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import path from 'node:path';
-import { startServerProcess, runCli, killChildren } from './helpers/spawn-server.ts';
+import { startServerProcess, killChildren } from './helpers/spawn-server.ts';
+import { runCliInProcess } from './helpers/cli-in-process.ts';
 import { tempDir, UA } from './helpers/harness.ts';
 import { parsePrometheus, sampleValue, type Family } from './helpers/prom-text.ts';
 
@@ -51,8 +52,9 @@ mt('a scrape with the token parses and counts what happened', async () => {
   const t = tempDir();
   cleanup = t.cleanup;
   const dbPath = path.join(t.dir, 'hush.db');
-  assert.is((await runCli(['site', 'add', 'example.com', '--min-visitors', '3'], { HUSH_DB: dbPath })).code, 0);
-  const key = (await runCli(['key', 'add', '--site', 'example.com'], { HUSH_DB: dbPath })).stdout.trim().split('\n').pop()!;
+  // site and key by the CLI's code in this process (test/cli.test.ts runs it as a process)
+  assert.is((await runCliInProcess(['site', 'add', 'example.com', '--min-visitors', '3'], { HUSH_DB: dbPath })).code, 0);
+  const key = (await runCliInProcess(['key', 'add', '--site', 'example.com'], { HUSH_DB: dbPath })).stdout.trim().split('\n').pop()!;
   const srv = await startServerProcess({ HUSH_DB: dbPath, HUSH_METRICS_TOKEN: TOKEN });
 
   assert.is((await fetch(`${srv.url}/metrics`)).status, 401);

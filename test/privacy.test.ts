@@ -4,6 +4,7 @@ import * as assert from 'uvu/assert';
 import { readFileSync, existsSync } from 'node:fs';
 import { harness } from './helpers/harness.ts';
 import { runCli } from './helpers/spawn-server.ts';
+import { runCliInProcess } from './helpers/cli-in-process.ts';
 import { INVENTORY } from '../src/privacy/inventory.ts';
 
 const doc = suite('privacy: GET /api/privacy and hush privacy');
@@ -38,7 +39,7 @@ doc('hush privacy --markdown: a policy section and a record of processing for th
   assert.match(r.stdout, /fewer than 4 visitors/);
   assert.match(r.stdout, /kept for 395 days/);
   assert.match(r.stdout, /Record of processing activities/);
-  const json = await runCli(['privacy'], { HUSH_DB: h.dbPath });
+  const json = await runCliInProcess(['privacy'], { HUSH_DB: h.dbPath }); // main() in this process
   assert.is(JSON.parse(json.stdout).sites.length, 0, 'not listed unless the site opts in');
   await h.close();
 });
@@ -63,7 +64,8 @@ erase('site remove --erase leaves no byte of the site\'s rows in the file; other
   const refused = await runCli(['site', 'remove', 'gone.example', '--erase'], { HUSH_DB: dbPath });
   assert.is(refused.code, 1);
   assert.match(refused.stderr, /run again with --yes/);
-  const r = await runCli(['site', 'remove', 'gone.example', '--erase', '--yes'], { HUSH_DB: dbPath });
+  // the refusal above is a real process (its stdin is no terminal); the removal runs main() here
+  const r = await runCliInProcess(['site', 'remove', 'gone.example', '--erase', '--yes'], { HUSH_DB: dbPath });
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stdout, /Removed gone\.example: 300 events and \d+ visits; the database was compacted/);
   const after = bytes();

@@ -9,7 +9,8 @@ import { copyFileSync, cpSync, readFileSync, writeFileSync, mkdtempSync, rmSync 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { startServerProcess, runCli, killChildren, spawnHush } from './helpers/spawn-server.ts';
+import { startServerProcess, killChildren, spawnHush } from './helpers/spawn-server.ts';
+import { runCliInProcess } from './helpers/cli-in-process.ts';
 import { tempDir } from './helpers/harness.ts';
 import { FIXTURES } from './helpers/fixtures.ts';
 import { MIGRATIONS, applyMigrations, openDb } from '../src/store/db.ts';
@@ -99,7 +100,7 @@ up('a first-release database: the server migrates it at start and reports answer
   applied.close();
   for (const [domain, exp] of Object.entries(expected)) {
     assert.ok(exp.top.events > 50 && Object.keys(exp.pages).length >= 3 && Object.keys(exp.countries).length >= 3, `${domain}: a fixture worth comparing`);
-    const key = (await runCli(['key', 'add', '--site', domain], { HUSH_DB: dbPath })).stdout.trim().split('\n').pop()!;
+    const key = (await runCliInProcess(['key', 'add', '--site', domain], { HUSH_DB: dbPath })).stdout.trim().split('\n').pop()!;
     const query = async (body: Record<string, unknown>) => {
       const r = await fetch(`${srv.url}/api/v2/query`, { method: 'POST', headers: { Authorization: `Bearer ${key}` }, body: JSON.stringify({ site_id: domain, date_range: RANGE, ...body }) });
       const json = await r.json();
@@ -115,7 +116,7 @@ up('a first-release database: the server migrates it at start and reports answer
     assert.equal(byDim(await query({ metrics: ['events'], dimensions: ['event:name'] }), (m) => m[0]), exp.names, `${domain} event names`);
   }
   assert.is(await srv.stop(), 0);
-  const audit = await runCli(['audit'], { HUSH_DB: dbPath });
+  const audit = await runCliInProcess(['audit'], { HUSH_DB: dbPath }); // main() in this process; the server above is the real one
   assert.is(audit.code, 0, audit.stdout);
 });
 
