@@ -11,15 +11,27 @@
 //
 // `node test/run.mjs [name…]` runs the files whose names contain one of the names.
 // HUSH_TEST_DIR runs the *.test.ts files of another folder (test/runner.test.ts uses it).
+//
+// Longest first: each file's last duration is kept in node_modules/.cache/hush-test-times.json,
+// and the files run in decreasing order of it (files never timed first), so that the run does not
+// end with one long file on one worker while the other is idle. HUSH_TEST_PARALLEL files run at
+// a time (default 2).
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync, mkdirSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const dir = process.env.HUSH_TEST_DIR ? path.resolve(process.env.HUSH_TEST_DIR) : path.dirname(fileURLToPath(import.meta.url));
+const here = path.dirname(fileURLToPath(import.meta.url));
+const dir = process.env.HUSH_TEST_DIR ? path.resolve(process.env.HUSH_TEST_DIR) : here;
 const only = process.argv.slice(2);
-const files = readdirSync(dir).filter((f) => f.endsWith('.test.ts')).filter((f) => !only.length || only.some((o) => f.includes(o))).sort();
-const PARALLEL = 2;
+const TIMES = process.env.HUSH_TEST_DIR ? null : path.join(here, '../node_modules/.cache/hush-test-times.json');
+let times = {};
+try {
+  if (TIMES) times = JSON.parse(readFileSync(TIMES, 'utf8'));
+} catch { /* first run, or unreadable: alphabetical */ }
+const weight = (f) => (typeof times[f] === 'number' ? times[f] : Infinity);
+const files = readdirSync(dir).filter((f) => f.endsWith('.test.ts')).filter((f) => !only.length || only.some((o) => f.includes(o)))
+  .sort().sort((a, b) => weight(b) - weight(a));
 
 function msEnv(name, fallback) {
   const raw = process.env[name];
@@ -31,6 +43,15 @@ function msEnv(name, fallback) {
   }
   return n;
 }
+const PARALLEL = (() => {
+  const raw = process.env.HUSH_TEST_PARALLEL;
+  if (raw === undefined || raw === '') return 2;
+  if (!/^[1-9]\d?$/.test(raw)) {
+    console.error(`HUSH_TEST_PARALLEL must be a whole number of test files from 1 to 99, not ${JSON.stringify(raw)}`);
+    process.exit(2);
+  }
+  return Number(raw);
+})();
 const TIMEOUT_MS = msEnv('HUSH_TEST_FILE_TIMEOUT_MS', 240_000);
 const EXIT_GRACE_MS = msEnv('HUSH_TEST_EXIT_GRACE_MS', 20_000);
 const secs = (ms) => `${Number((ms / 1000).toFixed(1))} s`;
@@ -113,11 +134,26 @@ async function worker() {
     if (why) failed++;
     const verdict = why ? `FAILED (${why})` : r.code === 0 ? 'ok' : 'FAILED';
     console.log(`${verdict === 'ok' ? '✔' : '✘'} ${f}  ${ok}/${total} in ${(r.ms / 1000).toFixed(1)}s${why ? `  ${verdict}` : ''}`);
+    times[f] = r.ms;
     if (verdict !== 'ok') problems.push(`--- ${f}: ${verdict}\n${r.out}`);
     else if (/SKIPPED LOUDLY/.test(r.out)) console.log(r.out.split('\n').filter((l) => l.includes('SKIPPED LOUDLY')).join('\n'));
   }
 }
 await Promise.all(Array.from({ length: PARALLEL }, worker));
+if (TIMES) {
+  try {
+    // Merged with what another run may have written meanwhile; written whole, then renamed.
+    let now = {};
+    try { now = JSON.parse(readFileSync(TIMES, 'utf8')); } catch { /* none yet */ }
+    const known = new Set(readdirSync(dir));
+    const merged = Object.fromEntries(Object.entries({ ...now, ...times }).filter(([f]) => known.has(f)));
+    mkdirSync(path.dirname(TIMES), { recursive: true });
+    writeFileSync(`${TIMES}.${process.pid}`, JSON.stringify(merged, null, 1));
+    renameSync(`${TIMES}.${process.pid}`, TIMES);
+  } catch (e) {
+    console.log(`(could not keep the durations for ordering the next run: ${e.message})`);
+  }
+}
 for (const p of problems) console.log(p);
 console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(failed === 0 && files.length > 0 ? 0 : 1);
