@@ -197,15 +197,24 @@ try {
   const luaFathom = path.join(work, 'fathom.lua');
   writeFileSync(luaHush, luaScript(uas, 'hush'));
   writeFileSync(luaFathom, luaScript(uas, 'fathom'));
-  const dbPath = path.join(work, 'hush.db');
-  const db = openDb(dbPath);
-  new SiteRepo(db.db).add({ domain: 'example.com' });
-  db.close();
+  // Every Hush start gets a fresh database: the variants then write into the same state (a day
+  // that starts empty), and the rollup rounds of one never read what another wrote.
+  let dbPath = '';
+  let dbs = 0;
+  const freshDb = () => {
+    dbPath = path.join(work, `hush-${++dbs}.db`);
+    const db = openDb(dbPath);
+    new SiteRepo(db.db).add({ domain: 'example.com' });
+    db.close();
+    return dbPath;
+  };
   const hushStored = () => {
     const d = new Database(dbPath, { readonly: true, timeout: 5000 });
     try { return (d.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n; } finally { d.close(); }
   };
-  const hushEnv = { HUSH_DB: dbPath, HUSH_TRUSTED_PROXIES: '127.0.0.1/32', PORT: '0', HOST: '127.0.0.1' };
+  // Rollups are refreshed every second (the default); "rollups off" puts the first round an hour
+  // away and turns off the writer's batch digests.
+  const hushEnv = (extra: Record<string, string> = {}) => ({ HUSH_DB: freshDb(), HUSH_TRUSTED_PROXIES: '127.0.0.1/32', PORT: '0', HOST: '127.0.0.1', ...extra });
   const tsx = [process.execPath, '--import', 'tsx', path.join(here, 'hush-server.ts')];
   const event = (r: Promise<Running>) => r.then((x) => ({ ...x, url: `${x.url}/api/event` }));
   const variants: Variant[] = [
@@ -217,9 +226,10 @@ try {
         return { pid: p.child.pid!, url: `${p.url}/collect`, stop: p.stop };
       },
     }] : []),
-    { name: 'hush (lean path)', kind: 'hush', lua: luaHush, stored: hushStored, start: (w) => event(startNode(tsx, hushEnv, w)) },
-    { name: 'hush (via Hono)', kind: 'hush', lua: luaHush, stored: hushStored, at: CONNECTIONS.slice(0, 1), pinnedOnly: true, start: (w) => event(startNode([...tsx, '--hono'], hushEnv, w)) },
-    ...(process.env.BENCH_INLINE ? [{ name: 'hush (inline writer)', kind: 'hush' as const, lua: luaHush, stored: hushStored, pinnedOnly: true, start: (w: Wrap) => event(startNode([...tsx, '--inline'], hushEnv, w)) }] : []),
+    { name: 'hush (lean path)', kind: 'hush', lua: luaHush, stored: hushStored, start: (w) => event(startNode(tsx, hushEnv(), w)) },
+    { name: 'hush (rollups off)', kind: 'hush', lua: luaHush, stored: hushStored, pinnedOnly: true, start: (w) => event(startNode(tsx, hushEnv({ HUSH_ROLLUP_MS: '3600000', HUSH_LIVE_ROLLUPS: '0' }), w)) },
+    { name: 'hush (via Hono)', kind: 'hush', lua: luaHush, stored: hushStored, at: CONNECTIONS.slice(0, 1), pinnedOnly: true, start: (w) => event(startNode([...tsx, '--hono'], hushEnv(), w)) },
+    ...(process.env.BENCH_INLINE ? [{ name: 'hush (inline writer)', kind: 'hush' as const, lua: luaHush, stored: hushStored, pinnedOnly: true, start: (w: Wrap) => event(startNode([...tsx, '--inline'], hushEnv(), w)) }] : []),
   ];
   const only = process.env.BENCH_ONLY;
   if (only) variants.splice(0, variants.length, ...variants.filter((v) => v.name.includes(only) || v.kind !== 'hush'));
@@ -274,6 +284,8 @@ try {
       const bare = get(variants.find((v) => v.kind === 'bare')?.name);
       const peer = get(variants.find((v) => v.kind === 'fathom')?.name);
       const hush = get(variants.find((v) => v.kind === 'hush')?.name);
+      const off = get('hush (rollups off)');
+      if (hush && off) console.log(`  c=${String(conns).padEnd(3)} rollups on / off: ${ratio(hush.rps, off.rps)} req/s, CPU per hit ${ratio(hush.cpuUsPerHit, off.cpuUsPerHit)} (target ≥ 0.95× req/s, issue 15)`);
       if (hush && peer) console.log(`  c=${String(conns).padEnd(3)} Hush / Fathom: ${ratio(hush.rps, peer.rps)} req/s, p50 ${ratio(hush.p50, peer.p50)}, p99 ${ratio(hush.p99, peer.p99)}, CPU per hit ${ratio(hush.cpuUsPerHit, peer.cpuUsPerHit)}`);
       else if (hush) console.log(`  c=${String(conns).padEnd(3)} Hush / Fathom: skipped (no BENCH_PEER_FATHOM)`);
       if (hush && bare) console.log(`  c=${String(conns).padEnd(3)} Hush / bare:   ${ratio(hush.rps, bare.rps)} req/s, p50 ${ratio(hush.p50, bare.p50)}, p99 ${ratio(hush.p99, bare.p99)}, CPU per hit ${ratio(hush.cpuUsPerHit, bare.cpuUsPerHit)}`);

@@ -16,6 +16,12 @@ export interface Config {
   batchMax: number;
   /** How often the reports thread rebuilds the rollups of days with new events. */
   rollupMs: number;
+  /**
+   * HUSH_LIVE_ROLLUPS (default 1): the writer thread hands each batch to the reports thread, whose
+   * rollups of today then read nothing back. 0 reads new events back from SQLite instead (a
+   * diagnostic, and the bench's "rollups off" baseline together with a long HUSH_ROLLUP_MS).
+   */
+  liveRollups: boolean;
   /** Lowest k a site may have (HUSH_MIN_K_FLOOR); the audit fails below it. */
   kFloor: number;
   /**
@@ -82,7 +88,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     synchronous: sync,
     batchMs: int('HUSH_BATCH_MS', env.HUSH_BATCH_MS, 2, 0, 1000),
     batchMax: int('HUSH_BATCH_MAX', env.HUSH_BATCH_MAX, 1000, 1, 100000),
-    rollupMs: int('HUSH_ROLLUP_MS', env.HUSH_ROLLUP_MS, 5000, 100, 3_600_000),
+    rollupMs: int('HUSH_ROLLUP_MS', env.HUSH_ROLLUP_MS, 1000, 100, 3_600_000),
+    liveRollups: int('HUSH_LIVE_ROLLUPS', env.HUSH_LIVE_ROLLUPS, 1, 0, 1) === 1,
     kFloor: int('HUSH_MIN_K_FLOOR', env.HUSH_MIN_K_FLOOR, 3, 1, 1000),
     requestTimeoutMs: int('HUSH_REQUEST_TIMEOUT_MS', env.HUSH_REQUEST_TIMEOUT_MS, 30_000, 1000, 600_000),
     maxDbMb: env.HUSH_DB_MAX_MB ? int('HUSH_DB_MAX_MB', env.HUSH_DB_MAX_MB, 0, 1, 16_000_000) : undefined,

@@ -4,8 +4,7 @@
 // only the groups that changed since the last flush, each by its rowid.
 //
 // Distinct visitors per group are exact: a visitor counts in a group while one of their open
-// visits does (`open` counts), or once one of their closed visits did (`frozen`, a sorted array of
-// group keys: 8 bytes per visitor and group, ~25 groups per visitor).
+// visits does, or once one of their closed visits did (VisitorDay).
 import type Database from 'better-sqlite3';
 import { BASE } from './metrics.ts';
 import { ROLLUP_DIMENSIONS } from './dimensions.ts';
@@ -28,9 +27,16 @@ const VISITORS = 0, VISITS = 1, PAGEVIEWS = 2, EVENTS = 3, BOUNCES = 4, DURATION
 export const S_EVENTS = 0, S_PAGEVIEWS = 1, S_ENG = 2, S_BYTES = 3, S_LOAD_MS = 4, S_LOAD_N = 5;
 export const newSlot = (): Float64Array => Float64Array.of(0, 0, -1, 0, 0, 0);
 
+/** One row of the rollups: its key, sums, where it was written and whether it changed since. */
+export interface Group {
+  key: number;
+  sums: Float64Array;
+  rowid: number;
+  dirty: boolean;
+}
+
 /** What a visit adds to each group its events of the day are in. */
 export interface Contribution {
-  visitor: string;
   /** False for requests outside any visit (visit id 0): no visit, visitor or engagement visit. */
   counted: boolean;
   bounce: number;
@@ -38,7 +44,15 @@ export interface Contribution {
   visitPageviews: number;
 }
 
-interface VisitorState {
+/**
+ * A visitor on one day. While they have a single visit there (nearly everyone), they count in
+ * exactly the groups that visit counts in, so no set is kept; from a second visit on, `open`
+ * counts their open visits per group and `frozen` lists the groups of their closed ones.
+ */
+export interface VisitorDay {
+  visits: number;
+  /** The group keys their first visit counts in, asked for when a second one comes. */
+  firstKeys: (() => number[]) | null;
   frozen: Float64Array | null;
   open: Map<number, number> | null;
 }
@@ -61,15 +75,13 @@ function has(sorted: Float64Array | null, key: number): boolean {
 
 function union(a: Float64Array | null, keys: number[]): Float64Array {
   const all = a ? [...a, ...keys] : keys;
-  const out = Float64Array.from(new Set(all));
-  return out.sort();
+  return Float64Array.from(new Set(all)).sort();
 }
 
 export class LiveDay {
-  readonly groups = new Map<number, Float64Array>();
-  private readonly dirty = new Set<number>();
-  private readonly rowids = new Map<number, number>();
-  private readonly visitors = new Map<string, VisitorState>();
+  private readonly groups = new Map<number, Group>();
+  private dirty: Group[] = [];
+  private readonly visitors = new Map<string, VisitorDay>();
   /** Visits whose records were dropped: a later event of one means this day must be read again. */
   readonly frozenVisits = new Set<number>();
   /** Open visit records on this day (the day retires when none is left and it is not today). */
@@ -82,62 +94,88 @@ export class LiveDay {
 
   constructor(readonly siteId: number, readonly day: number) {}
 
-  private group(key: number): Float64Array {
+  /** The group of `key` (created empty). Visit records keep it, so a change costs no look-up. */
+  group(key: number): Group {
     let g = this.groups.get(key);
-    if (!g) this.groups.set(key, (g = new Float64Array(BASE.length)));
-    this.dirty.add(key);
+    if (!g) this.groups.set(key, (g = { key, sums: new Float64Array(BASE.length), rowid: -1, dirty: false }));
     return g;
   }
 
-  /** Adds (sign 1) or removes (-1) one slot of a visit's events from group `key`. */
-  add(key: number, s: Float64Array, c: Contribution, sign: 1 | -1): void {
-    const g = this.group(key);
-    g[EVENTS] += sign * s[S_EVENTS];
-    g[PAGEVIEWS] += sign * s[S_PAGEVIEWS];
-    g[BYTES] += sign * s[S_BYTES];
-    g[LOAD_MS] += sign * s[S_LOAD_MS];
-    g[LOAD_N] += sign * s[S_LOAD_N];
+  /**
+   * The visitor state of a new visit record on this day. `keys` gives the groups the visit counts
+   * in: a visitor's earlier visit is asked for them when a second one arrives.
+   */
+  visitor(visitor: string, keys: () => number[]): VisitorDay {
+    let v = this.visitors.get(visitor);
+    if (!v) {
+      this.visitors.set(visitor, (v = { visits: 1, firstKeys: keys, frozen: null, open: null }));
+      return v;
+    }
+    if (v.visits++ === 1 && v.firstKeys) {
+      // From one visit to two: the first one's groups become counts.
+      v.open = new Map();
+      for (const k of v.firstKeys()) v.open.set(k, 1);
+    }
+    v.firstKeys = null;
+    v.open ??= new Map();
+    return v;
+  }
+
+  /** Adds (sign 1) or removes (-1) one slot of a visit's events from group `g`. */
+  add(g: Group, s: Float64Array, c: Contribution, who: VisitorDay | null, sign: 1 | -1): void {
+    const x = g.sums;
+    if (!g.dirty) {
+      g.dirty = true;
+      this.dirty.push(g);
+    }
+    x[EVENTS] += sign * s[S_EVENTS];
+    x[PAGEVIEWS] += sign * s[S_PAGEVIEWS];
+    x[BYTES] += sign * s[S_BYTES];
+    x[LOAD_MS] += sign * s[S_LOAD_MS];
+    x[LOAD_N] += sign * s[S_LOAD_N];
     if (s[S_ENG] >= 0) {
-      g[ENG_MS] += sign * s[S_ENG];
-      if (c.counted) g[ENG_VISITS] += sign;
+      x[ENG_MS] += sign * s[S_ENG];
+      if (c.counted) x[ENG_VISITS] += sign;
     }
     if (s[S_EVENTS] > 0 && c.counted) {
-      g[VISITS] += sign;
-      g[BOUNCES] += sign * c.bounce;
-      g[DURATION] += sign * c.duration;
-      g[VPV] += sign * c.visitPageviews;
-      this.presence(c.visitor, key, g, sign);
+      x[VISITS] += sign;
+      x[BOUNCES] += sign * c.bounce;
+      x[DURATION] += sign * c.duration;
+      x[VPV] += sign * c.visitPageviews;
+      if (who!.open === null) x[VISITORS] += sign; // their only visit: it decides alone
+      else this.presence(who!, g.key, x, sign);
     }
   }
 
-  private presence(visitor: string, key: number, g: Float64Array, sign: 1 | -1): void {
-    let v = this.visitors.get(visitor);
-    if (!v) this.visitors.set(visitor, (v = { frozen: null, open: null }));
+  private presence(v: VisitorDay, key: number, x: Float64Array, sign: 1 | -1): void {
     if (has(v.frozen, key)) return;
-    v.open ??= new Map();
-    const before = v.open.get(key) ?? 0;
+    const open = v.open!;
+    const before = open.get(key) ?? 0;
     const after = before + sign;
-    if (after === 0) v.open.delete(key); else v.open.set(key, after);
-    if (before === 0 && after > 0) g[VISITORS]++;
-    else if (before > 0 && after === 0) g[VISITORS]--;
+    if (after === 0) open.delete(key); else open.set(key, after);
+    if (before === 0 && after > 0) x[VISITORS]++;
+    else if (before > 0 && after === 0) x[VISITORS]--;
   }
 
   /** A closed visit's groups stay counted for its visitor without its record (`keys`: where it counted). */
-  freeze(visitor: string, keys: number[]): void {
-    const v = this.visitors.get(visitor);
-    if (!v || !keys.length) return;
-    for (const k of keys) {
-      const n = (v.open?.get(k) ?? 0) - 1;
-      if (n <= 0) v.open?.delete(k); else v.open!.set(k, n);
+  freeze(v: VisitorDay, keys: number[]): void {
+    if (v.firstKeys) {
+      // Their only visit so far: its groups are the visitor's.
+      v.firstKeys = null;
+      v.open = new Map();
+    } else {
+      for (const k of keys) {
+        const n = (v.open!.get(k) ?? 0) - 1;
+        if (n <= 0) v.open!.delete(k); else v.open!.set(k, n);
+      }
     }
-    if (v.open?.size === 0) v.open = null;
-    v.frozen = union(v.frozen, keys);
+    if (keys.length) v.frozen = union(v.frozen, keys);
   }
 
   /** Approximate bytes held (for the note on memory and the cache statistics). */
   get bytes(): number {
-    let n = this.groups.size * 200 + this.frozenVisits.size * 16;
-    for (const v of this.visitors.values()) n += 80 + (v.frozen?.byteLength ?? 0) + (v.open?.size ?? 0) * 40;
+    let n = this.groups.size * 220 + this.frozenVisits.size * 16;
+    for (const v of this.visitors.values()) n += 120 + (v.frozen?.byteLength ?? 0) + (v.open?.size ?? 0) * 40;
     return n;
   }
 
@@ -150,35 +188,29 @@ export class LiveDay {
     if (this.fresh) {
       sqlite.prepare('DELETE FROM daily_stats WHERE site_id = ? AND day = ?').run(this.siteId, this.day);
       sqlite.prepare('DELETE FROM hourly_stats WHERE site_id = ? AND hour >= ? AND hour < ?').run(this.siteId, this.day * 24, this.day * 24 + 24);
-      this.rowids.clear();
       this.fresh = false;
     }
-    if (this.dirty.size === 0 && !this.stale) return;
+    if (this.dirty.length === 0 && !this.stale) return;
     const st = statements(sqlite);
-    for (const key of this.dirty) {
-      const g = this.groups.get(key)!;
-      const code = codeOf(key);
+    for (const g of this.dirty) {
+      g.dirty = false;
+      const x = g.sums, code = codeOf(g.key);
       if (code === HOUR_CODE) {
-        if (g[EVENTS] > 0) st.upsertHour.run(this.siteId, valueOf(key), ...g);
-        else st.deleteHour.run(this.siteId, valueOf(key));
-      } else {
-        const rowid = this.rowids.get(key);
-        if (g[EVENTS] > 0) {
-          if (rowid === undefined) {
-            const value = code === 0 ? null : dimensionText(sqlite, BY_CODE.get(code)!, valueOf(key));
-            this.rowids.set(key, Number(st.insertDaily.run(this.siteId, this.day, code, value, ...g).lastInsertRowid));
-          } else if (st.updateDaily.run(...g, rowid, this.siteId, this.day, code).changes !== 1) {
-            this.stale = true;
-          }
-        } else if (rowid !== undefined) {
-          st.deleteDaily.run(rowid, this.siteId, this.day, code);
-          this.rowids.delete(key);
+        if (x[EVENTS] > 0) st.upsertHour.run(this.siteId, valueOf(g.key), ...x);
+        else st.deleteHour.run(this.siteId, valueOf(g.key));
+      } else if (x[EVENTS] > 0) {
+        if (g.rowid < 0) {
+          const value = code === 0 ? null : dimensionText(sqlite, BY_CODE.get(code)!, valueOf(g.key));
+          g.rowid = Number(st.insertDaily.run(this.siteId, this.day, code, value, ...x).lastInsertRowid);
+        } else if (st.updateDaily.run(...x, g.rowid, this.siteId, this.day, code).changes !== 1) {
+          this.stale = true;
         }
+      } else if (g.rowid >= 0) {
+        st.deleteDaily.run(g.rowid, this.siteId, this.day, code);
+        g.rowid = -1;
       }
-      // Nothing left in it (a visit moved to another exit page): forget it.
-      if (g.every((x) => x === 0)) this.groups.delete(key);
     }
-    this.dirty.clear();
+    this.dirty = [];
     st.built.run(this.siteId, this.day, now);
     noteRebuilt(this.siteId, this.day);
   }

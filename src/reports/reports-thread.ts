@@ -51,6 +51,7 @@ export class ReportsThread {
   static async start(init: ReportsInit, opts: { timeoutMs?: number } = {}): Promise<ReportsThread> {
     const worker = new Worker(new URL('../thread-boot.mjs', import.meta.url), {
       workerData: { ...init, entry: new URL('./reports-worker.ts', import.meta.url).href },
+      transferList: init.digests ? [init.digests] : [],
     });
     await new Promise<void>((resolve, reject) => {
       worker.once('message', (m: FromReports) => (m.type === 'ready' ? resolve() : reject(new Error('reports thread failed to start'))));

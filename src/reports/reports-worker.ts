@@ -2,7 +2,7 @@
 // a slow report (a filtered month read raw: up to seconds) never stalls the hit path on the
 // main thread. WAL lets it read beside the writer thread; rollup writes are short transactions.
 // Rollups are refreshed one site at a time, yielding between sites so queries interleave.
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { openDb } from '../store/db.ts';
 import { registerReportFunctions } from './sql-functions.ts';
 import { execute, queryFor, type ReportContext } from './engine.ts';
@@ -17,6 +17,8 @@ import { funnelSliced } from './funnel.ts';
 
 export interface ReportsInit {
   dbPath: string;
+  /** Where the writer thread sends each committed batch (batch-digest.ts), for the live rollups. */
+  digests?: MessagePort;
   refreshMs: number;
   /** HUSH_REPORT_CACHE_MB: memory for cached day segments. */
   cacheMb?: number;
@@ -46,17 +48,22 @@ const sites = () => store.sqlite.prepare('SELECT id, timezone FROM sites').all()
 // Today's rollups (and earlier days' while a visit of theirs is open) are kept in memory and
 // updated from the events of each round alone (live-rollups.ts).
 const live = new LiveRollups();
+init.digests?.on('message', (buf: Float64Array) => live.receive(buf));
+// The port alone must not keep the thread alive after close.
+init.digests?.unref();
 
 /** One refresh round, a site at a time with a yield between sites. */
 async function refreshAll(now: number): Promise<number> {
   let days = 0;
   const all = sites();
   live.keepOnly(new Set(all.map((s) => s.id)));
+  const plan = init.digests ? live.plan(store.sqlite) : undefined;
   for (const site of all) {
     if (closed) break;
-    days += refreshRollups(store.sqlite, [site], now, site.id, live).days;
+    days += refreshRollups(store.sqlite, [site], now, site.id, live, plan).days;
     await new Promise((r) => setImmediate(r));
   }
+  if (plan && !closed) live.finish(plan);
   return days;
 }
 

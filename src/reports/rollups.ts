@@ -10,7 +10,7 @@ import { prepared, type SourceRow } from './raw-source.ts';
 import { aggregate, fetchEventRows } from './aggregate.ts';
 import { HOUR, dayStart, localDayNumber } from './time-zone.ts';
 import { noteCleared, noteRebuilt } from './segment-cache.ts';
-import type { LiveRollups } from './live-rollups.ts';
+import type { LiveRollups, RoundPlan } from './live-rollups.ts';
 
 const COLS = BASE.join(', ');
 const PH = BASE.map(() => '?').join(', ');
@@ -77,7 +77,8 @@ export function rebuildDay(sqlite: Database.Database, site: SiteZone, day: numbe
  * the days hits still arrive for are maintained incrementally (live-rollups.ts) and only the
  * other marked days are rebuilt whole. Returns how many days were rebuilt or updated.
  */
-export function refreshRollups(sqlite: Database.Database, sites: SiteZone[], now = Date.now(), onlySite?: number, live?: LiveRollups): RefreshResult {
+export function refreshRollups(sqlite: Database.Database, sites: SiteZone[], now = Date.now(), onlySite?: number, live?: LiveRollups,
+  plan?: RoundPlan): RefreshResult {
   const t0 = performance.now();
   const zones = new Map(sites.map((s) => [s.id, s]));
   let n = 0;
@@ -97,7 +98,7 @@ export function refreshRollups(sqlite: Database.Database, sites: SiteZone[], now
         done(sqlite.prepare('SELECT site_id, hour, gen FROM rollup_dirty WHERE site_id = ?').raw(true).all(siteId) as number[][]);
         continue;
       }
-      const round = live.refreshSite(sqlite, site, now);
+      const round = live.refreshSite(sqlite, site, now, plan);
       for (const day of round.rebuild) rebuildDay(sqlite, site, day, now);
       n += round.rebuild.length + (round.events > 0 ? 1 : 0);
       done(round.marks);

@@ -1,5 +1,6 @@
 // Hush assembled: the database, the pipeline's dependencies, the batched writer and the app,
 // plus the housekeeping each needs. The Node server and the tests build the same thing here.
+import { MessageChannel } from 'node:worker_threads';
 import type { Config } from '../config.ts';
 import { openDb, type OpenDb } from '../store/db.ts';
 import { SiteDirectory, SiteRepo } from '../store/sites.ts';
@@ -137,8 +138,11 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
   registerReportFunctions(store.sqlite);
   const keys = new KeyRing(sqliteKeyStore(store.sqlite));
   // The thread opens its own connection once this one has applied the migrations.
+  // The writer tells the reports thread what each batch committed (its live rollups read no
+  // events back); the channel's two ends go to the two threads.
+  const digests = opts.writerThread && config.liveRollups ? new MessageChannel() : null;
   const sink = opts.writerThread
-    ? await WriterThread.start({ dbPath: config.dbPath, synchronous: config.synchronous, maxMb: config.maxDbMb }, config.batchMax)
+    ? await WriterThread.start({ dbPath: config.dbPath, synchronous: config.synchronous, maxMb: config.maxDbMb, digests: digests?.port1 }, config.batchMax)
     : new InlineSink(store, config, clock());
   const health = sink.health;
   const keyTimes = store.sqlite.prepare('SELECT max(created_at) AS newest, min(created_at) AS oldest FROM daily_keys');
@@ -147,7 +151,7 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
     keyTimes: () => keyTimes.get() as { newest: number | null; oldest: number | null }, now: clock,
   }) : null;
   if (metrics && sink instanceof WriterThread) sink.onCommit = (n, ms) => metrics.commit(n, ms);
-  const reports = opts.writerThread ? await ReportsThread.start({ dbPath: config.dbPath, refreshMs: config.rollupMs, cacheMb: config.reportCacheMb }) : null;
+  const reports = opts.writerThread ? await ReportsThread.start({ dbPath: config.dbPath, refreshMs: config.rollupMs, cacheMb: config.reportCacheMb, digests: digests?.port2 }) : null;
   // Without the thread, reports run on this one: its segment cache gets the same budget.
   if (!reports) setSegmentBudget(config.reportCacheMb);
   const subscriptions = new SubscriptionRepo(store.db);

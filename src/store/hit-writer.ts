@@ -6,6 +6,7 @@ import type Database from 'better-sqlite3';
 import { Dictionary } from './dictionary.ts';
 import type { Hit, DropReason } from '../collector/hit.ts';
 import { VisitTracker, VISIT_KEEP_MS, isBounce, isLogRequest, type Visit } from './visits.ts';
+import { BatchDigest } from './batch-digest.ts';
 
 export type WriteResult = 'ok' | DropReason;
 
@@ -46,8 +47,11 @@ export class HitWriter {
   private readonly tracker: VisitTracker;
   private readonly dict: Dictionary;
   private readonly tx: (hits: Hit[]) => WriteResult[];
+  /** Told of every committed batch (the reports thread's live rollups), when set. */
+  private readonly digest: BatchDigest | null;
 
-  constructor(private readonly sqlite: Database.Database, now = Date.now()) {
+  constructor(private readonly sqlite: Database.Database, now = Date.now(), onCommit?: (digest: Float64Array) => void) {
+    this.digest = onCommit ? new BatchDigest(onCommit, VISIT_TEXT.map(([, c]) => c)) : null;
     this.insertEvent = sqlite.prepare(
       `INSERT INTO events (${EVENT_COLS.join(', ')}) VALUES (${EVENT_COLS.map(() => '?').join(', ')})`);
     this.upsertVisit = sqlite.prepare(
@@ -104,10 +108,12 @@ export class HitWriter {
   private insert(h: Hit, visitId: number): void {
     // Who made the hit (source, country, browser, …) is stored once, on its visit.
     const d = this.dict, site = h.siteId;
+    const id = this.nextEventId++, name = d.id(site, h.name), host = d.id(site, h.hostname), page = d.id(site, h.pathname);
     this.insertEvent.run(
-      this.nextEventId++, site, h.ts, visitId, d.id(site, h.name), d.id(site, h.hostname), d.id(site, h.pathname), h.bytes, h.status, h.loadMs,
+      id, site, h.ts, visitId, name, host, page, h.bytes, h.status, h.loadMs,
       h.engagementMs, h.props, h.revenueAmount, h.revenueCurrency, h.interactive ? 1 : 0, h.sourceType === 'log' ? 1 : 0,
     );
+    this.digest?.event(id, site, h.ts, visitId, name!, host!, page!, h.status, h.bytes, h.loadMs, h.engagementMs);
   }
 
   private touched = new Set<Visit>();
@@ -118,8 +124,11 @@ export class HitWriter {
   write(hits: Hit[]): WriteResult[] {
     this.touched.clear();
     try {
-      return this.tx(hits);
+      const results = this.tx(hits);
+      this.digest?.send();
+      return results;
     } catch (e) {
+      this.digest?.discard();
       this.dict.forget();
       this.visitIds = new WeakMap();
       this.restore(Date.now());
@@ -132,6 +141,7 @@ export class HitWriter {
     this.dict.startBatch();
     // A batch opens at most one visit per hit: reserve that many visit ids too (gaps are harmless).
     this.nextEventId = (this.reserveIds.get(hits.length, 'events') as number) - hits.length + 1;
+    this.digest?.begin(this.nextEventId - 1, this.nextEventId + hits.length - 1);
     this.tracker.idsFrom((this.reserveIds.get(hits.length, 'visits') as number) - hits.length + 1);
     const results = hits.map((h) => this.writeOne(h));
     let lastSite = -1, lastHour = -1;
@@ -155,6 +165,7 @@ export class HitWriter {
       if (!ids) this.visitIds.set(v, (ids = VISIT_TEXT.map(([f]) => d.id(site, f === 'referrerHost' ? referrerOf(v) : (v[f] as string | null)))));
       else ids[EXIT] = d.id(site, v.exitPage);
       this.upsertVisit.run(v.id, site, v.visitorId, v.startTs, v.endTs, v.pageviews, v.events, isBounce(v) ? 1 : 0, v.engagementMs, ...ids);
+      this.digest?.visit(v.id, v.visitorId, v.startTs, v.endTs, isBounce(v) ? 1 : 0, v.pageviews, ids);
     }
     return results;
   }

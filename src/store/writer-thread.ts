@@ -35,6 +35,7 @@ export class WriterThread implements HitSink {
   static async start(init: WorkerInit, maxItems: number): Promise<WriterThread> {
     const worker = new Worker(new URL('../thread-boot.mjs', import.meta.url), {
       workerData: { ...init, entry: new URL('./writer-worker.ts', import.meta.url).href },
+      transferList: init.digests ? [init.digests] : [],
     });
     await new Promise<void>((resolve, reject) => {
       worker.once('message', (m: FromWorker) => (m.type === 'ready' ? resolve() : reject(new Error('writer thread failed to start'))));

@@ -1,7 +1,7 @@
 // The writer thread: owns one SQLite connection and the HitWriter (visits included), and
 // commits each batch it is sent. Moving commits here lets the main thread keep parsing
 // requests while a WAL fsync is under way (synchronous=FULL: ~0.15 ms per commit here).
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { openDb } from './db.ts';
 import { HitWriter } from './hit-writer.ts';
 import type { Hit } from '../collector/hit.ts';
@@ -12,6 +12,8 @@ export interface WorkerInit {
   synchronous: 'FULL' | 'NORMAL';
   /** HUSH_DB_MAX_MB: the file may not grow past it (a quota; full disk otherwise). */
   maxMb?: number;
+  /** The reports thread's end for every committed batch (batch-digest.ts), when it keeps live rollups. */
+  digests?: MessagePort;
 }
 export type ToWorker = { type: 'write'; id: number; hits: Hit[] } | { type: 'probe'; id: number } | { type: 'prune'; now: number } | { type: 'forget-strings' } | { type: 'close' };
 export type FromWorker =
@@ -22,7 +24,9 @@ export type FromWorker =
 
 const init = workerData as WorkerInit;
 const store = openDb(init.dbPath, { synchronous: init.synchronous, migrate: false, maxMb: init.maxMb });
-const writer = new HitWriter(store.sqlite);
+const digests = init.digests;
+// Transferred, not copied: the batch's buffer is not used here again.
+const writer = new HitWriter(store.sqlite, Date.now(), digests ? (buf) => digests.postMessage(buf, [buf.buffer as ArrayBuffer]) : undefined);
 const port = parentPort!;
 
 // The probe after a failed write, when no hit comes to try again: can the file grow by 64 KiB
