@@ -129,6 +129,11 @@ export const events = sqliteTable('events', {
   status: integer('status'),
   loadMs: integer('load_ms'),
   engagementMs: integer('engagement_ms'),
+  /**
+   * Engagement rows only: the deepest point of the page seen so far, percent 0–100 (Plausible's
+   * `sd`). NULL on every other row (a NULL costs nothing in SQLite's record format).
+   */
+  scrollDepth: integer('scroll_depth'),
   /** Custom properties as a JSON object of strings. */
   props: text('props'),
   revenueAmount: real('revenue_amount'),

@@ -37,6 +37,8 @@ export interface Hit extends VisitAttributes {
   status: number | null;
   loadMs: number | null;
   engagementMs: number | null;
+  /** Engagement hits only: the deepest point of the page seen, percent 0–100. */
+  scrollDepth?: number | null;
   /** JSON object of string values, or null. */
   props: string | null;
   revenueAmount: number | null;

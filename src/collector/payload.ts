@@ -36,6 +36,8 @@ export interface EventInput {
   status: number | null;
   loadMs: number | null;
   engagementMs: number | null;
+  /** Engagement events only: the deepest point of the page seen, percent 0–100 (Plausible's `sd`). */
+  scrollDepth?: number | null;
 }
 
 /**
@@ -84,6 +86,18 @@ function bool(v: unknown, field: string, def: boolean): boolean {
   if (v === true || v === 1 || v === 'true' || v === '1') return true;
   if (v === false || v === 0 || v === 'false' || v === '0') return false;
   throw new Invalid(`"${field}" must be true or false`);
+}
+
+/**
+ * Scroll depth, as Plausible's ingestion reads `sd`: an integer (or a string of one) from 0 to
+ * 100; above 100 (a page that shrank after it was scrolled) is clamped to 100; anything else —
+ * negative, fractional, not a number — is ignored (null), never a 400, as Plausible does: a
+ * tracker's rounding quirk must not lose the engagement time it carries.
+ */
+function scrollDepth(v: unknown): number | null {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : NaN;
+  if (!Number.isInteger(n) || n < 0) return null;
+  return Math.min(n, 100);
 }
 
 /** An object, or a JSON string holding one (Plausible's tracker sends props as a string). */
@@ -167,6 +181,7 @@ function fromObject(o: Record<string, unknown>): EventInput {
     status: int(pick(o, 'status', 's'), 'status', 100, 599),
     loadMs: int(pick(o, 'load_ms', 'lt'), 'load_ms', 0, 600_000),
     engagementMs: name === 'engagement' ? engagementMs : null,
+    scrollDepth: name === 'engagement' ? scrollDepth(pick(o, 'scroll_depth', 'sd')) : null,
   };
 }
 

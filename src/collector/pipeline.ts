@@ -131,6 +131,7 @@ export function runPipeline(ev: EventInput, ctx: HitContext, deps: PipelineDeps)
       status: ev.status,
       loadMs: ev.loadMs,
       engagementMs: ev.engagementMs,
+      scrollDepth: ev.scrollDepth ?? null,
       props,
       revenueAmount: ev.revenue ? ev.revenue.amount : null,
       revenueCurrency: ev.revenue ? ev.revenue.currency : null,

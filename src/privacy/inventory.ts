@@ -99,6 +99,7 @@ export const INVENTORY: Record<string, Table> = {
     status: f('HTTP status of the page', 'status report (e.g. 404s)', 'Navigation Timing or log', SITE_RETENTION),
     load_ms: f('page load time, ms', 'performance report', 'Navigation Timing', SITE_RETENTION),
     engagement_ms: f('visible time on the page, ms', 'time on page', 'beacon', SITE_RETENTION),
+    scroll_depth: f('on engagement rows only: the deepest point of the page seen, percent 0–100', 'scroll depth report (pages)', 'beacon (`sd`)', SITE_RETENTION),
     props: f('custom properties the site sends with an event', 'custom event reports', 'site owner via the script', SITE_RETENTION),
     revenue_amount: f('revenue of a conversion', 'revenue reports', 'site owner via the script', SITE_RETENTION),
     revenue_currency: f('ISO 4217 currency', 'revenue reports', 'site owner via the script', SITE_RETENTION),

@@ -1,0 +1,1 @@
+ALTER TABLE `events` ADD `scroll_depth` integer;
