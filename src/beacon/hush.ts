@@ -1,10 +1,11 @@
 // hush.js — the page script. Bundled and minified by scripts/build-beacon.mjs into
 // public/hush.js (budget: 1,536 bytes gzipped, goal 1,024; a test enforces it). It sends the
 // metadata a privacy policy names and nothing more: page, referrer, screen width class input,
-// language, transferred bytes, HTTP status, load time and visible time on the page. No cookies,
+// language, transferred bytes, HTTP status, load time, visible time on the page and how far down
+// the page was seen (scroll depth, as Plausible's tracker sends it). No cookies,
 // no storage writes, no identifiers. Written for size: short names, no classes, one closure.
 //
-// Wire format: the Plausible short keys (n u d r p $ i h) plus Hush's (sw sh l b s lt e).
+// Wire format: the Plausible short keys (n u d r p $ i h sd) plus Hush's (sw sh l b s lt e).
 
 interface HushOptions {
   props?: Record<string, unknown>;
@@ -36,6 +37,12 @@ type HushFn = ((name: string, opts?: HushOptions) => void) & { q?: IArguments[] 
   let lastUrl: string | null = null;
   let visibleSince = 0;
   let visibleMs = 0;
+  // The lowest point of the page seen so far (px from the top: scroll offset + viewport height).
+  const root = d.documentElement;
+  let seenPx = 0;
+  const scrolled = () => {
+    seenPx = Math.max(seenPx, scrollY + innerHeight);
+  };
 
   const send = (body: Record<string, unknown>, opts?: HushOptions, beacon?: boolean) => {
     const data = JSON.stringify(body);
@@ -64,7 +71,8 @@ type HushFn = ((name: string, opts?: HushOptions) => void) & { q?: IArguments[] 
   const engagement = (beacon?: boolean) => {
     if (visibleSince) visibleMs += Date.now() - visibleSince;
     visibleSince = d.visibilityState == 'visible' ? Date.now() : 0;
-    if (visibleMs > 99 && lastUrl) track('engagement', {}, { e: visibleMs, u: lastUrl }, beacon);
+    // sd: percent of the page's current height seen (the server clamps a shrunk page's >100).
+    if (visibleMs > 99 && lastUrl) track('engagement', {}, { e: visibleMs, u: lastUrl, sd: Math.round(seenPx / root.scrollHeight * 100) }, beacon);
     visibleMs = 0;
   };
 
@@ -75,6 +83,8 @@ type HushFn = ((name: string, opts?: HushOptions) => void) & { q?: IArguments[] 
     const t = !lastUrl && performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming & { responseStatus?: number } | undefined;
     if (lastUrl) engagement();
     lastUrl = url();
+    seenPx = 0;
+    scrolled();
     const extra: Record<string, unknown> = { sw: screen.width, sh: screen.height, l: nav.language };
     if (t) {
       extra.b = t.transferSize || t.encodedBodySize;
@@ -100,6 +110,7 @@ type HushFn = ((name: string, opts?: HushOptions) => void) & { q?: IArguments[] 
     };
   }
   w.addEventListener('popstate', pageview);
+  d.addEventListener('scroll', scrolled); // scroll events cannot be cancelled: no need for passive
   if (hashMode) w.addEventListener('hashchange', pageview);
 
   d.addEventListener('visibilitychange', () => {
