@@ -11,6 +11,7 @@
 // - No user-defined SQL functions, and only the PRAGMAs Cloudflare allows (others throw).
 import { Buffer } from 'node:buffer';
 import type { DurableObjectStorage, SqlStorage, SqlStorageValue } from './cf-types.ts';
+import type { ArgumentTypes, SqlConnection, SqlStatement, VariableArgFunction } from '../store/sql.ts';
 
 type Param = SqlStorageValue | bigint | boolean | Uint8Array | undefined;
 type Row = Record<string, unknown>;
@@ -42,7 +43,7 @@ export interface RunResult {
   lastInsertRowid: number;
 }
 
-export class DoStatement {
+export class DoStatement implements SqlStatement {
   private plucked = false;
   private rawRows = false;
   private safe = false;
@@ -123,7 +124,7 @@ export class DoStatement {
 }
 
 /** A better-sqlite3-shaped connection to a Durable Object's SQLite. */
-export class DoSqlite {
+export class DoSqlite implements SqlConnection {
   readonly sql: SqlStorage;
   readonly open = true;
   readonly inTransaction = false;
@@ -142,8 +143,8 @@ export class DoSqlite {
   }
 
   /** better-sqlite3's transaction(): a function that runs `fn` in one transaction. */
-  transaction<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
-    return (...args: A) => this.storage.transactionSync(() => fn(...args));
+  transaction<F extends VariableArgFunction>(fn: F): (...params: ArgumentTypes<F>) => ReturnType<F> {
+    return (...args: ArgumentTypes<F>) => this.storage.transactionSync(() => fn(...args) as ReturnType<F>);
   }
 
   /** Only the PRAGMAs Cloudflare allows; others throw SQLITE_AUTH. */

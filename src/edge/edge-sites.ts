@@ -2,11 +2,12 @@
 // isolate keeps a copy and reloads it when it is older than ttlMs (10 s: a site added with the
 // admin API takes hits within seconds, as `hush site add` does on Node), through Node's own
 // SiteDirectory, so domains match the same way (`www.` ignored, excluded paths compiled).
-import { SiteDirectory, type Site, type SiteRepo } from '../store/sites.ts';
+import { SiteDirectory, type Site } from '../store/sites.ts';
+import type { ApiKeyLookup, SiteLookup } from '../server/app.ts';
 import { hashKey } from '../store/api-keys.ts';
 import type { DirectoryCopy } from './directory-object.ts';
 
-export class EdgeSites {
+export class EdgeSites implements SiteLookup, ApiKeyLookup {
   private sites: Site[] = [];
   /** API key hash → site id: a key revoked or created is seen within ttlMs, like a site. */
   private keys = new Map<string, number>();
@@ -17,7 +18,7 @@ export class EdgeSites {
   failure: { since: number; error: string } | null = null;
 
   constructor(private readonly load: () => Promise<DirectoryCopy>, private readonly ttlMs = 10_000, private readonly clock: () => number = Date.now) {
-    this.directory = new SiteDirectory({ list: () => this.sites } as unknown as SiteRepo);
+    this.directory = new SiteDirectory({ list: () => this.sites });
   }
 
   /** Reloads when stale; undefined when the copy is fresh. Failures keep the old copy. */

@@ -48,7 +48,7 @@ export class SiteStore extends DurableObject {
     void ctx.blockConcurrencyWhile(async () => {
       await applyMigrations(ctx.storage);
       this.keys = new KeyRing(doKeyStore(this.db), randomBytes);
-      this.writer = new HitWriter(this.db as never, Date.now());
+      this.writer = new HitWriter(this.db, Date.now());
       this.batcher = new Batcher((hits) => this.writer.write(hits), { maxItems: 500, delayMs: BATCH_MS });
     });
   }
@@ -78,7 +78,7 @@ export class SiteStore extends DurableObject {
   report(site: Pick<Site, 'id' | 'domain' | 'timezone' | 'minVisitors'>, goals: Goal[], body: Record<string, unknown>, now: number):
     { response?: QueryResponse; error?: string } {
     try {
-      return { response: runQuery({ sqlite: this.db as never, site, goals, now }, body) };
+      return { response: runQuery({ sqlite: this.db, site, goals, now }, body) };
     } catch (e) {
       if (e instanceof QueryError) return { error: e.message };
       throw e;

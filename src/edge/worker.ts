@@ -14,10 +14,8 @@ import { ClientIpResolver } from '../collector/client-ip.ts';
 import type { Hit } from '../collector/hit.ts';
 import type { Precision } from '../pseudonymize/truncate.ts';
 import { privacyDocument } from '../privacy/document.ts';
-import type { ApiKeyRepo } from '../store/api-keys.ts';
 import { QueryError } from '../reports/query-error.ts';
 import type { QueryResponse } from '../reports/engine.ts';
-import type { SiteRepo } from '../store/sites.ts';
 import type { DurableObjectNamespace, ExecutionContext } from './cf-types.ts';
 import { unpackCountries } from './country-pack.ts';
 import { EdgeKeys } from './edge-keys.ts';
@@ -83,8 +81,8 @@ function buildHost(env: Env) {
   const beaconEtag = `"${createHash('sha256').update(beaconText).digest('base64url').slice(0, 22)}"`;
   const app = createApp({
     collector,
-    sites: sites as unknown as SiteRepo,
-    apiKeys: { siteFor: (key: string) => sites.siteFor(key) } as unknown as ApiKeyRepo,
+    sites,
+    apiKeys: sites,
     // Node's report engine, run by the site's object over its own SQLite.
     query: async (site, body) => {
       const goals = await directory(env).goals(site.id);

@@ -3,7 +3,7 @@
 // pass. The rollup builder uses it to roll up every dimension of a day from one read (26 SQL
 // scans of the day before: ~8× slower), and filtered reports that day segments cannot answer
 // (custom properties, HTTP status filters) use it through row-cache.ts.
-import type Database from 'better-sqlite3';
+import type { SqlConnection, SqlStatement } from '../store/sql.ts';
 import type { Dimension } from './dimensions.ts';
 import type { Compiled } from './filters.ts';
 import type { Base } from './metrics.ts';
@@ -37,7 +37,7 @@ export interface FetchRequest {
 }
 
 /** Reads the events of [start, end) that pass the filter, with the values of `dims`. */
-export function fetchEventRows(sqlite: Database.Database, q: FetchRequest): EventRows {
+export function fetchEventRows(sqlite: SqlConnection, q: FetchRequest): EventRows {
   const local = localMsSql('e.ts', offsetSegments(q.start, q.end, q.tz));
   const params: unknown[] = [];
   const dimCol = new Map<string, number>();

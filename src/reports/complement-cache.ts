@@ -5,15 +5,15 @@
 // read is kept per (site, dimension, days, sums) until one of those days is rolled up again
 // (built_at, or this process's rebuild count). Only filtered queries use it: the unfiltered
 // dashboard reads the rollups every time, as before.
-import type Database from 'better-sqlite3';
+import type { SqlConnection, SqlStatement } from '../store/sql.ts';
 import type { SourceRow } from './raw-source.ts';
 import { prepared } from './raw-source.ts';
 import { rebuildsOf } from './segment-cache.ts';
 
 const MAX = 64;
-const kept = new WeakMap<Database.Database, Map<string, { token: string; rows: SourceRow[] }>>();
+const kept = new WeakMap<SqlConnection, Map<string, { token: string; rows: SourceRow[] }>>();
 
-export function complementRows(sqlite: Database.Database, siteId: number, code: number, fromDay: number, toDay: number, collapse: boolean,
+export function complementRows(sqlite: SqlConnection, siteId: number, code: number, fromDay: number, toDay: number, collapse: boolean,
   cols: number[] | undefined, read: () => SourceRow[]): SourceRow[] {
   const built = (prepared(sqlite, "SELECT group_concat(day || ':' || built_at) FROM rollup_days WHERE site_id = ? AND day BETWEEN ? AND ?")
     .get(siteId, fromDay, toDay) as [string | null])[0];

@@ -17,9 +17,10 @@
 // failed to reach (the drop-off, a group of its own, would be smaller than k); with filters, nor
 // is one where fewer than k of the unfiltered step's visitors are left out by the filters (as the
 // engine does for rows), so no two counts can be subtracted to single out a smaller group.
-import type Database from 'better-sqlite3';
+import type { SqlConnection } from '../store/sql.ts';
 import type { ReportContext } from './engine.ts';
 import { resolveRange, rangeLabel, type Range } from './date-range.ts';
+import { rollupReader } from './rollup-reader.ts';
 import { checkFilterShape, compileFilter, parseFilters, type Compiled, type Filter } from './filters.ts';
 import { QueryError, shown } from './query-error.ts';
 import { dayStart } from './time-zone.ts';
@@ -139,7 +140,7 @@ interface Matchers {
   firstPages: number[];
 }
 
-function matchers(sqlite: Database.Database, siteId: number, steps: FunnelStep[]): Matchers {
+function matchers(sqlite: SqlConnection, siteId: number, steps: FunnelStep[]): Matchers {
   const names = new Map<number, number>();
   const pages = new Map<number, number>();
   const pageSteps = steps.map((s, i) => [s, i] as const).filter(([s]) => s.kind === 'page');
@@ -174,7 +175,7 @@ const ids = (xs: Iterable<number>) => JSON.stringify([...xs]);
  * visits with a step-1 event (no other visit can reach any step), in time order by the clustered
  * key; then the visitor ids of the visits that reached step 1.
  */
-function countPiece(sqlite: Database.Database, siteId: number, start: number, end: number, m: Matchers, n: number, filter: Compiled | null): Counts {
+function countPiece(sqlite: SqlConnection, siteId: number, start: number, end: number, m: Matchers, n: number, filter: Compiled | null): Counts {
   const visits = new Array(n).fill(0), visitors = new Array(n).fill(0);
   if (m.firstNames.length === 0 && m.firstPages.length === 0) return { visits, visitors };
   const sql = `SELECT e.visit_id, e.name_id, e.page_id FROM events e
@@ -231,7 +232,7 @@ function* countRange(ctx: ReportContext, q: FunnelQuery, m: Matchers, filter: Co
   const r = q.range;
   const built = new Map<number, number>();
   for (const [day, at] of prepared(ctx.sqlite, 'SELECT day, built_at FROM rollup_days WHERE site_id = ? AND day BETWEEN ? AND ?').all(siteId, r.fromDay, r.toDay) as number[][]) built.set(day, at);
-  const dirty = new Set(built.size ? dirtyDays(ctx.sqlite, siteId, r.tz, r.fromDay, r.toDay) : []);
+  const dirty = new Set(built.size ? dirtyDays(rollupReader(ctx.sqlite), siteId, r.tz, r.fromDay, r.toDay) : []);
   const what = JSON.stringify([q.steps, filter?.sql ?? null, filter?.params ?? null]);
   for (let d = r.fromDay; d <= r.toDay; d++) {
     const ds = dayStart(d, r.tz), de = dayStart(d + 1, r.tz);
@@ -312,7 +313,7 @@ function* funnelAnswer(ctx: ReportContext, q: FunnelQuery): Generator<void, Funn
 }
 
 /** The site's saved funnel of that name, from the database the context reads. */
-export function savedSteps(sqlite: Database.Database, siteId: number, name: string): FunnelStep[] | undefined {
+export function savedSteps(sqlite: SqlConnection, siteId: number, name: string): FunnelStep[] | undefined {
   const row = sqlite.prepare('SELECT steps FROM funnels WHERE site_id = ? AND name = ?').get(siteId, name) as { steps: string } | undefined;
   return row ? (JSON.parse(row.steps) as FunnelStep[]) : undefined;
 }

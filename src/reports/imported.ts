@@ -11,7 +11,7 @@
 // Otherwise the answer is native data only, and meta says why (imports_skip_reason). Rows are
 // read like daily rollups, so k-anonymity, "(other)", comparisons and time buckets apply as
 // everywhere; meta.imports_included tells whether they were added and meta.imported for which days.
-import type Database from 'better-sqlite3';
+import type { SqlConnection, SqlStatement } from '../store/sql.ts';
 import type { ReportContext } from './engine.ts';
 import type { Query } from './query.ts';
 import type { Range } from './date-range.ts';
@@ -55,7 +55,7 @@ function filterDims(f: Filter, out: Set<number | undefined>): void {
 }
 
 /** The site's imported days (of the whole-site rows), or null without imports. */
-export function importedSpan(sqlite: Database.Database, siteId: number): { fromDay: number; toDay: number } | null {
+export function importedSpan(sqlite: SqlConnection, siteId: number): { fromDay: number; toDay: number } | null {
   const [from, to] = prepared(sqlite, 'SELECT min(day), max(day) FROM imported_stats WHERE site_id = ? AND dim = 0').get(siteId) as [number | null, number | null];
   return from === null || to === null ? null : { fromDay: from, toDay: to };
 }
@@ -114,7 +114,7 @@ function valueFilter(f: Filter, params: unknown[]): string {
  * Imported base rows for the window's days within `r`: per day (or collapsed over the days),
  * grouped by the one dimension in `dims` or, without one, summed; `filter` tests the values.
  */
-export function importedRows(sqlite: Database.Database, siteId: number, w: ImportWindow, r: Range, dims: Array<{ code?: number }>,
+export function importedRows(sqlite: SqlConnection, siteId: number, w: ImportWindow, r: Range, dims: Array<{ code?: number }>,
   collapse: boolean, filter: Filter | null, wanted: number[] = BASE.map((_, i) => i)): SourceRow[] {
   const from = Math.max(r.fromDay, w.fromDay), to = Math.min(r.toDay, w.toDay);
   if (from > to) return [];

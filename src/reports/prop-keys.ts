@@ -1,11 +1,11 @@
 // The custom property keys an event carries within a period, for the dashboard's property
 // panels. Read through the (site_id, ts) index, only when the dashboard is filtered by an event
 // name (a rare, deliberate click), and capped at 10 keys.
-import type Database from 'better-sqlite3';
+import type { SqlConnection, SqlStatement } from '../store/sql.ts';
 import { resolveRange } from './date-range.ts';
 import type { Site } from '../store/sites.ts';
 
-export function propKeys(sqlite: Database.Database, site: Pick<Site, 'id' | 'timezone'>, eventName: string, dateRange: unknown, now: number): string[] {
+export function propKeys(sqlite: SqlConnection, site: Pick<Site, 'id' | 'timezone'>, eventName: string, dateRange: unknown, now: number): string[] {
   let range;
   try {
     range = resolveRange(dateRange, site.timezone, now, () => null);

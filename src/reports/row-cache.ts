@@ -5,7 +5,7 @@
 // scan and the others only aggregate. A read is reused while nothing was written since (SQLite's
 // data_version and total_changes tell), or for 2 s whatever happens: a dashboard's queries come
 // within a second, and a busy site writes every millisecond. Bounded: 4 reads, ≤ 2 M rows each.
-import type Database from 'better-sqlite3';
+import type { SqlConnection, SqlStatement } from '../store/sql.ts';
 import { ROLLUP_DIMENSIONS, type Dimension } from './dimensions.ts';
 import { fetchEventRows, type EventRows, type FetchRequest } from './aggregate.ts';
 
@@ -15,10 +15,10 @@ const MAX_ENTRIES = 4;
 const MAX_ROWS = 2_000_000;
 
 interface Entry { at: number; version: string; data: EventRows }
-const caches = new WeakMap<Database.Database, Map<string, Entry>>();
+const caches = new WeakMap<SqlConnection, Map<string, Entry>>();
 
 /** The rows for a read, from the cache or the database. `dims` beyond the rolled-up ones are added. */
-export function cachedRows(sqlite: Database.Database, q: FetchRequest, now = performance.now()): EventRows {
+export function cachedRows(sqlite: SqlConnection, q: FetchRequest, now = performance.now()): EventRows {
   const extra = q.dims.filter((d) => d.code === undefined);
   const dims: Dimension[] = [...ROLLUP_DIMENSIONS, ...extra];
   const key = JSON.stringify([q.siteId, q.start, q.end, q.tz, extra.map((d) => d.name), q.filter?.sql ?? null, q.filter?.params ?? []]);

@@ -11,7 +11,7 @@
 // a dashboard's eight queries come within a second, and the writer commits every few ms (the
 // same share the old row cache gave).
 // Everything is read inside one read transaction per day, so the token and the rows agree.
-import type Database from 'better-sqlite3';
+import type { SqlConnection, SqlStatement } from '../store/sql.ts';
 import { buildSegment, TooManyValues, type Segment } from './segments.ts';
 import { prepared } from './raw-source.ts';
 import { DAY, HOUR, dayStart, localDayNumber } from './time-zone.ts';
@@ -36,7 +36,7 @@ let budgetBytes = DEFAULT_CACHE_MB * 2 ** 20;
 let usedBytes = 0;
 /** Every connection's segments in one LRU (Map order = recency). */
 const lru = new Map<string, Entry>();
-const connIds = new WeakMap<Database.Database, number>();
+const connIds = new WeakMap<SqlConnection, number>();
 let nextConn = 1;
 const rebuilds = new Map<string, number>();
 const cleared = new Map<string, number>();
@@ -120,7 +120,7 @@ interface DayState {
 }
 
 /** What the rollup tables say about local days [fromDay, toDay] of a site. */
-function dayState(sqlite: Database.Database, siteId: number, tz: string, fromDay: number, toDay: number): DayState {
+function dayState(sqlite: SqlConnection, siteId: number, tz: string, fromDay: number, toDay: number): DayState {
   const built = new Map<number, number>();
   for (const [d, at] of prepared(sqlite, 'SELECT day, built_at FROM rollup_days WHERE site_id = ? AND day BETWEEN ? AND ?').all(siteId, fromDay, toDay) as number[][]) built.set(d, at);
   const dirty = new Set<number>(), dirtyHours = new Set<number>();
@@ -151,7 +151,7 @@ function tokenOf(siteId: number, seg: { day: number; reach: number; end: number 
   return { token, volatile };
 }
 
-const versionOf = (sqlite: Database.Database) => ({
+const versionOf = (sqlite: SqlConnection) => ({
   dataVersion: sqlite.pragma('data_version', { simple: true }) as number,
   changes: prepared(sqlite, 'SELECT total_changes()').get()![0 as never] as number,
 });
@@ -163,7 +163,7 @@ const versionOf = (sqlite: Database.Database) => ({
  * performance.now() deadline), null once a day would be read past it (at least one is read):
  * the caller yields and asks again.
  */
-export function segmentsFor(sqlite: Database.Database, siteId: number, tz: string, fromDay: number, toDay: number, now = performance.now(),
+export function segmentsFor(sqlite: SqlConnection, siteId: number, tz: string, fromDay: number, toDay: number, now = performance.now(),
   until = Infinity): Segment[] | null {
   let conn = connIds.get(sqlite);
   if (conn === undefined) connIds.set(sqlite, (conn = nextConn++));
@@ -208,7 +208,7 @@ export function segmentsFor(sqlite: Database.Database, siteId: number, tz: strin
   return out;
 }
 
-function load(sqlite: Database.Database, key: string, siteId: number, tz: string, day: number, now: number): Segment {
+function load(sqlite: SqlConnection, key: string, siteId: number, tz: string, day: number, now: number): Segment {
   let entry!: Entry;
   // One read transaction: the day's rows and the marks that tell when they change agree.
   sqlite.transaction(() => {

@@ -7,13 +7,14 @@
 // the events that pass are cached in the segment, so the other panels of a dashboard scan only
 // what matches. `event:status` and custom properties are not in segments: those filters return
 // undefined and the caller reads raw events as before.
-import type Database from 'better-sqlite3';
+import type { SqlConnection, SqlStatement } from '../store/sql.ts';
 import type { Goal } from '../store/goals.ts';
 import { GOAL } from './dimensions.ts';
 import { labelPasses, NONE, textTest, type Filter } from './filters.ts';
 import { EVENT_COLS, type Dict, type EventCol, type Segment } from './segments.ts';
 import { prepared } from './raw-source.ts';
 import { noteGrowth } from './segment-cache.ts';
+import type { StringMatch } from './string-match.ts';
 
 /** A resolved filter: a tree whose leaves test dictionary values. */
 export type Pred =
@@ -24,10 +25,10 @@ export type Pred =
 
 type Positive = 'is' | 'contains' | 'matches';
 
-const idCache = new WeakMap<Database.Database, { maxId: number; sets: Map<string, Set<number>> }>();
+const idCache = new WeakMap<SqlConnection, { maxId: number; sets: Map<string, Set<number>> }>();
 
 /** The site's string ids passing `test` (SQL over `value`), cached until a new string appears. */
-function idsWhere(sqlite: Database.Database, siteId: number, test: string, params: unknown[]): Set<number> {
+function idsWhere(sqlite: SqlConnection, siteId: number, test: string, params: unknown[]): Set<number> {
   const maxId = (prepared(sqlite, 'SELECT max(id) FROM strings').get() as [number | null])[0] ?? 0;
   let c = idCache.get(sqlite);
   if (!c || c.maxId !== maxId) idCache.set(sqlite, (c = { maxId, sets: new Map() }));
@@ -41,12 +42,12 @@ function idsWhere(sqlite: Database.Database, siteId: number, test: string, param
   return set;
 }
 
-function goalLeaf(sqlite: Database.Database, siteId: number, goals: Goal[]): Pred {
+function goalLeaf(sqlite: SqlConnection, siteId: number, goals: Goal[], match?: StringMatch): Pred {
   return {
     op: 'goal', visit: false,
     any: goals.map((g) => (g.kind === 'event'
       ? { names: idsWhere(sqlite, siteId, 'value = ?', [g.value]), pages: null }
-      : { names: idsWhere(sqlite, siteId, "value = 'pageview'", []), pages: idsWhere(sqlite, siteId, 'path_glob(?, value)', [g.value]) })),
+      : { names: idsWhere(sqlite, siteId, "value = 'pageview'", []), pages: match ? new Set(match.glob(siteId, g.value)) : idsWhere(sqlite, siteId, 'path_glob(?, value)', [g.value]) })),
   };
 }
 
@@ -54,34 +55,35 @@ function goalLeaf(sqlite: Database.Database, siteId: number, goals: Goal[]): Pre
  * Resolves a filter (and a goal every event must meet, for goal breakdowns) for a site;
  * null when there is nothing to filter, undefined when segments cannot answer it.
  */
-export function resolveFilter(sqlite: Database.Database, siteId: number, goals: Goal[], f: Filter | null, goal: Goal | null): Pred | null | undefined {
-  const tree = f ? resolve(sqlite, siteId, goals, f) : null;
+export function resolveFilter(sqlite: SqlConnection, siteId: number, goals: Goal[], f: Filter | null, goal: Goal | null,
+  match?: StringMatch): Pred | null | undefined {
+  const tree = f ? resolve(sqlite, siteId, goals, f, match) : null;
   if (tree === undefined) return undefined;
-  const g = goal ? goalLeaf(sqlite, siteId, [goal]) : null;
+  const g = goal ? goalLeaf(sqlite, siteId, [goal], match) : null;
   if (tree && g) return { op: 'and', children: [tree, g], visit: false };
   return tree ?? g;
 }
 
-function resolve(sqlite: Database.Database, siteId: number, goals: Goal[], f: Filter): Pred | undefined {
+function resolve(sqlite: SqlConnection, siteId: number, goals: Goal[], f: Filter, match?: StringMatch): Pred | undefined {
   if ('children' in f) {
-    const children = f.children.map((c) => resolve(sqlite, siteId, goals, c));
+    const children = f.children.map((c) => resolve(sqlite, siteId, goals, c, match));
     if (children.some((c) => c === undefined)) return undefined;
     return { op: f.op, children: children as Pred[], visit: children.every((c) => c!.visit) };
   }
   if ('child' in f) {
-    const child = resolve(sqlite, siteId, goals, f.child);
+    const child = resolve(sqlite, siteId, goals, f.child, match);
     return child && { op: 'not', child, visit: child.visit };
   }
   const positive = f.op.replace('_not', '') as Positive;
   let leaf: Pred;
   if (f.dim.name === GOAL) {
-    leaf = goalLeaf(sqlite, siteId, goals.filter((g) => f.clauses.some((c) => labelPasses(positive, f.ci, g.name, c))));
+    leaf = goalLeaf(sqlite, siteId, goals.filter((g) => f.clauses.some((c) => labelPasses(positive, f.ci, g.name, c))), match);
   } else {
     const event = (EVENT_COLS as Record<string, EventCol>)[f.dim.name] ?? null;
     if (!f.dim.text || (event === null && f.dim.kind !== 'visit')) return undefined;
     const values = f.clauses.filter((c) => c !== NONE);
     const none = values.length < f.clauses.length;
-    const ids = values.length ? idsWhere(sqlite, siteId, values.map(() => textTest(positive, f.ci, 'value')).join(' OR '), values) : new Set<number>();
+    const ids = !values.length ? new Set<number>() : positive === 'matches' && match ? new Set(match.regex(siteId, values)) : idsWhere(sqlite, siteId, values.map(() => textTest(positive, f.ci, 'value')).join(' OR '), values);
     const zero = f.dim.zero !== undefined && values.some((c) => labelPasses(positive, f.ci, f.dim.zero!, c));
     const pass = (v: number | null) => (v === null ? none : v === 0 && f.dim.zero !== undefined ? zero : ids.has(v));
     leaf = { op: 'col', event, attr: event ? null : f.dim.name, pass, visit: event === null };

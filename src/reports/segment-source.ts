@@ -3,10 +3,11 @@
 // what segments do not hold (custom properties, HTTP status filters, huge cross products), and
 // the planner falls back to the SQL read of row-cache.ts. Days with more than 65,536 values
 // in a column are not held either.
-import type Database from 'better-sqlite3';
+import type { SqlConnection, SqlStatement } from '../store/sql.ts';
 import type { Goal } from '../store/goals.ts';
 import type { Dimension } from './dimensions.ts';
 import type { Filter } from './filters.ts';
+import type { StringMatch } from './string-match.ts';
 import type { SourceRow } from './raw-source.ts';
 import { aggregateSegments, segmentDimension } from './segment-aggregate.ts';
 import { segmentsEnabled, segmentsFor } from './segment-cache.ts';
@@ -25,15 +26,17 @@ export interface SegmentRead {
   hourly: boolean;
   collapse: boolean;
   filter: Filter | null;
+  /** `matches` and page goals decided in JS (string-match.ts) rather than by SQL functions. */
+  match?: StringMatch;
   /** A goal every event must meet (one run of a goal breakdown). */
   goal: Goal | null;
   /** The base sums the caller reads (others may be left 0); all when absent. */
   cols?: number[];
 }
 
-export function segmentRows(sqlite: Database.Database, q: SegmentRead): SourceRow[] | undefined {
+export function segmentRows(sqlite: SqlConnection, q: SegmentRead): SourceRow[] | undefined {
   if (!segmentsEnabled() || !q.dims.every(segmentDimension)) return undefined;
-  const pred = q.filter || q.goal ? resolveFilter(sqlite, q.siteId, q.goals, q.filter, q.goal) : null;
+  const pred = q.filter || q.goal ? resolveFilter(sqlite, q.siteId, q.goals, q.filter, q.goal, q.match) : null;
   if (pred === undefined) return undefined;
   let segs: Segment[];
   try {

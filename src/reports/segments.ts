@@ -10,7 +10,7 @@
 // visit, then time: all events of a visit (and all visits of a visitor) are adjacent, which lets
 // the aggregation count distinct visits and visitors with one "last seen" stamp per group
 // instead of per-visit Maps. Sizes: ~45 bytes per event plus ~60 per visit (see bytesOf).
-import type Database from 'better-sqlite3';
+import type { SqlConnection, SqlStatement } from '../store/sql.ts';
 import { ROLLUP_DIMENSIONS, type Dimension } from './dimensions.ts';
 import { prepared } from './raw-source.ts';
 import { nameIds } from './string-ids.ts';
@@ -120,7 +120,7 @@ const VISITS_SQL = `SELECT json_group_array(json_array(v.id, v.visitor_id >> 32,
 const V_FIXED = 7;
 
 /** Reads local day `day` ([start, end) in ms) of a site into a segment. */
-export function buildSegment(sqlite: Database.Database, siteId: number, tz: string, day: number, start: number, end: number): Segment {
+export function buildSegment(sqlite: SqlConnection, siteId: number, tz: string, day: number, start: number, end: number): Segment {
   const row = prepared(sqlite, EVENTS_SQL).get(start, siteId, start, end) as [string, string, string, string, string, string, string, string, string, number];
   const n = row[9];
   const col = (i: number) => (n ? JSON.parse(row[i] as string) : []) as Array<number | null>;

@@ -8,8 +8,6 @@ import { collectResponse, PREFLIGHT } from './event-response.ts';
 import { limitBodies } from './body-limits.ts';
 import type { Asset } from './static-assets.ts';
 import { pixel } from './pixel.ts';
-import type { ApiKeyRepo } from '../store/api-keys.ts';
-import type { SiteRepo } from '../store/sites.ts';
 import { QueryError } from '../reports/query-error.ts';
 import type { QueryResponse } from '../reports/engine.ts';
 import type { ExportParams } from '../reports/export.ts';
@@ -23,6 +21,17 @@ import { privacyRoutes, type PrivacyPageDeps } from '../web/privacy-page.ts';
 import { sharedRoutes } from '../web/shared.ts';
 import { accountRoutes } from '../web/account.ts';
 
+/** What the API routes read of the sites. */
+export interface SiteLookup {
+  byDomain(domain: string): Site | undefined;
+  byId(id: number): Site | undefined;
+}
+
+/** What the API routes read of the Stats API keys. */
+export interface ApiKeyLookup {
+  siteFor(key: string): { siteId: number; domain: string } | undefined;
+}
+
 export interface AppDeps {
   collector: Collector;
   /** Runs a Stats API query for a site the caller may read (throws QueryError when invalid). */
@@ -31,8 +40,10 @@ export interface AppDeps {
   exportCsv: (site: Site, params: ExportParams) => string[] | Promise<string[]>;
   /** Runs a funnel report (POST /api/v2/funnel, the dashboard's funnel panel); absent: no funnels. */
   funnel?: (site: Site, body: Record<string, unknown>) => FunnelResponse | Promise<FunnelResponse>;
-  sites: SiteRepo;
-  apiKeys: ApiKeyRepo;
+  /** The sites the API routes look up (SiteRepo on Node; the isolate's copy of the directory at the edge). */
+  sites: SiteLookup;
+  /** Stats API keys: the site a bearer key grants. */
+  apiKeys: ApiKeyLookup;
   /** The socket peer address of the request. */
   peer: (c: Context) => string;
   /** public/hush.js as built, or null when it is missing. */
@@ -45,7 +56,7 @@ export interface AppDeps {
   metrics?: { token: string; registry: { contentType: string; text(): Promise<string> } };
   now?: () => number;
   /** Accounts and the dashboard's pages; absent in tools that serve only the API. */
-  web?: AuthDeps & Pick<SettingsDeps, 'goals' | 'kFloor' | 'timezoneChanged' | 'links' | 'funnels'> & Pick<PrivacyPageDeps, 'precision' | 'keyCreatedAt'>
+  web?: AuthDeps & Pick<SettingsDeps, 'sites' | 'apiKeys' | 'goals' | 'kFloor' | 'timezoneChanged' | 'links' | 'funnels'> & Pick<PrivacyPageDeps, 'precision' | 'keyCreatedAt'>
     & Pick<DashboardDeps, 'propKeys'>;
   /** Where unexpected errors are reported (never with request bodies or addresses). */
   logError?: (message: string) => void;
@@ -218,7 +229,7 @@ export function createApp(deps: AppDeps): Hono {
     const hasGoals = (id: number) => web.goals.list(id).length > 0;
     dashboardRoutes(app, { ...web, siteByDomain: (d) => deps.sites.byDomain(d), query: deps.query, hasGoals, funnel: deps.funnel });
     sharedRoutes(app, { ...web, siteById: (id) => deps.sites.byId(id), query: deps.query, hasGoals, funnel: deps.funnel });
-    settingsRoutes(app, { ...web, sites: deps.sites, apiKeys: deps.apiKeys });
+    settingsRoutes(app, web);
     privacyRoutes(app, { ...web, siteByDomain: (d) => deps.sites.byDomain(d) });
   }
 

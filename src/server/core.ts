@@ -169,7 +169,7 @@ export async function createCore(config: Config, opts: CoreOptions): Promise<Cor
   const app = createApp({
     collector, sites, apiKeys,
     web: {
-      users, sessions, limiter: new LoginLimiter(), now: clock, twoFactor: new TwoFactor(store.db),
+      sites, apiKeys, users, sessions, limiter: new LoginLimiter(), now: clock, twoFactor: new TwoFactor(store.db),
       goals, funnels, kFloor: config.kFloor, precision: config.precision, links: new SharedLinkRepo(store.db),
       propKeys: (site, name, range) => propKeys(store.sqlite, site, name, range, clock()),
       keyCreatedAt: () => (store.sqlite.prepare('SELECT max(created_at) AS t FROM daily_keys').get() as { t: number | null }).t,

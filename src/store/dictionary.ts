@@ -1,7 +1,7 @@
 // The per-site string dictionary (table `strings`): the writer turns each text value into its id
 // here, inserting values it has not seen. Ids are cached (most hits repeat a few hundred values);
 // the cache is dropped after a failed batch, whose new ids rolled back with it.
-import type Database from 'better-sqlite3';
+import type { SqlConnection, SqlStatement } from './sql.ts';
 
 const MAX_CACHED = 200_000;
 // Another process (hush retention) may delete values no row uses; a cached id of such a value
@@ -13,10 +13,10 @@ export class Dictionary {
   private readonly cache = new Map<number, Map<string, number>>();
   private size = 0;
   private cachedSince = Date.now();
-  private readonly find: Database.Statement;
-  private readonly insert: Database.Statement;
+  private readonly find: SqlStatement;
+  private readonly insert: SqlStatement;
 
-  constructor(sqlite: Database.Database) {
+  constructor(sqlite: SqlConnection) {
     this.find = sqlite.prepare('SELECT id FROM strings WHERE site_id = ? AND value = ?').pluck();
     this.insert = sqlite.prepare('INSERT INTO strings (site_id, value) VALUES (?, ?) RETURNING id').pluck();
   }

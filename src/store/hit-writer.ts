@@ -2,7 +2,7 @@
 // inserted, and every visit the batch touched is upserted once; text values go through the
 // per-site dictionary. Prepared statements, not the Drizzle builder, on this path: ~15k rows/s
 // through the builder vs 100k+ prepared (PERF-NOTES).
-import type Database from 'better-sqlite3';
+import type { SqlConnection, SqlStatement } from './sql.ts';
 import { Dictionary } from './dictionary.ts';
 import type { Hit, DropReason } from '../collector/hit.ts';
 import { VisitTracker, VISIT_KEEP_MS, isBounce, isLogRequest, type Visit } from './visits.ts';
@@ -37,20 +37,20 @@ const camel = (c: string) => c.replace(/_([a-z])/g, (_, ch: string) => ch.toUppe
 const referrerOf = (v: Visit) => (v.referrerHost === null ? null : v.referrerHost + (v.referrerPath ?? ''));
 
 export class HitWriter {
-  private readonly insertEvent: Database.Statement;
-  private readonly upsertVisit: Database.Statement;
-  private readonly maxVisitId: Database.Statement;
-  private readonly markDirty: Database.Statement;
-  private readonly reserveIds: Database.Statement;
+  private readonly insertEvent: SqlStatement;
+  private readonly upsertVisit: SqlStatement;
+  private readonly maxVisitId: SqlStatement;
+  private readonly markDirty: SqlStatement;
+  private readonly reserveIds: SqlStatement;
   private nextEventId = 0;
-  private readonly recentVisits: Database.Statement;
+  private readonly recentVisits: SqlStatement;
   private readonly tracker: VisitTracker;
   private readonly dict: Dictionary;
   private readonly tx: (hits: Hit[]) => WriteResult[];
   /** Told of every committed batch (the reports thread's live rollups), when set. */
   private readonly digest: BatchDigest | null;
 
-  constructor(private readonly sqlite: Database.Database, now = Date.now(), onCommit?: (digest: Float64Array) => void) {
+  constructor(private readonly sqlite: SqlConnection, now = Date.now(), onCommit?: (digest: Float64Array) => void) {
     this.digest = onCommit ? new BatchDigest(onCommit, VISIT_TEXT.map(([, c]) => c)) : null;
     this.insertEvent = sqlite.prepare(
       `INSERT INTO events (${EVENT_COLS.join(', ')}) VALUES (${EVENT_COLS.map(() => '?').join(', ')})`);

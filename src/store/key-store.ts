@@ -1,10 +1,10 @@
 // SQLite persistence of the daily keys (see pseudonymize/daily-keys.ts). Deleting a key turns
 // on secure_delete for that statement and truncates the WAL, so the key's bytes are overwritten
 // in the file instead of lingering on a free page or in an old WAL frame.
-import type Database from 'better-sqlite3';
+import type { SqlConnection, SqlStatement } from './sql.ts';
 import type { KeyStore } from '../pseudonymize/daily-keys.ts';
 
-export function sqliteKeyStore(sqlite: Database.Database): KeyStore {
+export function sqliteKeyStore(sqlite: SqlConnection): KeyStore {
   const all = sqlite.prepare('SELECT day, key FROM daily_keys ORDER BY day');
   const insert = sqlite.prepare('INSERT OR IGNORE INTO daily_keys (day, key, created_at) VALUES (?, ?, ?)');
   const one = sqlite.prepare('SELECT key FROM daily_keys WHERE day = ?');

@@ -97,7 +97,7 @@ export interface SiteEntry {
 export class SiteDirectory {
   private byDomain = new Map<string, SiteEntry>();
 
-  constructor(private readonly repo: SiteRepo) {
+  constructor(private readonly repo: Pick<SiteRepo, 'list'>) {
     this.refresh();
   }
 

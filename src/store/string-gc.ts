@@ -1,7 +1,7 @@
 // Deleting dictionary values no row refers to any more: after retention deletes old events and
 // visits, their page paths, referrers, … would otherwise outlive them. Mark and sweep: one pass
 // over the site's events and visits collects the ids in use, then the rest are deleted.
-import type Database from 'better-sqlite3';
+import type { SqlConnection, SqlStatement } from './sql.ts';
 
 const EVENT_REFS = ['name_id', 'host_id', 'page_id'];
 const VISIT_REFS = [
@@ -11,7 +11,7 @@ const VISIT_REFS = [
 ];
 
 /** Deletes the site's strings that no event or visit refers to; returns how many. */
-export function deleteUnusedStrings(sqlite: Database.Database, siteId: number): number {
+export function deleteUnusedStrings(sqlite: SqlConnection, siteId: number): number {
   const used = new Set<number>();
   for (const [table, cols] of [['events', EVENT_REFS], ['visits', VISIT_REFS]] as const) {
     for (const row of sqlite.prepare(`SELECT ${cols.join(', ')} FROM ${table} WHERE site_id = ?`).raw(true).iterate(siteId)) {
