@@ -57,6 +57,7 @@ export const TIME_DIMENSIONS = ['time', 'time:hour', 'time:day', 'time:week', 't
 export type TimeDimension = (typeof TIME_DIMENSIONS)[number];
 
 export const GOAL = 'event:goal';
+export const PAGE = 'event:page';
 const PROPS = 'event:props:';
 // A property key goes into a JSON path as a bound parameter; quotes and controls would break it.
 const PROP_KEY = /^[^"\\\u0000-\u001f]{1,300}$/;

@@ -35,6 +35,11 @@ export interface ReportContext {
   noSegments?: boolean;
   /** Set while reading a filtered query's unfiltered rows (complement-cache.ts). */
   complement?: boolean;
+  /**
+   * Read the raw SQL path with scroll depth's sums (set by compute for a query asking for
+   * scroll_depth: only raw-source.ts reads the events' scroll_depth column; see plan.ts).
+   */
+  scroll?: boolean;
   /** Imported days this query adds (set by execute from imported.ts's plan). */
   imports?: ImportWindow | null;
 }
@@ -107,8 +112,11 @@ interface Computed {
 
 function compute(ctx: ReportContext, q: Query, r: Range, used: Used): Computed {
   const k = ctx.site.minVisitors;
+  // The rows the answer shows (and the aggregate row) read scroll depth's sums where asked; the
+  // totals and complements that only check k read as usual.
+  const shown: ReportContext = q.metrics.includes('scroll_depth') ? { ...ctx, scroll: true } : ctx;
   // The aggregate row is the total itself: it reads every column its metrics need.
-  const totalF = total(ctx, r, q.filter, used, baseColumns(q.metrics));
+  const totalF = total(shown, r, q.filter, used, baseColumns(q.metrics));
   const totals: Totals = { visitors: totalF[B.visitors], convBase: totalF[B.visitors] };
   if (q.metrics.includes('conversion_rate')) totals.convBase = total(ctx, r, withoutGoalFilters(q.filter), used)[B.visitors];
 
@@ -126,7 +134,7 @@ function compute(ctx: ReportContext, q: Query, r: Range, used: Used): Computed {
     return { rows: [row], folded: 0, suppressed: null };
   }
 
-  const rows = collect(ctx, q, r, q.filter, used);
+  const rows = collect(shown, q, r, q.filter, used);
   const unfiltered = q.filter ? collect({ ...ctx, complement: true }, q, r, null, used) : null;
   const timeIdx = q.dims.findIndex((d) => 'time' in d);
   const grouped = q.dims.some((d) => 'dim' in d);
@@ -192,7 +200,8 @@ function sortRows(rows: Row[], q: Query): void {
   });
 }
 
-const RATES = new Set<Metric>(['bounce_rate', 'conversion_rate', 'percentage']);
+// Percentages: a change in points, and no row in the earlier period means no value (not 0).
+const RATES = new Set<Metric>(['bounce_rate', 'conversion_rate', 'percentage', 'scroll_depth']);
 
 /** A metric's change against a previous value: percent (one decimal), rates in points. */
 export function change(m: Metric, cur: number | null, prev: number | null): number | null {

@@ -10,15 +10,24 @@ export const BASE = [
 export type Base = number[];
 export const B = Object.fromEntries(BASE.map((k, i) => [k, i])) as Record<(typeof BASE)[number], number>;
 
+/**
+ * Scroll depth's two sums, after the twelve and only on the raw SQL path (raw-source.ts, asked
+ * with `scroll`): the sum over visits of each visit's deepest scroll on the row's page(s), and the
+ * number of those visits. Rollups, segments and imports do not carry them: a query asking for
+ * scroll_depth is read raw (plan.ts), and rows from elsewhere simply lack the two slots.
+ */
+export const SCROLL_SUM = BASE.length, SCROLL_N = BASE.length + 1;
+
 export const zero = (): Base => new Array(BASE.length).fill(0);
 
+/** Adds `from` into `into`; either may have the two scroll slots or not. */
 export function addInto(into: Base, from: Base): void {
-  for (let i = 0; i < into.length; i++) into[i] += from[i];
+  for (let i = 0; i < from.length; i++) into[i] = (into[i] ?? 0) + from[i];
 }
 
 export const METRICS = [
   'visitors', 'visits', 'pageviews', 'views_per_visit', 'bounce_rate', 'visit_duration', 'events',
-  'time_on_page', 'percentage', 'conversion_rate', 'bytes', 'load_time',
+  'time_on_page', 'percentage', 'conversion_rate', 'bytes', 'load_time', 'scroll_depth',
 ] as const;
 export type Metric = (typeof METRICS)[number];
 
@@ -35,6 +44,12 @@ const round = (x: number, digits: number) => {
 };
 const ratio = (a: number, b: number, digits: number, scale = 1) => (b > 0 ? round((a / b) * scale, digits) : null);
 
+/** a / b to a whole number, ties to even (ClickHouse's round() on floats, which Plausible's scroll_depth uses). */
+function roundHalfEven(a: number, b: number): number {
+  const q = Math.floor(a / b), r2 = 2 * (a - q * b);
+  return r2 > b || (r2 === b && q % 2 !== 0) ? q + 1 : q;
+}
+
 /** A public metric from a row's base sums. Rates are null where their divisor is zero. */
 export function derive(m: Metric, b: Base, totals: Totals): number | null {
   switch (m) {
@@ -50,6 +65,9 @@ export function derive(m: Metric, b: Base, totals: Totals): number | null {
     case 'load_time': return ratio(b[B.load_ms], b[B.load_n], 0);
     case 'percentage': return ratio(b[B.visitors], totals.visitors, 1, 100) ?? 0;
     case 'conversion_rate': return ratio(b[B.visitors], totals.convBase, 1, 100) ?? 0;
+    // Plausible's: the mean of each visit's deepest scroll, rounded to a whole percent; null
+    // without any engagement report that carried one.
+    case 'scroll_depth': return b[SCROLL_N] ? roundHalfEven(b[SCROLL_SUM], b[SCROLL_N]) : null;
   }
 }
 

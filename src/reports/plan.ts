@@ -50,7 +50,9 @@ function nativeBase(ctx: ReportContext, r: Range, dims: Dimension[], hourly: boo
     used.add('raw');
     // forceRaw (tests) runs the SQL path; otherwise cached day segments, or for what they do
     // not hold (custom properties, status filters) one cached read aggregated in JS.
-    if (ctx.forceRaw) return rawRows(ctx.sqlite, { siteId, start, end, tz: r.tz, dims, hourly, collapseDays: collapse, filter });
+    // Scroll depth (ctx.scroll) is only on this SQL path too: segments, the row cache and the
+    // rollups do not carry the scroll_depth column, so a query asking for it reads here.
+    if (ctx.forceRaw || ctx.scroll) return rawRows(ctx.sqlite, { siteId, start, end, tz: r.tz, dims, hourly, collapseDays: collapse, filter, scroll: ctx.scroll });
     if (!ctx.noSegments) {
       const rows = segmentRows(ctx.sqlite, {
         siteId, goals: ctx.goals, start, end, tz: r.tz, dims, hourly, collapse, filter: where?.filter ?? null, goal: where?.goal ?? null, cols,
@@ -60,7 +62,7 @@ function nativeBase(ctx: ReportContext, r: Range, dims: Dimension[], hourly: boo
     const data = cachedRows(ctx.sqlite, { siteId, start, end, tz: r.tz, dims, filter });
     return aggregate(data, [{ hourly, cols: dims.map((d) => data.dimCol.get(d.name)!) }])[0];
   };
-  const rollupable = !ctx.forceRaw && !filter && r.whole && dims.length <= 1 && dims.every((d) => d.code !== undefined) && !(hourly && dims.length);
+  const rollupable = !ctx.forceRaw && !ctx.scroll && !filter && r.whole && dims.length <= 1 && dims.every((d) => d.code !== undefined) && !(hourly && dims.length);
   if (!rollupable) return raw(r.start, r.end);
   const built = builtDays(ctx.sqlite, siteId, r.fromDay, r.toDay);
   const dirty = built.length === r.toDay - r.fromDay + 1 ? [] : dirtyDays(ctx.sqlite, siteId, r.tz, r.fromDay, r.toDay);

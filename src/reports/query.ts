@@ -1,7 +1,7 @@
 // Validates a Stats API v2 request body into a query the engine runs. Anything off the
 // whitelist is refused with a QueryError naming the field (HTTP 400).
 import { comparisonRange, resolveRange, type ComparisonMode, type Range } from './date-range.ts';
-import { dimension, GOAL, isTimeDimension, type Dimension, type TimeDimension } from './dimensions.ts';
+import { dimension, GOAL, PAGE, isTimeDimension, type Dimension, type TimeDimension } from './dimensions.ts';
 import { checkFilterShape, hasGoalFilter, parseFilters, type Filter } from './filters.ts';
 import { METRICS, type Metric } from './metrics.ts';
 import { QueryError, shown } from './query-error.ts';
@@ -130,6 +130,11 @@ function parsePagination(raw: unknown): { limit: number; offset: number } {
   return { limit: limit as number, offset: offset as number };
 }
 
+/** True when one of the request's top-level filters (its implicit "and") is on `event:page`. */
+function hasTopLevelPageFilter(f: Filter | null): boolean {
+  return f !== null && f.op === 'and' && f.children.some((c) => 'dim' in c && c.dim.name === PAGE);
+}
+
 export const dimName = (d: OutputDim) => ('time' in d ? d.time : d.dim.name);
 
 function parseOrder(raw: unknown, metrics: Metric[], dims: OutputDim[]): Array<[string, 'asc' | 'desc']> {
@@ -165,6 +170,11 @@ export function parseQuery(body: Record<string, unknown>, tz: string, now: numbe
   }
   if (metrics.includes('conversion_rate') && !dims.some((d) => 'dim' in d && d.dim.name === GOAL) && !hasGoalFilter(filter)) {
     throw new QueryError(`"metrics": conversion_rate needs an ${GOAL} filter or dimension`);
+  }
+  // Plausible's rule: scroll depth is a page's metric, so the query names pages — by dimension or
+  // a top-level filter (one inside "or"/"not" does not count).
+  if (metrics.includes('scroll_depth') && !dims.some((d) => 'dim' in d && d.dim.name === PAGE) && !hasTopLevelPageFilter(filter)) {
+    throw new QueryError(`"metrics": scroll_depth needs an ${PAGE} filter or dimension`);
   }
   if (include.timeLabels && !dims.some((d) => 'time' in d)) throw new QueryError('"include.time_labels" needs a time dimension');
   return {

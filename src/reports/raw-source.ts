@@ -24,6 +24,8 @@ export interface SourceRequest {
   /** Sum the days together (no time dimension asked). */
   collapseDays: boolean;
   filter: Compiled | null;
+  /** Add scroll depth's two sums after the base sums (metrics.ts SCROLL_SUM, SCROLL_N). */
+  scroll?: boolean;
 }
 
 export interface SourceRow {
@@ -45,6 +47,13 @@ const perVisit = (pv: number, eng: number) => `max(v.visitor_id) AS vis, max(v.b
     sum(CASE WHEN e.name_id = ${pv} THEN e.load_ms END) AS ls,
     count(CASE WHEN e.name_id = ${pv} THEN e.load_ms END) AS ln,
     sum(CASE WHEN e.name_id = ${eng} THEN e.engagement_ms END) AS eng`;
+
+// Scroll depth (Plausible's scroll_depth): each visit's deepest report among the group's events —
+// per page with an event:page dimension, across the filtered pages without — then, per row, the
+// sum of those maxima and the number of visits that reported one (the mean is derived).
+const SCROLL_PER_VISIT = (eng: number) => `, max(CASE WHEN e.name_id = ${eng} THEN e.scroll_depth END) AS sd`;
+const SCROLL_SUMS = ['coalesce(sum(sd), 0) AS scroll_sum', 'count(sd) AS scroll_n'];
+const SCROLL_NAMES = ['scroll_sum', 'scroll_n'];
 
 // The base sums, in the order of BASE.
 const SUMS = [
@@ -89,17 +98,17 @@ export function rawRows(sqlite: Database.Database, q: SourceRequest): SourceRow[
   params.push(q.siteId, q.start, q.end, ...(q.filter?.params ?? []));
   const timeCols = ['day', ...(q.hourly ? ['hr'] : [])];
   let sql = `WITH g AS (
-    SELECT ${inner.join(', ')}, e.visit_id AS vid, ${perVisit(ids.pageview, ids.engagement)}
+    SELECT ${inner.join(', ')}, e.visit_id AS vid, ${perVisit(ids.pageview, ids.engagement)}${q.scroll ? SCROLL_PER_VISIT(ids.engagement) : ''}
     FROM events e LEFT JOIN visits v ON v.id = e.visit_id
     WHERE e.site_id = ? AND e.ts >= ? AND e.ts < ?${q.filter ? ` AND ${q.filter.sql}` : ''}
     GROUP BY ${innerGroup.join(', ')})
-  SELECT day, ${q.hourly ? 'hr' : 'NULL'}, ${[...keys, ...SUMS].join(', ')}
+  SELECT day, ${q.hourly ? 'hr' : 'NULL'}, ${[...keys, ...SUMS, ...(q.scroll ? SCROLL_SUMS : [])].join(', ')}
   FROM g
   GROUP BY ${[...timeCols, ...keys].join(', ')}
   HAVING sum(n) > 0`;
   // Distinct counts are per day: days are summed only after each day is counted.
   if (q.collapseDays) {
-    sql = `SELECT NULL, NULL, ${[...keys, ...BASE.map((b) => `sum(${b})`)].join(', ')}
+    sql = `SELECT NULL, NULL, ${[...keys, ...[...BASE, ...(q.scroll ? SCROLL_NAMES : [])].map((b) => `sum(${b})`)].join(', ')}
     FROM (${sql}) ${keys.length ? `GROUP BY ${keys.join(', ')}` : ''}`;
   }
   const rows = prepared(sqlite, sql).all(...params) as unknown[][];

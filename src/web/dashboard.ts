@@ -38,7 +38,9 @@ const ROWS = 10;
 const COUNTRY_LIMIT = 300;
 
 const PANELS: PanelSpec[] = [
-  { title: 'Pages', dim: 'event:page', metrics: ['visitors', 'pageviews'], heads: ['Visitors', 'Views'] },
+  // Scroll depth: the mean of each visit's deepest scroll on the page (engagement reports; "—"
+  // where none carried one). Asking for it reads this panel from raw events (reports/plan.ts).
+  { title: 'Pages', dim: 'event:page', metrics: ['visitors', 'pageviews', 'scroll_depth'], heads: ['Visitors', 'Views', 'Scroll depth'] },
   { title: 'Entry pages', dim: 'visit:entry_page', metrics: ['visitors', 'visits'], heads: ['Visitors', 'Entrances'] },
   { title: 'Exit pages', dim: 'visit:exit_page', metrics: ['visitors', 'visits'], heads: ['Visitors', 'Exits'] },
   { title: 'Sources', dim: 'visit:source', metrics: ['visitors', 'bounce_rate'], heads: ['Visitors', 'Bounce'] },
@@ -71,7 +73,7 @@ const OTHER_TIP = 'Rows describing fewer than k visitors are added up here, so t
 
 export function formatMetric(metric: string, v: number | null): string {
   if (v === null) return '—';
-  if (metric === 'bounce_rate' || metric === 'conversion_rate' || metric === 'percentage') return `${v}%`;
+  if (metric === 'bounce_rate' || metric === 'conversion_rate' || metric === 'percentage' || metric === 'scroll_depth') return `${v}%`;
   if (metric === 'visit_duration' || metric === 'time_on_page') return `${Math.floor(v / 60)}m ${String(v % 60).padStart(2, '0')}s`;
   if (metric === 'bytes') {
     const units = ['B', 'kB', 'MB', 'GB', 'TB'];
