@@ -25,12 +25,14 @@ const valueOf = (key: number): number | null => {
 const VISITORS = 0, VISITS = 1, PAGEVIEWS = 2, EVENTS = 3, BOUNCES = 4, DURATION = 5, VPV = 6, BYTES = 7, LOAD_MS = 8, LOAD_N = 9, ENG_MS = 10, ENG_VISITS = 11;
 /** A slot: one visit's events of one day within one group. */
 export const S_EVENTS = 0, S_PAGEVIEWS = 1, S_ENG = 2, S_BYTES = 3, S_LOAD_MS = 4, S_LOAD_N = 5;
-export const newSlot = (): Float64Array => Float64Array.of(0, 0, -1, 0, 0, 0);
+/** Plain arrays, not typed ones: a visit makes several and V8 allocates these far faster. */
+export type Slot = number[];
+export const newSlot = (): Slot => [0, 0, -1, 0, 0, 0];
 
 /** One row of the rollups: its key, sums, where it was written and whether it changed since. */
 export interface Group {
   key: number;
-  sums: Float64Array;
+  sums: number[];
   rowid: number;
   dirty: boolean;
 }
@@ -51,8 +53,8 @@ export interface Contribution {
  */
 export interface VisitorDay {
   visits: number;
-  /** The group keys their first visit counts in, asked for when a second one comes. */
-  firstKeys: (() => number[]) | null;
+  /** Their first visit's record, asked for the groups it counts in when a second one comes. */
+  first: { countedKeys(): number[] } | null;
   frozen: Float64Array | null;
   open: Map<number, number> | null;
 }
@@ -79,7 +81,9 @@ function union(a: Float64Array | null, keys: number[]): Float64Array {
 }
 
 export class LiveDay {
-  private readonly groups = new Map<number, Group>();
+  /** Per dimension code, per value (null as -1): small-integer keys, no boxed numbers to hash. */
+  private readonly byCode: Array<Map<number, Group> | undefined> = [];
+  private size = 0;
   private dirty: Group[] = [];
   private readonly visitors = new Map<string, VisitorDay>();
   /** Visits whose records were dropped: a later event of one means this day must be read again. */
@@ -94,35 +98,40 @@ export class LiveDay {
 
   constructor(readonly siteId: number, readonly day: number) {}
 
-  /** The group of `key` (created empty). Visit records keep it, so a change costs no look-up. */
-  group(key: number): Group {
-    let g = this.groups.get(key);
-    if (!g) this.groups.set(key, (g = { key, sums: new Float64Array(BASE.length), rowid: -1, dirty: false }));
+  /** The group of a dimension value (created empty). Visit records keep it, so a change costs no look-up. */
+  group(code: number, value: number | null): Group {
+    const m = (this.byCode[code] ??= new Map());
+    const k = value ?? -1;
+    let g = m.get(k);
+    if (!g) {
+      m.set(k, (g = { key: groupKey(code, value), sums: new Array(BASE.length).fill(0), rowid: -1, dirty: false }));
+      this.size++;
+    }
     return g;
   }
 
   /**
-   * The visitor state of a new visit record on this day. `keys` gives the groups the visit counts
-   * in: a visitor's earlier visit is asked for them when a second one arrives.
+   * The visitor state of a new visit record on this day: a visitor's first record is asked for the
+   * groups it counts in when a second one arrives.
    */
-  visitor(visitor: string, keys: () => number[]): VisitorDay {
+  visitor(visitor: string, record: { countedKeys(): number[] }): VisitorDay {
     let v = this.visitors.get(visitor);
     if (!v) {
-      this.visitors.set(visitor, (v = { visits: 1, firstKeys: keys, frozen: null, open: null }));
+      this.visitors.set(visitor, (v = { visits: 1, first: record, frozen: null, open: null }));
       return v;
     }
-    if (v.visits++ === 1 && v.firstKeys) {
+    if (v.visits++ === 1 && v.first) {
       // From one visit to two: the first one's groups become counts.
       v.open = new Map();
-      for (const k of v.firstKeys()) v.open.set(k, 1);
+      for (const k of v.first.countedKeys()) v.open.set(k, 1);
     }
-    v.firstKeys = null;
+    v.first = null;
     v.open ??= new Map();
     return v;
   }
 
   /** Adds (sign 1) or removes (-1) one slot of a visit's events from group `g`. */
-  add(g: Group, s: Float64Array, c: Contribution, who: VisitorDay | null, sign: 1 | -1): void {
+  add(g: Group, s: Slot, c: Contribution, who: VisitorDay | null, sign: 1 | -1): void {
     const x = g.sums;
     if (!g.dirty) {
       g.dirty = true;
@@ -147,7 +156,7 @@ export class LiveDay {
     }
   }
 
-  private presence(v: VisitorDay, key: number, x: Float64Array, sign: 1 | -1): void {
+  private presence(v: VisitorDay, key: number, x: number[], sign: 1 | -1): void {
     if (has(v.frozen, key)) return;
     const open = v.open!;
     const before = open.get(key) ?? 0;
@@ -159,9 +168,9 @@ export class LiveDay {
 
   /** A closed visit's groups stay counted for its visitor without its record (`keys`: where it counted). */
   freeze(v: VisitorDay, keys: number[]): void {
-    if (v.firstKeys) {
+    if (v.first) {
       // Their only visit so far: its groups are the visitor's.
-      v.firstKeys = null;
+      v.first = null;
       v.open = new Map();
     } else {
       for (const k of keys) {
@@ -174,7 +183,7 @@ export class LiveDay {
 
   /** Approximate bytes held (for the note on memory and the cache statistics). */
   get bytes(): number {
-    let n = this.groups.size * 220 + this.frozenVisits.size * 16;
+    let n = this.size * 220 + this.frozenVisits.size * 16;
     for (const v of this.visitors.values()) n += 120 + (v.frozen?.byteLength ?? 0) + (v.open?.size ?? 0) * 40;
     return n;
   }

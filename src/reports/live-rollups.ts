@@ -18,7 +18,7 @@ import { DAY, HOUR, dayStart, localDayNumber, offsetSegments } from './time-zone
 import { nameIds } from './string-ids.ts';
 import { prepared } from './raw-source.ts';
 import { decodeDigest, type DecodedDigest } from '../store/batch-digest.ts';
-import { HOUR_CODE, LiveDay, S_BYTES, S_ENG, S_EVENTS, S_LOAD_MS, S_LOAD_N, S_PAGEVIEWS, groupKey, newSlot, type Contribution, type Group, type VisitorDay } from './live-day.ts';
+import { HOUR_CODE, LiveDay, S_BYTES, S_ENG, S_EVENTS, S_LOAD_MS, S_LOAD_N, S_PAGEVIEWS, newSlot, type Contribution, type Group, type Slot, type VisitorDay } from './live-day.ts';
 
 /**
  * A visit idle this long is final: its record is folded into its visitor's groups and dropped.
@@ -42,42 +42,60 @@ const V_ID = 0, V_HI = 1, V_LO = 2, V_START = 3, V_END = 4, V_BOUNCE = 5, V_PV =
 const VISIT_SQL = `SELECT v.id, v.visitor_id >> 32, v.visitor_id & 4294967295, v.start_ts, v.end_ts, v.bounce, v.pageviews,
   ${ROLLUP_DIMENSIONS.filter((d) => d.kind === 'visit').map((d) => d.sql).join(', ')}
   FROM json_each(?) j JOIN visits v ON v.id = j.value`;
-const TOTAL = groupKey(0, null);
 
 type Row = unknown[];
 
+/** Requests outside any visit: no visit, visitor or engagement visit. */
+const OUTSIDE: Contribution = { counted: false, bounce: 0, duration: 0, visitPageviews: 0 };
+const NONE: Array<number | null> = VISIT_DIMS.map(() => null);
+
 /** A visit's events of one day within one event dimension value or local hour. */
 interface EvSlot {
-  key: number;
-  slot: Float64Array;
+  code: number;
+  value: number | null;
+  slot: Slot;
   group: Group;
 }
 
 /** One visit's events of one live day. */
-interface VisitDay {
-  day: LiveDay;
+class VisitDay {
   /** Its visitor on that day (null outside any visit). */
-  who: VisitorDay | null;
+  who: VisitorDay | null = null;
   /** All of them: counted in the total and in every visit dimension's value of the visit. */
-  tot: Float64Array;
+  tot: Slot = newSlot();
   totGroups: Group[];
-  ev: EvSlot[];
+  /** Per page, host, name, status and local hour. */
+  ev: EvSlot[] = [];
+
+  constructor(readonly day: LiveDay, dims: Array<number | null>) {
+    this.totGroups = totGroups(day, dims);
+  }
+
+  /** The groups it counts its visit in (as a visit, and so for its visitor). */
+  countedKeys(): number[] {
+    const keys: number[] = [];
+    if (this.tot[S_EVENTS] > 0) for (const g of this.totGroups) keys.push(g.key);
+    for (const e of this.ev) if (e.slot[S_EVENTS] > 0) keys.push(e.group.key);
+    return keys;
+  }
 }
 
-interface VisitState {
+/** A visit still open, with what it adds to each group (its Contribution) and its records per day. */
+interface VisitState extends Contribution {
   visitor: string;
-  c: Contribution;
   /** The visit's value of each visit dimension (VISIT_DIMS order). */
   dims: Array<number | null>;
   endTs: number;
   start: number | null;
   /** The `events` sequence value its row is as of: an older row (a late digest) never replaces it. */
   version: number;
-  days: Map<number, VisitDay>;
+  /** Usually one; two or three for a visit across midnight. */
+  days: VisitDay[];
 }
 
 interface SiteState {
   tz: string;
+  frozeAt: number;
   days: Map<number, LiveDay>;
   visits: Map<number, VisitState>;
 }
@@ -184,7 +202,7 @@ export class LiveRollups {
     let st = this.sites.get(site.id);
     // A new time zone makes other local days: start over.
     if (st && st.tz !== site.timezone) st = undefined;
-    if (!st) this.sites.set(site.id, (st = { tz: site.timezone, days: new Map(), visits: new Map() }));
+    if (!st) this.sites.set(site.id, (st = { tz: site.timezone, frozeAt: -Infinity, days: new Map(), visits: new Map() }));
     const state = st;
     const tz = state.tz;
     const today = localDayNumber(now, tz);
@@ -260,8 +278,8 @@ export class LiveRollups {
     if (!state.days.has(day)) return;
     state.days.delete(day);
     for (const [vid, v] of state.visits) {
-      v.days.delete(day);
-      if (v.days.size === 0) state.visits.delete(vid);
+      v.days = v.days.filter((vd) => vd.day.day !== day);
+      if (v.days.length === 0) state.visits.delete(vid);
     }
   }
 
@@ -309,23 +327,28 @@ export class LiveRollups {
     for (const [vid, list] of byVisit) {
       if (vid === 0) {
         // Requests outside any visit only add: no visit total can change under them.
-        const c: Contribution = { counted: false, bounce: 0, duration: 0, visitPageviews: 0 };
-        const none = VISIT_DIMS.map(() => null);
         for (const r of list) {
-          const vd = newVisitDay(state.days.get(r[E_DAY] as number)!, null, none);
+          const vd = new VisitDay(state.days.get(r[E_DAY] as number)!, NONE);
           record(vd, r, ids);
-          contribute(vd, c, 1);
+          contribute(vd, OUTSIDE, 1);
         }
         continue;
       }
       let v = state.visits.get(vid);
       const vr = visitRows.get(vid) ?? (v ? null : NO_VISIT);
-      if (v) for (const vd of v.days.values()) contribute(vd, v.c, -1);
-      else state.visits.set(vid, (v = { visitor: `${vr![V_HI]}:${vr![V_LO]}`, c: null!, dims: VISIT_DIMS.map(() => null), endTs: 0, start: null, version: -1, days: new Map() }));
+      if (v) for (const vd of v.days) contribute(vd, v, -1);
+      else {
+        state.visits.set(vid, (v = {
+          visitor: `${vr![V_HI]}:${vr![V_LO]}`, counted: true, bounce: 0, duration: 0, visitPageviews: 0,
+          dims: VISIT_DIMS.map(() => null), endTs: 0, start: null, version: -1, days: [],
+        }));
+      }
       if (vr && version > v.version) {
         v.version = version;
         const start = vr[V_START] as number | null, end = vr[V_END] as number;
-        v.c = { counted: true, bounce: (vr[V_BOUNCE] as number) ?? 0, duration: start === null ? 0 : end - start, visitPageviews: (vr[V_PV] as number) ?? 0 };
+        v.bounce = (vr[V_BOUNCE] as number) ?? 0;
+        v.duration = start === null ? 0 : end - start;
+        v.visitPageviews = (vr[V_PV] as number) ?? 0;
         v.endTs = end;
         v.start = start;
         let moved = false;
@@ -334,21 +357,21 @@ export class LiveRollups {
           if (x !== v.dims[i]) { v.dims[i] = x; moved = true; }
         }
         // The exit page changed: the visit's records move to the groups of its new value.
-        if (moved) for (const vd of v.days.values()) vd.totGroups = totGroups(vd.day, v.dims);
+        if (moved) for (const vd of v.days) vd.totGroups = totGroups(vd.day, v.dims);
       }
       const start = v.start;
       for (const r of list) {
         const dayNo = r[E_DAY] as number;
-        let vd = v.days.get(dayNo);
+        let vd = v.days.find((x) => x.day.day === dayNo);
         if (!vd) {
-          const visit = v, created = newVisitDay(state.days.get(dayNo)!, null, v.dims);
-          created.who = created.day.visitor(v.visitor, () => countedKeys(created, visit.dims));
-          v.days.set(dayNo, (vd = created));
+          const created = new VisitDay(state.days.get(dayNo)!, v.dims);
+          created.who = created.day.visitor(v.visitor, created);
+          v.days.push((vd = created));
           created.day.openVisits++;
         }
         record(vd, r, ids);
       }
-      for (const vd of v.days.values()) contribute(vd, v.c, 1);
+      for (const vd of v.days) contribute(vd, v, 1);
       // A visit that began on a day not held: that day's totals for it change too.
       const lastDay = list.length ? (list[list.length - 1][E_DAY] as number) : -Infinity;
       if (start !== null && list.length && start < dayStart(lastDay, state.tz)) {
@@ -360,10 +383,13 @@ export class LiveRollups {
 
   /** Folds visits idle past FREEZE_MS into their visitors' groups and drops their records. */
   private freeze(state: SiteState, now: number): void {
+    // Once a minute is enough (visits idle 75 minutes); every round it walked every open visit.
+    if (now - state.frozeAt < 60_000 && now >= state.frozeAt) return;
+    state.frozeAt = now;
     for (const [vid, v] of state.visits) {
       if (v.endTs >= now - FREEZE_MS) continue;
-      for (const vd of v.days.values()) {
-        vd.day.freeze(vd.who!, countedKeys(vd, v.dims));
+      for (const vd of v.days) {
+        vd.day.freeze(vd.who!, vd.countedKeys());
         vd.day.frozenVisits.add(vid);
         vd.day.openVisits--;
       }
@@ -398,31 +424,17 @@ function withLocalTime(rows: Row[], tz: string, start?: number, end?: number): R
     let off = segs[0][1];
     for (let i = 1; i < segs.length && ts >= segs[i][0]; i++) off = segs[i][1];
     const local = ts + off;
-    // Appended after the event dimensions, read by position below.
-    r.push(Math.floor(local / DAY), Math.floor(local / HOUR));
+    // After the event dimensions (digest rows come with the two places already there).
+    r[E_DAY] = Math.floor(local / DAY);
+    r[E_HOUR] = Math.floor(local / HOUR);
   }
   return rows;
 }
 
-function newVisitDay(day: LiveDay, who: VisitorDay | null, dims: Array<number | null>): VisitDay {
-  return { day, who, tot: newSlot(), totGroups: totGroups(day, dims), ev: [] };
-}
-
 function totGroups(day: LiveDay, dims: Array<number | null>): Group[] {
-  const out = [day.group(TOTAL)];
-  for (let i = 0; i < VISIT_DIMS.length; i++) out.push(day.group(groupKey(VISIT_DIMS[i], dims[i])));
+  const out = [day.group(0, null)];
+  for (let i = 0; i < VISIT_DIMS.length; i++) out.push(day.group(VISIT_DIMS[i], dims[i]));
   return out;
-}
-
-/** The groups a visit's day counts it in (as a visit, and so for its visitor). */
-function countedKeys(vd: VisitDay, dims: Array<number | null>): number[] {
-  const keys: number[] = [];
-  if (vd.tot[S_EVENTS] > 0) {
-    keys.push(TOTAL);
-    for (let i = 0; i < VISIT_DIMS.length; i++) keys.push(groupKey(VISIT_DIMS[i], dims[i]));
-  }
-  for (const e of vd.ev) if (e.slot[S_EVENTS] > 0) keys.push(e.key);
-  return keys;
 }
 
 /** Adds one event row to a visit's slots of its day. */
@@ -430,7 +442,7 @@ function record(vd: VisitDay, r: Row, ids: { pageview: number; engagement: numbe
   const name = r[E_NAME] as number;
   const eng = name === ids.engagement;
   const pv = name === ids.pageview;
-  const addTo = (s: Float64Array) => {
+  const addTo = (s: Slot) => {
     if (eng) {
       s[S_ENG] = (s[S_ENG] < 0 ? 0 : s[S_ENG]) + ((r[E_ENG] as number) ?? 0);
       return;
@@ -443,13 +455,13 @@ function record(vd: VisitDay, r: Row, ids: { pageview: number; engagement: numbe
     }
   };
   addTo(vd.tot);
-  for (let i = 0; i < EVENT_DIMS.length; i++) addTo(slotOf(vd, groupKey(EVENT_DIMS[i].code!, r[E_DIMS + i] as number | null)));
-  addTo(slotOf(vd, groupKey(HOUR_CODE, r[E_HOUR] as number)));
+  for (let i = 0; i < EVENT_DIMS.length; i++) addTo(slotOf(vd, EVENT_DIMS[i].code!, r[E_DIMS + i] as number | null));
+  addTo(slotOf(vd, HOUR_CODE, r[E_HOUR] as number));
 }
 
-function slotOf(vd: VisitDay, key: number): Float64Array {
-  for (const e of vd.ev) if (e.key === key) return e.slot;
-  const e = { key, slot: newSlot(), group: vd.day.group(key) };
+function slotOf(vd: VisitDay, code: number, value: number | null): Slot {
+  for (const e of vd.ev) if (e.code === code && e.value === value) return e.slot;
+  const e = { code, value, slot: newSlot(), group: vd.day.group(code, value) };
   vd.ev.push(e);
   return e.slot;
 }

@@ -88,11 +88,12 @@ export function decodeDigest(buf: Float64Array): DecodedDigest {
     const site = buf[i + 1];
     let list = out.events.get(site);
     if (!list) out.events.set(site, (list = []));
-    list.push([buf[i], buf[i + 2], buf[i + 3], buf[i + 4], back(buf[i + 5]), back(buf[i + 6]), back(buf[i + 7]), buf[i + 8], buf[i + 9], buf[i + 4], back(buf[i + 10])]);
+    // Two slots more: the reader appends the local day and hour.
+    list.push([buf[i], buf[i + 2], buf[i + 3], buf[i + 4], back(buf[i + 5]), back(buf[i + 6]), back(buf[i + 7]), buf[i + 8], buf[i + 9], buf[i + 4], back(buf[i + 10]), 0, 0]);
   }
   for (let k = 0; k < buf[3]; k++, i += VISIT_FIELDS) {
-    const row: unknown[] = [];
-    for (let j = 0; j < VISIT_FIELDS; j++) row.push(back(buf[i + j]));
+    const row: unknown[] = new Array(VISIT_FIELDS);
+    for (let j = 0; j < VISIT_FIELDS; j++) row[j] = back(buf[i + j]);
     out.visits.set(buf[i], row);
   }
   return out;
