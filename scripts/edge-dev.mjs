@@ -3,6 +3,8 @@
 //   --port N         listen port (default $PORT or 8787), on 127.0.0.1
 //   --state DIR      where the objects' files go (default .wrangler/state)
 //   --inspector-port N   the devtools port (default: wrangler's 9229)
+//   anything else    passed to `wrangler dev` (e.g. a script to run instead of wrangler.toml's main: tests start
+//                    test/helpers/edge-clock-worker.ts, whose clock a request may set; never deployed)
 // HUSH_ADMIN_TOKEN in the environment turns on the admin API (/_hush/admin/sites) for this run;
 // a `.dev.vars` file does the same for every run. Prints the URL once workerd serves.
 import { spawn } from 'node:child_process';
@@ -30,10 +32,10 @@ if (!Number.isInteger(port) || port < 1 || port > 65535) {
 const state = path.resolve(option('--state', path.join(root, '.wrangler/state')));
 const inspector = option('--inspector-port', undefined);
 
-const wranglerArgs = ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state, '--show-interactive-dev-session=false'];
+// The rest of the arguments go to wrangler first (`--var` takes every value after it).
+const wranglerArgs = ['dev', ...args, '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state, '--show-interactive-dev-session=false'];
 if (inspector) wranglerArgs.push('--inspector-port', inspector);
 if (process.env.HUSH_ADMIN_TOKEN) wranglerArgs.push('--var', `HUSH_ADMIN_TOKEN:${process.env.HUSH_ADMIN_TOKEN}`);
-wranglerArgs.push(...args);
 
 const child = spawn(path.join(root, 'node_modules/.bin/wrangler'), wranglerArgs, {
   cwd: root,

@@ -20,7 +20,12 @@ export type AddSiteResult = { ok: true; site: Site } | { ok: false; error: strin
 export interface DirectoryCopy {
   sites: Site[];
   keys: Array<{ keyHash: string; siteId: number }>;
+  /** Sites split over more than one object: site id → number of shards (absent: 1). */
+  shards: Array<{ siteId: number; shards: number }>;
 }
+
+/** The most objects a site may be split over. */
+export const MAX_SHARDS = 64;
 
 export class Directory extends DurableObject {
   private sitesRepo!: SiteRepo;
@@ -37,6 +42,9 @@ export class Directory extends DurableObject {
       this.sitesRepo = new SiteRepo(db);
       this.keysRepo = new ApiKeyRepo(db);
       this.goalsRepo = new GoalRepo(db);
+      // The edge's own setting, beside Node's schema: how many objects a site's visitors are
+      // split over. Fixed when the site is made (a visitor must keep its shard for the day).
+      ctx.storage.sql.exec('CREATE TABLE IF NOT EXISTS edge_shards (site_id INTEGER PRIMARY KEY, shards INTEGER NOT NULL)');
     });
   }
 
@@ -45,7 +53,11 @@ export class Directory extends DurableObject {
   }
 
   copy(): DirectoryCopy {
-    return { sites: this.sitesRepo.list(), keys: this.db.select({ keyHash: apiKeys.keyHash, siteId: apiKeys.siteId }).from(apiKeys).all() };
+    return {
+      sites: this.sitesRepo.list(),
+      keys: this.db.select({ keyHash: apiKeys.keyHash, siteId: apiKeys.siteId }).from(apiKeys).all(),
+      shards: this.ctx.storage.sql.exec('SELECT site_id AS siteId, shards FROM edge_shards').toArray() as Array<{ siteId: number; shards: number }>,
+    };
   }
 
   /** A new Stats API key for a site, shown once (as `hush key add`). */
@@ -58,14 +70,19 @@ export class Directory extends DurableObject {
   }
 
   /** Registers a site, validated as `hush site add` does. */
-  addSite(input: NewSite): AddSiteResult {
+  addSite(input: NewSite & { shards?: number }): AddSiteResult {
     const domain = normalizeDomain(input.domain ?? '');
     if (!domain) return { ok: false, error: '"domain" must be a host name, e.g. example.com' };
     const timezone = input.timezone ?? 'UTC';
     if (!isTimeZone(timezone)) return { ok: false, error: `"timezone": unknown time zone ${JSON.stringify(timezone.slice(0, 60))}` };
     if (this.sitesRepo.byDomain(domain)) return { ok: false, error: `the site ${domain} already exists` };
+    const shards = input.shards ?? 1;
+    if (!Number.isInteger(shards) || shards < 1 || shards > MAX_SHARDS) return { ok: false, error: `"shards" must be a whole number from 1 to ${MAX_SHARDS}` };
     try {
-      return { ok: true, site: this.sitesRepo.add({ ...input, domain, timezone }) };
+      const { shards: _, ...fields } = input;
+      const site = this.sitesRepo.add({ ...fields, domain, timezone });
+      if (shards > 1) this.ctx.storage.sql.exec('INSERT INTO edge_shards (site_id, shards) VALUES (?, ?)', site.id, shards);
+      return { ok: true, site };
     } catch (e) {
       return { ok: false, error: (e as Error).message };
     }

@@ -11,6 +11,7 @@ export class EdgeSites implements SiteLookup, ApiKeyLookup {
   private sites: Site[] = [];
   /** API key hash → site id: a key revoked or created is seen within ttlMs, like a site. */
   private keys = new Map<string, number>();
+  private shardCounts = new Map<number, number>();
   private readonly directory: SiteDirectory;
   private loadedAt = -Infinity;
   private loading: Promise<void> | null = null;
@@ -31,6 +32,7 @@ export class EdgeSites implements SiteLookup, ApiKeyLookup {
     this.loading ??= this.load().then((copy) => {
       this.sites = copy.sites;
       this.keys = new Map(copy.keys.map((k) => [k.keyHash, k.siteId]));
+      this.shardCounts = new Map(copy.shards.map((s) => [s.siteId, s.shards]));
       this.directory.refresh();
       this.loadedAt = this.clock();
       this.failure = null;
@@ -53,6 +55,11 @@ export class EdgeSites implements SiteLookup, ApiKeyLookup {
 
   byId(id: number): Site | undefined {
     return this.sites.find((s) => s.id === id);
+  }
+
+  /** How many objects the site's visitors are split over (1 unless made with more). */
+  shards(siteId: number): number {
+    return this.shardCounts.get(siteId) ?? 1;
   }
 
   list(): Site[] {

@@ -15,7 +15,8 @@ import type { DurableObjectState } from './cf-types.ts';
 import { DoSqlite } from './do-sqlite.ts';
 import { doKeyStore } from './key-store.ts';
 import { applyMigrations } from './migrations.ts';
-import { runQuery, type QueryResponse } from '../reports/engine.ts';
+import { fetchSums, firstEventAt, queryFor, runQuery, type QueryResponse, type QuerySums } from '../reports/engine.ts';
+import { jsStringMatch, type StringMatch } from '../reports/string-match.ts';
 import { QueryError } from '../reports/query-error.ts';
 import type { Goal } from '../store/goals.ts';
 import type { Site } from '../store/sites.ts';
@@ -41,6 +42,8 @@ export class SiteStore extends DurableObject {
   private writer!: HitWriter;
   private keys!: KeyRing;
   private batcher!: Batcher<Hit, WriteResult>;
+  /** `matches` filters and page goals, in JS: a Durable Object cannot register SQL functions. */
+  private match!: StringMatch;
 
   constructor(ctx: DurableObjectState, env: unknown) {
     super(ctx, env);
@@ -49,6 +52,7 @@ export class SiteStore extends DurableObject {
       await applyMigrations(ctx.storage);
       this.keys = new KeyRing(doKeyStore(this.db), randomBytes);
       this.writer = new HitWriter(this.db, Date.now());
+      this.match = jsStringMatch(this.db);
       this.batcher = new Batcher((hits) => this.writer.write(hits), { maxItems: 500, delayMs: BATCH_MS });
     });
   }
@@ -56,7 +60,9 @@ export class SiteStore extends DurableObject {
   /** Today's key (created on the day's first hit) and yesterday's; arms the rotation alarm. */
   async visitorKeys(now: number): Promise<SiteKeys> {
     const current = this.keys.current(now);
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(nextRotation(now));
+    // The alarm is armed by the runtime's clock: `now` is the request's time, which only a test
+    // entry (test/helpers/edge-clock-worker.ts) sets to anything else.
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(nextRotation(Date.now()));
     const previous = this.keys.previous(now);
     return { day: Math.floor(now / DAY_MS), current: new Uint8Array(current), previous: previous && new Uint8Array(previous) };
   }
@@ -78,11 +84,32 @@ export class SiteStore extends DurableObject {
   report(site: Pick<Site, 'id' | 'domain' | 'timezone' | 'minVisitors'>, goals: Goal[], body: Record<string, unknown>, now: number):
     { response?: QueryResponse; error?: string } {
     try {
-      return { response: runQuery({ sqlite: this.db, site, goals, now }, body) };
+      return { response: runQuery({ sqlite: this.db, site, goals, now, match: this.match }, body) };
     } catch (e) {
       if (e instanceof QueryError) return { error: e.message };
       throw e;
     }
+  }
+
+  /**
+   * This shard's part of a query over a site split over several objects: the additive base sums,
+   * before k-anonymity (the Worker merges every shard's and finishes; engine.ts mergeSums/finish).
+   * `first`: where "all" starts, the earliest of the shards' firstEvent().
+   */
+  sums(site: Pick<Site, 'id' | 'domain' | 'timezone' | 'minVisitors'>, goals: Goal[], body: Record<string, unknown>, now: number,
+    first: number | null | undefined): { sums?: QuerySums; error?: string } {
+    try {
+      const ctx = { sqlite: this.db, site, goals, now, match: this.match, firstEvent: first };
+      return { sums: fetchSums(ctx, queryFor(ctx, body), true) };
+    } catch (e) {
+      if (e instanceof QueryError) return { error: e.message };
+      throw e;
+    }
+  }
+
+  /** The site's first event (or imported day) in this shard, or null. */
+  firstEvent(site: Pick<Site, 'id' | 'timezone'>): number | null {
+    return firstEventAt({ sqlite: this.db, site: { ...site, domain: '', minVisitors: 0 } });
   }
 
   /** Deletes keys older than yesterday and forgets visits that can no longer grow. */

@@ -15,7 +15,10 @@ import type { Hit } from '../collector/hit.ts';
 import type { Precision } from '../pseudonymize/truncate.ts';
 import { privacyDocument } from '../privacy/document.ts';
 import { QueryError } from '../reports/query-error.ts';
-import type { QueryResponse } from '../reports/engine.ts';
+import { finish, mergeSums, type QueryResponse, type QuerySums } from '../reports/engine.ts';
+import { parseQuery, type Query } from '../reports/query.ts';
+import type { Site } from '../store/sites.ts';
+import type { Goal } from '../store/goals.ts';
 import type { DurableObjectNamespace, ExecutionContext } from './cf-types.ts';
 import { unpackCountries } from './country-pack.ts';
 import { EdgeKeys } from './edge-keys.ts';
@@ -37,12 +40,20 @@ export interface Env {
   HUSH_MIN_K_FLOOR?: string;
 }
 
-/** The Durable Object of a site's data. One shard per site for now: `site:<id>:0`. */
-export const siteObjectName = (siteId: number): string => `site:${siteId}:0`;
+/**
+ * The Durable Object of a site's shard: `site:<id>:<shard>`. A site is split over N objects by
+ * visitor (N = 1 unless the site was made with more): a hit goes to shard visitorId mod N. The
+ * visitor id is a hash under the day's key, so a visitor keeps its shard all day and each
+ * shard's daily uniques and visits are exact and add up. Daily keys live in shard 0.
+ */
+export const siteObjectName = (siteId: number, shard = 0): string => `site:${siteId}:${shard}`;
 
-function siteStore(env: Env, siteId: number) {
-  return env.SITES.get(env.SITES.idFromName(siteObjectName(siteId)));
+function siteStore(env: Env, siteId: number, shard = 0) {
+  return env.SITES.get(env.SITES.idFromName(siteObjectName(siteId, shard)));
 }
+
+/** A visitor's shard of a site split over `n` objects. */
+export const shardOf = (visitorId: bigint, n: number): number => (n > 1 ? Number(BigInt.asUintN(64, visitorId) % BigInt(n)) : 0);
 
 function directory(env: Env) {
   return env.DIRECTORY.get(env.DIRECTORY.idFromName('directory'));
@@ -55,19 +66,19 @@ function bearerMatches(header: string | undefined, expected: string): boolean {
 }
 
 /** Everything an isolate builds once: the app and its caches. */
-function buildHost(env: Env) {
+function buildHost(env: Env, clock: () => number) {
   const precision: Precision = env.HUSH_IP_PRECISION === 'strict' ? 'strict' : 'default';
   const kFloor = Number(env.HUSH_MIN_K_FLOOR) > 0 ? Number(env.HUSH_MIN_K_FLOOR) : 2;
   const sites = new EdgeSites(() => directory(env).copy());
   const keys = new EdgeKeys((siteId, now) => siteStore(env, siteId).visitorKeys(now));
   const sink: HitSink = {
     async submit(hit: Hit) {
-      const [r] = await siteStore(env, hit.siteId).write([hit]);
+      const [r] = await siteStore(env, hit.siteId, shardOf(hit.visitorId, sites.shards(hit.siteId))).write([hit]);
       return r;
     },
   };
   const collector = new Collector({
-    precision, sites, agents: new AgentCache(), countries: unpackCountries(countriesBin), keys,
+    precision, sites, agents: new AgentCache(), clock, countries: unpackCountries(countriesBin), keys,
     resolver: new ClientIpResolver([]), sink,
     warm: (ev, now) => {
       const ids: number[] = [];
@@ -86,9 +97,11 @@ function buildHost(env: Env) {
     // Node's report engine, run by the site's object over its own SQLite.
     query: async (site, body) => {
       const goals = await directory(env).goals(site.id);
+      const n = sites.shards(site.id);
+      if (n > 1) return shardedQuery(env, site, goals, body, n, clock());
       // (Workers' RPC types cannot map the response's open records: the shape is the object's.)
       const r = (await siteStore(env, site.id).report(
-        { id: site.id, domain: site.domain, timezone: site.timezone, minVisitors: site.minVisitors }, goals, body, Date.now())) as unknown as
+        { id: site.id, domain: site.domain, timezone: site.timezone, minVisitors: site.minVisitors }, goals, body, clock())) as unknown as
         { response?: QueryResponse; error?: string };
       if (r.error !== undefined || !r.response) throw new QueryError(r.error ?? 'the query could not be answered');
       return r.response;
@@ -104,6 +117,7 @@ function buildHost(env: Env) {
         ? { store: 'failing', error: 'the directory object did not answer', code: f.error, since: new Date(f.since).toISOString(), runtime: 'workerd' }
         : { store: 'ok', runtime: 'workerd', key_sites: keys.size };
     },
+    now: clock,
     logError: (m) => console.error(m),
   });
 
@@ -130,6 +144,7 @@ function buildHost(env: Env) {
       retentionDays: num(body.retention_days),
       excludePaths: typeof body.exclude_paths === 'string' ? body.exclude_paths : undefined,
       listed: body.list_publicly === true ? 1 : 0,
+      shards: body.shards === undefined ? undefined : typeof body.shards === 'number' ? body.shards : NaN,
     });
     if (!r.ok) return c.json({ error: r.error }, 400);
     await sites.reload();
@@ -155,13 +170,51 @@ function buildHost(env: Env) {
   return { app, sites };
 }
 
-let host: ReturnType<typeof buildHost> | null = null;
+/**
+ * A Stats API query over a site split over n objects: every shard reads its base sums, the
+ * Worker adds them up and only then applies k-anonymity and derives the metrics (engine.ts
+ * finish), so the answer is the one a single object holding every hit would give.
+ */
+async function shardedQuery(env: Env, site: Site, goals: Goal[], body: Record<string, unknown>, n: number, now: number): Promise<QueryResponse> {
+  const shards = Array.from({ length: n }, (_, i) => siteStore(env, site.id, i));
+  const s = { id: site.id, domain: site.domain, timezone: site.timezone, minVisitors: site.minVisitors };
+  // "all" starts at the site's first event in any shard: asked of every shard only when the
+  // query needs it (parseQuery calls for it), then parsed again with the answer.
+  let first: number | null | undefined;
+  let q: Query;
+  try {
+    q = parseQuery(body, site.timezone, now, () => { throw new NeedFirstEvent(); });
+  } catch (e) {
+    if (!(e instanceof NeedFirstEvent)) throw e;
+    const firsts = await Promise.all(shards.map((o) => o.firstEvent({ id: site.id, timezone: site.timezone })));
+    const known = firsts.filter((t): t is number => t !== null);
+    const at = known.length ? Math.min(...known) : null;
+    first = at;
+    q = parseQuery(body, site.timezone, now, () => at);
+  }
+  const parts = (await Promise.all(shards.map((o) => o.sums(s, goals, body, now, first)))) as unknown as Array<{ sums?: QuerySums; error?: string }>;
+  const bad = parts.find((p) => p.error !== undefined || !p.sums);
+  if (bad) throw new QueryError(bad.error ?? 'the query could not be answered');
+  return finish(s, q, mergeSums(parts.map((p) => p.sums!)));
+}
 
-export default {
-  async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
-    host ??= buildHost(env);
-    // The directory copy is refreshed before the request when stale (once per 10 s per isolate).
-    await host.sites.fresh();
-    return host.app.fetch(request, env, ctx as never);
-  },
-};
+class NeedFirstEvent extends Error {}
+
+/**
+ * The Worker's fetch handler over a clock. Production (the default export, wrangler.toml's main)
+ * uses Date.now and nothing else; test/edge-clock-worker.ts, a separate entry that only tests
+ * start, passes a clock set per request.
+ */
+export function makeWorker(clock: () => number = Date.now) {
+  let host: ReturnType<typeof buildHost> | null = null;
+  return {
+    async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+      host ??= buildHost(env, clock);
+      // The directory copy is refreshed before the request when stale (once per 10 s per isolate).
+      await host.sites.fresh();
+      return host.app.fetch(request, env, ctx as never);
+    },
+  };
+}
+
+export default makeWorker();

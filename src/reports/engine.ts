@@ -8,7 +8,7 @@
 //  - with filters, the filtered total and its complement (unfiltered − filtered) must each be
 //    0 or ≥ k, or the whole answer is suppressed; and each row's complement is checked the same
 //    way, so two queries cannot be subtracted to isolate a smaller group (differencing).
-import type Database from 'better-sqlite3';
+import type { SqlConnection } from '../store/sql.ts';
 import type { Site } from '../store/sites.ts';
 import type { Goal } from '../store/goals.ts';
 import { GOAL } from './dimensions.ts';
@@ -21,11 +21,12 @@ import { bucketLabel, timeLabels } from './time-buckets.ts';
 import { rangeLabel, type Range } from './date-range.ts';
 import { importPlan, importedSpan, type ImportWindow } from './imported.ts';
 import { dayStart } from './time-zone.ts';
+import type { StringMatch } from './string-match.ts';
 
 export const OTHER = '(other)';
 
 export interface ReportContext {
-  sqlite: Database.Database;
+  sqlite: SqlConnection;
   site: Pick<Site, 'id' | 'domain' | 'timezone' | 'minVisitors'>;
   goals: Goal[];
   now: number;
@@ -40,6 +41,16 @@ export interface ReportContext {
    * scroll_depth: only raw-source.ts reads the events' scroll_depth column; see plan.ts).
    */
   scroll?: boolean;
+  /**
+   * Decide `matches` filters and page goals in JS (string-match.ts), for a connection without
+   * the regexp/path_glob SQL functions (a Durable Object); absent: those functions.
+   */
+  match?: StringMatch;
+  /**
+   * Where "all" starts, when the caller knows it better than this store (a shard holds part of
+   * the site: the earliest of all shards' firstEventAt); absent: this store's own.
+   */
+  firstEvent?: number | null;
   /** Imported days this query adds (set by execute from imported.ts's plan). */
   imports?: ImportWindow | null;
 }
@@ -72,10 +83,10 @@ function and(a: Compiled | null, b: Compiled): Compiled {
 function collect(ctx: ReportContext, q: Query, r: Range, filter: Filter | null, used: Used): Map<string, Row> {
   const time = q.dims.find((d) => 'time' in d) as { bucket: 'hour' | 'day' | 'week' | 'month' } | undefined;
   const plain = q.dims.flatMap((d) => ('dim' in d && d.dim.name !== GOAL ? [d.dim] : []));
-  const compiled = filter ? compileFilter(filter, { siteId: ctx.site.id, goals: ctx.goals }) : null;
+  const compiled = filter ? compileFilter(filter, { siteId: ctx.site.id, goals: ctx.goals, match: ctx.match }) : null;
   const hasGoalDim = q.dims.some((d) => 'dim' in d && d.dim.name === GOAL);
   const runs = hasGoalDim
-    ? ctx.goals.map((g): { goal: string | null; where: Where | null } => ({ goal: g.name, where: { sql: and(compiled, goalCondition(g, ctx.site.id)), filter, goal: g } }))
+    ? ctx.goals.map((g): { goal: string | null; where: Where | null } => ({ goal: g.name, where: { sql: and(compiled, goalCondition(g, ctx.site.id, ctx.match)), filter, goal: g } }))
     : [{ goal: null, where: compiled && { sql: compiled, filter, goal: null } }];
   const rows = new Map<string, Row>();
   for (const run of runs) {
@@ -97,7 +108,7 @@ function collect(ctx: ReportContext, q: Query, r: Range, filter: Filter | null, 
 
 function total(ctx: ReportContext, r: Range, filter: Filter | null, used: Used, cols?: number[]): Base {
   const sum = zero();
-  const compiled = filter ? compileFilter(filter, { siteId: ctx.site.id, goals: ctx.goals }) : null;
+  const compiled = filter ? compileFilter(filter, { siteId: ctx.site.id, goals: ctx.goals, match: ctx.match }) : null;
   for (const s of fetchBase(ctx, r, [], false, true, compiled && { sql: compiled, filter, goal: null }, used, cols)) addInto(sum, s.base);
   return sum;
 }
@@ -110,23 +121,109 @@ interface Computed {
   suppressed: string | null;
 }
 
-function compute(ctx: ReportContext, q: Query, r: Range, used: Used): Computed {
+/**
+ * The additive base sums of one range of a query, as one store holds them: everything the answer
+ * is made of before k-anonymity. Sums from stores that split a site's visitors (shards, each
+ * holding every hit of its visitors' days) add up to the sums of the whole site (mergeSums), and
+ * finish() applies k to the merged sums only: a row is judged by all its visitors, never by a
+ * shard's part of them.
+ */
+export interface RangeSums {
+  /** The filtered total (the aggregate row). */
+  total: Base;
+  /** Visitors without the goal filters (conversion_rate's divisor), when asked for. */
+  convBase?: number;
+  /** Visitors without any filter, for a filtered query (its complement must be 0 or ≥ k). */
+  all?: number;
+  /** Base sums per combination of output labels (queries with dimensions). */
+  rows?: Array<[string[], Base]>;
+  /** The same rows without the filters (each row's complement is checked too). */
+  unfiltered?: Array<[string[], Base]>;
+}
+
+/** A query's sums from one store: its range and, with a comparison, the earlier one. */
+export interface QuerySums {
+  main: RangeSums;
+  prev: RangeSums | null;
+  /** Which sources answered (meta.source). */
+  used: string[];
+  /** What imported.ts adds to meta, when imported days were included. */
+  importsMeta: Record<string, unknown> | null;
+}
+
+const rowList = (rows: Map<string, Row>): Array<[string[], Base]> => [...rows.values()].map((r) => [r.labels, r.base]);
+
+/**
+ * Reads a range's sums. `complete`: read every part, even rows a single store already knows k
+ * will suppress (a shard cannot know: its totals are only part of the site's).
+ */
+function fetchRange(ctx: ReportContext, q: Query, r: Range, used: Used, complete: boolean): RangeSums {
   const k = ctx.site.minVisitors;
   // The rows the answer shows (and the aggregate row) read scroll depth's sums where asked; the
   // totals and complements that only check k read as usual.
   const shown: ReportContext = q.metrics.includes('scroll_depth') ? { ...ctx, scroll: true } : ctx;
   // The aggregate row is the total itself: it reads every column its metrics need.
-  const totalF = total(shown, r, q.filter, used, baseColumns(q.metrics));
-  const totals: Totals = { visitors: totalF[B.visitors], convBase: totalF[B.visitors] };
-  if (q.metrics.includes('conversion_rate')) totals.convBase = total(ctx, r, withoutGoalFilters(q.filter), used)[B.visitors];
-
+  const out: RangeSums = { total: total(shown, r, q.filter, used, baseColumns(q.metrics)) };
+  if (q.metrics.includes('conversion_rate')) out.convBase = total(ctx, r, withoutGoalFilters(q.filter), used)[B.visitors];
   if (q.filter) {
-    const all = total(ctx, r, null, used)[B.visitors];
-    const f = totalF[B.visitors];
-    if (small(f, k) || small(all - f, k)) {
-      const suppressed = `fewer than ${k} visitors match the filters, or fewer than ${k} are left out by them`;
-      return { rows: q.dims.length ? [] : [nullRow(q)], folded: 0, suppressed };
-    }
+    out.all = total(ctx, r, null, used)[B.visitors];
+    if (!complete && suppressedBy(k, out)) return out;
+  }
+  if (q.dims.length === 0) return out;
+  out.rows = rowList(collect(shown, q, r, q.filter, used));
+  if (q.filter) out.unfiltered = rowList(collect({ ...ctx, complement: true }, q, r, null, used));
+  return out;
+}
+
+/** A filtered total, or what it leaves out, describes fewer than k visitors (but some). */
+function suppressedBy(k: number, s: RangeSums): boolean {
+  const f = s.total[B.visitors];
+  return s.all !== undefined && (small(f, k) || small(s.all - f, k));
+}
+
+function addRows(into: Map<string, [string[], Base]>, rows: Array<[string[], Base]>): void {
+  for (const [labels, base] of rows) {
+    const key = labels.join('\u0000');
+    const had = into.get(key);
+    if (had) addInto(had[1], base);
+    else into.set(key, [labels, [...base]]);
+  }
+}
+
+function mergeRange(parts: RangeSums[]): RangeSums {
+  const out: RangeSums = { total: zero() };
+  const rows = new Map<string, [string[], Base]>(), unfiltered = new Map<string, [string[], Base]>();
+  for (const p of parts) {
+    addInto(out.total, p.total);
+    if (p.convBase !== undefined) out.convBase = (out.convBase ?? 0) + p.convBase;
+    if (p.all !== undefined) out.all = (out.all ?? 0) + p.all;
+    if (p.rows) addRows(rows, p.rows), (out.rows ??= []);
+    if (p.unfiltered) addRows(unfiltered, p.unfiltered), (out.unfiltered ??= []);
+  }
+  if (out.rows) out.rows = [...rows.values()];
+  if (out.unfiltered) out.unfiltered = [...unfiltered.values()];
+  return out;
+}
+
+/** The sums of a site split over several stores (each read with `complete`), as one store's. */
+export function mergeSums(parts: QuerySums[]): QuerySums {
+  if (parts.length === 1) return parts[0];
+  const prevs = parts.map((p) => p.prev).filter((p): p is RangeSums => p !== null);
+  return {
+    main: mergeRange(parts.map((p) => p.main)),
+    prev: prevs.length ? mergeRange(prevs) : null,
+    used: [...new Set(parts.flatMap((p) => p.used))],
+    importsMeta: parts.find((p) => p.importsMeta)?.importsMeta ?? null,
+  };
+}
+
+/** k-anonymity, folding and the metrics of one range, from its (merged) sums. */
+function finishRange(k: number, q: Query, s: RangeSums): Computed {
+  const totalF = s.total;
+  const totals: Totals = { visitors: totalF[B.visitors], convBase: s.convBase ?? totalF[B.visitors] };
+  if (q.filter && suppressedBy(k, s)) {
+    const suppressed = `fewer than ${k} visitors match the filters, or fewer than ${k} are left out by them`;
+    return { rows: q.dims.length ? [] : [nullRow(q)], folded: 0, suppressed };
   }
   if (q.dims.length === 0) {
     const row: Row = { labels: [], base: totalF, other: false, suppressed: false, metrics: [] };
@@ -134,8 +231,8 @@ function compute(ctx: ReportContext, q: Query, r: Range, used: Used): Computed {
     return { rows: [row], folded: 0, suppressed: null };
   }
 
-  const rows = collect(shown, q, r, q.filter, used);
-  const unfiltered = q.filter ? collect({ ...ctx, complement: true }, q, r, null, used) : null;
+  const rows = new Map<string, Row>((s.rows ?? []).map(([labels, base]) => [labels.join('\u0000'), { labels, base, other: false, suppressed: false, metrics: [] }]));
+  const unfiltered = s.unfiltered ? new Map(s.unfiltered.map(([labels, base]) => [labels.join('\u0000'), { base }])) : null;
   const timeIdx = q.dims.findIndex((d) => 'time' in d);
   const grouped = q.dims.some((d) => 'dim' in d);
   const kept: Row[] = [];
@@ -213,13 +310,15 @@ export function change(m: Metric, cur: number | null, prev: number | null): numb
 
 /** Validates a Stats API body for the context's site ("all" starts at its first stored event or imported day). */
 export function queryFor(ctx: ReportContext, body: Record<string, unknown>): Query {
-  const firstEvent = () => {
-    const t = (ctx.sqlite.prepare('SELECT min(ts) AS t FROM events WHERE site_id = ?').get(ctx.site.id) as { t: number | null }).t;
-    const span = importedSpan(ctx.sqlite, ctx.site.id);
-    const imported = span && dayStart(span.fromDay, ctx.site.timezone);
-    return t === null ? imported : imported === null ? t : Math.min(t, imported);
-  };
-  return parseQuery(body, ctx.site.timezone, ctx.now, firstEvent);
+  return parseQuery(body, ctx.site.timezone, ctx.now, () => (ctx.firstEvent !== undefined ? ctx.firstEvent : firstEventAt(ctx)));
+}
+
+/** When the site's data starts in this store: its first event or imported day (null: none). */
+export function firstEventAt(ctx: Pick<ReportContext, 'sqlite' | 'site'>): number | null {
+  const t = (ctx.sqlite.prepare('SELECT min(ts) AS t FROM events WHERE site_id = ?').get(ctx.site.id) as { t: number | null }).t;
+  const span = importedSpan(ctx.sqlite, ctx.site.id);
+  const imported = span && dayStart(span.fromDay, ctx.site.timezone);
+  return t === null ? imported : imported === null ? t : Math.min(t, imported);
 }
 
 /** Runs a Stats API query for a site the caller may read. Throws QueryError for a bad request. */
@@ -227,26 +326,41 @@ export function runQuery(ctx: ReportContext, body: Record<string, unknown>): Que
   return execute(ctx, queryFor(ctx, body));
 }
 
-export function execute(ctx: ReportContext, q: Query): QueryResponse {
+/**
+ * Reads a query's sums from this store (the first half of execute). `complete` for a store that
+ * holds part of a site (a shard): see fetchRange.
+ */
+export function fetchSums(ctx: ReportContext, q: Query, complete = false): QuerySums {
   const used: Used = new Set();
   const imports = importPlan(ctx, q, q.range);
-  const main = compute({ ...ctx, imports: imports.window }, q, q.range, used);
+  const main = fetchRange({ ...ctx, imports: imports.window }, q, q.range, used, complete);
+  const prev = q.comparison ? fetchRange({ ...ctx, imports: importPlan(ctx, q, q.comparison.range).window }, q, q.comparison.range, used, complete) : null;
+  return { main, prev, used: [...used], importsMeta: imports.meta ?? null };
+}
+
+export function execute(ctx: ReportContext, q: Query): QueryResponse {
+  return finish(ctx.site, q, fetchSums(ctx, q));
+}
+
+/** The answer from a query's sums (the second half of execute): k-anonymity, metrics, order, pages, comparison. */
+export function finish(site: Pick<Site, 'domain' | 'timezone' | 'minVisitors'>, q: Query, sums: QuerySums): QueryResponse {
+  const main = finishRange(site.minVisitors, q, sums.main);
   const time = q.dims.find((d) => 'time' in d) as { bucket: 'hour' | 'day' | 'week' | 'month' } | undefined;
   const timeIdx = q.dims.findIndex((d) => 'time' in d);
   const meta: Record<string, unknown> = {
-    time_zone: ctx.site.timezone,
-    min_visitors: ctx.site.minVisitors,
+    time_zone: site.timezone,
+    min_visitors: site.minVisitors,
     folded_rows: main.folded,
   };
   if (main.suppressed) meta.suppressed = main.suppressed;
-  if (imports.meta) Object.assign(meta, imports.meta);
+  if (sums.importsMeta) Object.assign(meta, sums.importsMeta);
   if (q.timeLabels && time) meta.time_labels = timeLabels(time.bucket, q.range);
   if (q.totalRows) meta.total_rows = main.rows.length;
   const page = main.rows.slice(q.offset, q.offset + q.limit);
   const results: ResultRow[] = page.map((r) => ({ metrics: r.metrics, dimensions: r.labels }));
 
   if (q.comparison) {
-    const prev = compute({ ...ctx, imports: importPlan(ctx, q, q.comparison.range).window }, q, q.comparison.range, used);
+    const prev = finishRange(site.minVisitors, q, sums.prev!);
     // Time buckets pair up by position (day 1 with day 1); other dimensions by value.
     const mainLabels = time ? timeLabels(time.bucket, q.range) : [];
     const prevLabels = time ? timeLabels(time.bucket, q.comparison.range) : [];
@@ -264,6 +378,6 @@ export function execute(ctx: ReportContext, q: Query): QueryResponse {
     meta.comparison_date_range = rangeLabel(q.comparison.range);
     if (prev.suppressed) meta.comparison_suppressed = prev.suppressed;
   }
-  meta.source = [...used].sort().join('+') || 'none';
-  return { results, meta, query: { site_id: ctx.site.domain, date_range: rangeLabel(q.range), ...q.echo } };
+  meta.source = [...sums.used].sort().join('+') || 'none';
+  return { results, meta, query: { site_id: site.domain, date_range: rangeLabel(q.range), ...q.echo } };
 }

@@ -6,6 +6,7 @@ import { dimension, GOAL, isTimeDimension, type Dimension } from './dimensions.t
 import { QueryError, shown } from './query-error.ts';
 import type { Goal } from '../store/goals.ts';
 import { goalCondition } from './goal-sql.ts';
+import { inList, type StringMatch } from './string-match.ts';
 import { compileRegex, regexCost, regexTest, RegexError, MAX_PATTERN_LENGTH } from '../matchers/regex.ts';
 
 const SIMPLE = ['is', 'is_not', 'contains', 'contains_not', 'matches', 'matches_not'] as const;
@@ -167,6 +168,8 @@ export interface Compiled {
 export interface FilterScope {
   siteId: number;
   goals: Goal[];
+  /** Decide `matches` and page goals in JS and bind the passing ids (string-match.ts); absent: SQL functions. */
+  match?: StringMatch;
 }
 
 /** The SQL test of one clause against a text value column `col` (of strings, or a text expression). */
@@ -190,7 +193,7 @@ function compileSimple(f: Extract<Filter, { dim: Dimension }>, scope: FilterScop
   const params: unknown[] = [];
   if (f.dim.name === GOAL) {
     const chosen = scope.goals.filter((g) => f.clauses.some((c) => labelPasses(positive, f.ci, g.name, c)));
-    const conds = chosen.map((g) => goalCondition(g, scope.siteId));
+    const conds = chosen.map((g) => goalCondition(g, scope.siteId, scope.match));
     sql = conds.length ? `(${conds.map((c) => c.sql).join(' OR ')})` : '0';
     for (const c of conds) params.push(...c.params);
   } else {
@@ -201,7 +204,15 @@ function compileSimple(f: Extract<Filter, { dim: Dimension }>, scope: FilterScop
       parts.push(`${f.dim.sql} IS NULL`);
       params.push(...dimParams);
     }
-    if (values.length && f.dim.text) {
+    if (values.length && positive === 'matches' && scope.match) {
+      // The passing values, found in JS (a Durable Object has no regexp()): string ids, or the
+      // distinct values of a non-text dimension.
+      const list = f.dim.text ? scope.match.regex(scope.siteId, values) : scope.match.values(scope.siteId, f.dim, values);
+      const t = inList(f.dim.sql, list);
+      parts.push(t.sql);
+      params.push(...dimParams, t.param);
+      if (f.dim.zero && values.some((c) => labelPasses(positive, f.ci, f.dim.zero!, c))) parts.push(`${f.dim.sql} = 0`), params.push(...dimParams);
+    } else if (values.length && f.dim.text) {
       // Text dimensions hold string ids: the clauses pick the site's matching ids first.
       parts.push(`${f.dim.sql} IN (SELECT id FROM strings WHERE site_id = ? AND (${values.map(() => textTest(positive, f.ci, 'value')).join(' OR ')}))`);
       params.push(...dimParams, scope.siteId, ...values);

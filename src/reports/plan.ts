@@ -16,6 +16,7 @@ import { complementRows } from './complement-cache.ts';
 import { builtDays, dailyRows, dirtyDays, hourlyRows } from './rollups.ts';
 import { dayStart } from './time-zone.ts';
 import { importedRows } from './imported.ts';
+import { rollupReader } from './rollup-reader.ts';
 
 /** Which sources answered (reported as meta.source). */
 export type Used = Set<'rollups' | 'raw' | 'imported'>;
@@ -55,7 +56,7 @@ function nativeBase(ctx: ReportContext, r: Range, dims: Dimension[], hourly: boo
     if (ctx.forceRaw || ctx.scroll) return rawRows(ctx.sqlite, { siteId, start, end, tz: r.tz, dims, hourly, collapseDays: collapse, filter, scroll: ctx.scroll });
     if (!ctx.noSegments) {
       const rows = segmentRows(ctx.sqlite, {
-        siteId, goals: ctx.goals, start, end, tz: r.tz, dims, hourly, collapse, filter: where?.filter ?? null, goal: where?.goal ?? null, cols,
+        siteId, goals: ctx.goals, match: ctx.match, start, end, tz: r.tz, dims, hourly, collapse, filter: where?.filter ?? null, goal: where?.goal ?? null, cols,
       });
       if (rows) return rows;
     }
@@ -64,8 +65,8 @@ function nativeBase(ctx: ReportContext, r: Range, dims: Dimension[], hourly: boo
   };
   const rollupable = !ctx.forceRaw && !ctx.scroll && !filter && r.whole && dims.length <= 1 && dims.every((d) => d.code !== undefined) && !(hourly && dims.length);
   if (!rollupable) return raw(r.start, r.end);
-  const built = builtDays(ctx.sqlite, siteId, r.fromDay, r.toDay);
-  const dirty = built.length === r.toDay - r.fromDay + 1 ? [] : dirtyDays(ctx.sqlite, siteId, r.tz, r.fromDay, r.toDay);
+  const built = builtDays(rollupReader(ctx.sqlite), siteId, r.fromDay, r.toDay);
+  const dirty = built.length === r.toDay - r.fromDay + 1 ? [] : dirtyDays(rollupReader(ctx.sqlite), siteId, r.tz, r.fromDay, r.toDay);
   const out: SourceRow[] = [];
   let i = 0;
   for (let d = r.fromDay; d <= r.toDay;) {
@@ -76,8 +77,8 @@ function nativeBase(ctx: ReportContext, r: Range, dims: Dimension[], hourly: boo
     if (isBuilt) {
       used.add('rollups');
       const code = dims[0]?.code ?? 0;
-      const daily = () => dailyRows(ctx.sqlite, siteId, code, d, e, collapse, cols);
-      out.push(...(hourly ? hourlyRows(ctx.sqlite, siteId, d, e) : ctx.complement ? complementRows(ctx.sqlite, siteId, code, d, e, collapse, cols, daily) : daily()));
+      const daily = () => dailyRows(rollupReader(ctx.sqlite), siteId, code, d, e, collapse, cols);
+      out.push(...(hourly ? hourlyRows(rollupReader(ctx.sqlite), siteId, d, e) : ctx.complement ? complementRows(ctx.sqlite, siteId, code, d, e, collapse, cols, daily) : daily()));
       i++;
     } else {
       // Unbuilt days are read raw, skipping those without events (neither built nor dirty).

@@ -2,7 +2,7 @@
 // through the (site_id, ts) index with each event's visit joined. Events are first grouped per
 // visit, so a visit's bounce, duration and page count count once per day it touched. The daily
 // rollups are built by this same query, one day at a time, so both paths count alike.
-import type Database from 'better-sqlite3';
+import type { SqlConnection, SqlStatement } from '../store/sql.ts';
 import type { Dimension } from './dimensions.ts';
 import type { Compiled } from './filters.ts';
 import { B, BASE, type Base } from './metrics.ts';
@@ -68,10 +68,10 @@ const SUMS = [
   'sum(eng IS NOT NULL AND vid != 0)',
 ].map((s, i) => `coalesce(${s}, 0) AS ${BASE[i]}`);
 
-const statements = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+const statements = new WeakMap<SqlConnection, Map<string, SqlStatement>>();
 
 /** Prepared once per connection and SQL text: the dashboard asks the same shapes all day. */
-export function prepared(sqlite: Database.Database, sql: string): Database.Statement {
+export function prepared(sqlite: SqlConnection, sql: string): SqlStatement {
   let m = statements.get(sqlite);
   if (!m) statements.set(sqlite, (m = new Map()));
   let st = m.get(sql);
@@ -83,7 +83,7 @@ export function prepared(sqlite: Database.Database, sql: string): Database.State
   return st;
 }
 
-export function rawRows(sqlite: Database.Database, q: SourceRequest): SourceRow[] {
+export function rawRows(sqlite: SqlConnection, q: SourceRequest): SourceRow[] {
   const ids = nameIds(sqlite, q.siteId);
   const local = localMsSql('e.ts', offsetSegments(q.start, q.end, q.tz));
   const keys = q.dims.map((_, i) => `k${i}`);
