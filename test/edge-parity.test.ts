@@ -21,6 +21,8 @@ type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const TOKEN = `t-${randomBytes(8).toString('hex')}`;
 const TZ = 'America/New_York';
+// A second site, in a zone whose days start at UTC 18:30 (4 shards at the edge).
+const TZ2 = 'Asia/Kolkata';
 // Five days over the end of summer time in New York (2026-11-01, a 25-hour day).
 const FIRST = Date.UTC(2026, 9, 29);
 const DAYS = 5;
@@ -34,7 +36,7 @@ if (!workerd.ok) console.log(`SKIPPED LOUDLY: the workerd binary cannot run on t
 
 let edge: EdgeDev | null = null;
 let h: Harness;
-let nodeKey = '';
+let nodeKey = '', nodeKey2 = '';
 const edgeKeys: Record<string, string> = {};
 
 /** The hits `play` would post, recorded instead (time, body, address, user-agent), in time order. */
@@ -63,6 +65,8 @@ t.before(async () => {
   const site = h.core.sites.add({ domain: 'parity.example', timezone: TZ, minVisitors: K });
   h.core.directory.refresh();
   nodeKey = h.core.apiKeys.create(site.id);
+  nodeKey2 = h.core.apiKeys.create(h.core.sites.add({ domain: 'kolkata.example', timezone: TZ2, minVisitors: K }).id);
+  h.core.directory.refresh();
   edge = await starting;
 });
 t.after(async () => {
@@ -73,8 +77,8 @@ t.after(async () => {
 test('the same hits: Node, one object and 4 shards', async () => {
   const plan = randomPlan(31, 70, FIRST, DAYS);
   const hits = await recordHits(plan);
-  for (const [domain, shards] of [['one.example', 1], ['four.example', 4]] as const) {
-    const r = await admin('/sites', { domain, timezone: TZ, min_visitors: K, shards });
+  for (const [domain, shards, timezone] of [['one.example', 1, TZ], ['four.example', 4, TZ], ['kolkata4.example', 4, TZ2]] as const) {
+    const r = await admin('/sites', { domain, timezone, min_visitors: K, shards });
     assert.is(r.status, 201, await r.clone().text());
     edgeKeys[domain] = (await (await admin(`/keys?site=${domain}`)).json()).key;
   }
@@ -89,8 +93,9 @@ test('the same hits: Node, one object and 4 shards', async () => {
     }
   };
   const started = Date.now();
-  await Promise.all([sendEdge('one.example'), sendEdge('four.example'), play(h, 'parity.example', TZ, plan)]);
-  console.log(`  ${hits.length} hits into Node and twice into workerd in ${Date.now() - started} ms`);
+  await Promise.all([sendEdge('one.example'), sendEdge('four.example'), sendEdge('kolkata4.example'),
+    play(h, 'parity.example', TZ, plan).then(() => play(h, 'kolkata.example', TZ2, plan))]);
+  console.log(`  ${hits.length} hits twice into Node and three times into workerd in ${Date.now() - started} ms`);
   h.clock.now = NOW;
 
   // The 4-shard site's visitors really are spread over several objects.
@@ -121,8 +126,8 @@ test('random Stats API queries: the same results, k-anonymity and comparisons fr
   const d0 = localDayNumber(FIRST, TZ);
   const ask = async (domain: string, body: Json): Promise<Json> => {
     const b = JSON.stringify({ ...body, site_id: domain });
-    const res = domain === 'parity.example'
-      ? await h.core.app.request('/api/v2/query', { method: 'POST', body: b, headers: { Authorization: `Bearer ${nodeKey}` } })
+    const res = domain === 'parity.example' || domain === 'kolkata.example'
+      ? await h.core.app.request('/api/v2/query', { method: 'POST', body: b, headers: { Authorization: `Bearer ${domain === 'parity.example' ? nodeKey : nodeKey2}` } })
       : await fetch(`${edge!.base}/api/v2/query`, { method: 'POST', body: b, headers: { Authorization: `Bearer ${edgeKeys[domain]}`, 'X-Hush-Test-Now': String(NOW) } });
     const json = await res.json();
     return { status: res.status, results: json.results, error: json.error, meta: json.meta && { ...json.meta, source: undefined } };
@@ -142,6 +147,8 @@ test('random Stats API queries: the same results, k-anonymity and comparisons fr
     assert.is(node.status, 200, `${what}: ${node.error}`);
     assert.equal(one, node, `one object vs Node: ${what}`);
     assert.equal(four, node, `4 shards vs Node: ${what}`);
+    const [node2, four2] = [await ask('kolkata.example', body), await ask('kolkata4.example', body)];
+    assert.equal(four2, node2, `4 shards vs Node in ${TZ2}: ${what}`);
     if (node.results.some((x: Json) => (x.metrics[0] ?? 0) > 0)) answered++;
     if (node.meta.folded_rows > 0) folded++;
     if (node.meta.suppressed) suppressed++;
