@@ -74,8 +74,16 @@ export class SiteStore extends DurableObject {
    * the transaction, and the output gate holds the answer until the commit is durable.
    */
   write(hits: Hit[]): Promise<WriteResult[]> {
+    // Every shard forgets finished visits in the nightly alarm (shard 0 also deletes keys there).
+    if (!this.armed) {
+      this.armed = true;
+      void this.ctx.storage.getAlarm().then((a) => (a === null ? this.ctx.storage.setAlarm(nextRotation(Date.now())) : undefined));
+    }
     return Promise.all(hits.map((h) => this.batcher.submit(h)));
   }
+
+  /** An alarm is set (or being set) since the last one ran. */
+  private armed = false;
 
   /**
    * A Stats API query over this site's data, by Node's report engine unchanged (over DoSqlite).
@@ -122,6 +130,7 @@ export class SiteStore extends DurableObject {
   /** The rotation: keys are gone within 48 h of their day's end (~24 h and a minute here). */
   async alarm(): Promise<void> {
     const now = Date.now();
+    this.armed = false;
     const { keyDays } = this.housekeeping(now);
     // While a key exists, come back tomorrow to delete it; an idle site's object then sleeps.
     if (keyDays.length > 0) await this.ctx.storage.setAlarm(nextRotation(now));
