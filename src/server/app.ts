@@ -153,7 +153,8 @@ export function createApp(deps: AppDeps): Hono {
     throw e;
   };
 
-  app.post('/api/v2/query', async (c) => {
+  /** A Stats API POST: a key, a JSON object body naming its site, then `run` (a QueryError is a 400). */
+  const statsPost = (run: (site: Site, q: Record<string, unknown>) => unknown) => async (c: Context) => {
     const grant = keyGrant(c);
     if (grant instanceof Response) return grant;
     let body: unknown;
@@ -167,33 +168,17 @@ export function createApp(deps: AppDeps): Hono {
     const site = authorize(c, q.site_id);
     if (site instanceof Response) return site;
     try {
-      return c.json(await deps.query(site, q));
+      const answer = run(site, q);
+      if (answer === null) return c.json({ error: 'funnels are not available here' }, 404);
+      return c.json(await answer);
     } catch (e) {
       return badQuery(c, e);
     }
-  });
+  };
 
+  app.post('/api/v2/query', statsPost((site, q) => deps.query(site, q)));
   // A funnel: {site_id, funnel: name | steps: [{page}|{event}], date_range, filters} (README, Funnels).
-  app.post('/api/v2/funnel', async (c) => {
-    const grant = keyGrant(c);
-    if (grant instanceof Response) return grant;
-    let body: unknown;
-    try {
-      body = await c.req.json();
-    } catch {
-      return c.json({ error: 'the request body is not valid JSON' }, 400);
-    }
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) return c.json({ error: 'the request body must be a JSON object' }, 400);
-    const q = body as Record<string, unknown>;
-    const site = authorize(c, q.site_id);
-    if (site instanceof Response) return site;
-    if (!deps.funnel) return c.json({ error: 'funnels are not available here' }, 404);
-    try {
-      return c.json(await deps.funnel(site, q));
-    } catch (e) {
-      return badQuery(c, e);
-    }
-  });
+  app.post('/api/v2/funnel', statsPost((site, q) => (deps.funnel ? deps.funnel(site, q) : null)));
 
   // One report as CSV: ?site_id=…&date_range=30d|from,to&dimension=visit:country
   app.get('/api/v2/export', async (c) => {
