@@ -23,7 +23,7 @@ function hit(siteId: number, ts: number, visitor: number, page: number): Hit {
   return {
     siteId, ts, visitorId: BigInt(visitor) * 7919n, prevVisitorId: null, name: 'pageview', hostname: 'example.com', pathname: PAGES[page % PAGES.length],
     bytes: 18342, status: 200, loadMs: 420, engagementMs: null, props: null, revenueAmount: null, revenueCurrency: null, interactive: true,
-    sourceType: 'script', referrerHost: null, referrerPath: null, source: ['Google', null, 'Hacker News'][visitor % 3], channel: 'Direct',
+    sourceType: 'script', referrerHost: null, referrerPath: null, source: ['Google', null, 'Hacker News'][visitor % 3], channel: (['search', 'direct', 'referral'] as const)[visitor % 3],
     utmSource: null, utmMedium: null, utmCampaign: null, utmContent: null, utmTerm: null, country: ['DE', 'US', 'FR', 'IN'][visitor % 4],
     browser: 'Chrome', browserVersion: '120', os: 'Linux', osVersion: null, device: 'desktop', language: 'en', screen: null,
   } as Hit;
