@@ -1,17 +1,19 @@
 // Rollups maintained incrementally, on the reports thread: the days hits still arrive for (today,
-// and earlier days while a visit of theirs is open) are held in memory (live-day.ts) and each
-// refresh round reads only the events committed since the last one, then writes the groups that
-// changed. Rebuilding the whole day every round read all of today's events again: on the
-// 10M-event bench that cost a third of ingestion.
+// and earlier days while a visit of theirs is open) are held in memory (live-day.ts); each round
+// applies what was committed since the last one and writes the groups that changed. Rebuilding
+// the whole day every round read all of today's events again: on the 10M-event bench that cost a
+// third of ingestion.
 //
-// Exactness: a day is read whole once (when it becomes live, or when the table no longer matches
-// it), in one read transaction with the `events` sequence; later rounds read, in one transaction,
-// the writer's dirty marks and the events of the marked hours with ids above that sequence value.
-// Every event's hour is marked in the transaction that inserts it, and ids come from a counter
-// bumped inside the same transactions, so nothing is missed or counted twice — whichever process
-// wrote it (`hush import` beside the server included). A visit's totals (bounce, duration, page
-// views, exit page) change only with a new event of it; each change takes the visit's old
-// contribution out of every group of every live day and puts the new one in.
+// What is new comes from the writer thread's batch digests (batch-digest.ts: its events and
+// visits with text already resolved to ids), so nothing it wrote is read back. Without digests
+// (tests, HUSH_LIVE_ROLLUPS=0) and for the ids between digests (another process wrote them:
+// `hush import` beside the server), the events of the writer's dirty-marked hours above a
+// sequence value are read in one transaction with the marks. Every event's hour is marked in the
+// transaction that inserts it, and ids come from a counter bumped inside the same transactions,
+// so nothing is missed or counted twice. A day is read whole once (when it becomes live, or when
+// the table no longer matches it). A visit's totals (bounce, duration, page views, exit page)
+// change only with a new event of it; each change takes the visit's old contribution out of every
+// group of every live day and puts the new one in.
 import type Database from 'better-sqlite3';
 import { ROLLUP_DIMENSIONS } from './dimensions.ts';
 import { DAY, HOUR, dayStart, localDayNumber, offsetSegments } from './time-zone.ts';
