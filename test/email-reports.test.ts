@@ -16,28 +16,11 @@ import { runQuery } from '../src/reports/engine.ts';
 import { latestDue } from '../src/email/periods.ts';
 import { EmailScheduler } from '../src/email/scheduler.ts';
 import { SubscriptionRepo } from '../src/email/subscriptions.ts';
-import { main } from '../src/cli/main.ts';
 import { audit } from '../src/privacy/audit.ts';
+import { runCliInProcess } from './helpers/cli-in-process.ts';
 
-/**
- * `hush …args` in this process (what bin/hush.js runs, without a process start of ~1.5 s):
- * the environment set for the call, stdout and stderr captured. One test runs the real binary.
- */
-async function hush(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  const saved = { env: { ...process.env }, log: console.log, error: console.error };
-  let stdout = '', stderr = '';
-  for (const k of Object.keys(process.env)) if (k.startsWith('HUSH_')) delete process.env[k];
-  Object.assign(process.env, env);
-  console.log = (...a: unknown[]) => { stdout += `${a.join(' ')}\n`; };
-  console.error = (...a: unknown[]) => { stderr += `${a.join(' ')}\n`; };
-  try {
-    return { code: await main(args), stdout, stderr };
-  } finally {
-    process.env = saved.env;
-    console.log = saved.log;
-    console.error = saved.error;
-  }
-}
+/** `hush …args` in this process (what bin/hush.js runs, without a process start of ~1.5 s). One test runs the real binary. */
+const hush = (args: string[], env: Record<string, string>) => runCliInProcess(args, env);
 
 interface Inbox {
   port: number;

@@ -13,7 +13,7 @@ import type { Browser } from 'playwright-core';
 import { HAVE_CHROME, CHROME_UA, launch, skipNotice } from './helpers/browser.ts';
 import { startServerProcess, killChildren, type ServerProcess } from './helpers/spawn-server.ts';
 import { tempDir, UA } from './helpers/harness.ts';
-import { main } from '../src/cli/main.ts';
+import { runCliInProcess } from './helpers/cli-in-process.ts';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -24,20 +24,7 @@ let key = '';
 const b = suite('funnel: the dashboard panel in Chromium (issue 16)');
 
 /** `hush …args` in this process (a process start costs ~1.5 s; the server below is a real one). */
-async function hush(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  const saved = { env: { ...process.env }, log: console.log, error: console.error };
-  let stdout = '', stderr = '';
-  Object.assign(process.env, env);
-  console.log = (...a: unknown[]) => { stdout += `${a.join(' ')}\n`; };
-  console.error = (...a: unknown[]) => { stderr += `${a.join(' ')}\n`; };
-  try {
-    return { code: await main(args), stdout, stderr };
-  } finally {
-    process.env = saved.env;
-    console.log = saved.log;
-    console.error = saved.error;
-  }
-}
+const hush = (args: string[], env: Record<string, string>) => runCliInProcess(args, env);
 
 b.before(async () => {
   if (!HAVE_CHROME) return;

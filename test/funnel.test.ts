@@ -12,7 +12,7 @@ import { clearFunnelCache, funnelFor, funnelSliced } from '../src/reports/funnel
 import { funnelPanel, FUNNEL_WAIT_MS } from '../src/web/funnel-panel.ts';
 import { parseState } from '../src/web/dashboard-state.ts';
 import { FunnelError, MAX_FUNNELS } from '../src/store/funnels.ts';
-import { main } from '../src/cli/main.ts';
+import { runCliInProcess } from './helpers/cli-in-process.ts';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -307,21 +307,8 @@ bad.run();
 // ---------------------------------------------------------------------------------------------
 const cli = suite('funnel: hush funnel add|list|remove');
 
-/** `hush …args` in this process, stdout and stderr captured (as test/email-reports does). */
-async function hush(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const saved = { env: { ...process.env }, log: console.log, error: console.error };
-  let stdout = '', stderr = '';
-  process.env.HUSH_DB = h.dbPath;
-  console.log = (...a: unknown[]) => { stdout += `${a.join(' ')}\n`; };
-  console.error = (...a: unknown[]) => { stderr += `${a.join(' ')}\n`; };
-  try {
-    return { code: await main(args), stdout, stderr };
-  } finally {
-    process.env = saved.env;
-    console.log = saved.log;
-    console.error = saved.error;
-  }
-}
+/** `hush …args` in this process, on this file's database. */
+const hush = (args: string[]) => runCliInProcess(args, { HUSH_DB: h.dbPath });
 
 cli('add, list, remove; usage errors exit 2 naming the step, unknown ones exit 1', async () => {
   let r = await hush(['funnel', 'add', '--site', 'example.com', '--name', 'Buy', '--step', '/', '--step', '/pricing', '--step', 'Signup']);
