@@ -17,6 +17,7 @@ import http from 'node:http';
 import Database from 'better-sqlite3';
 import { build } from 'esbuild';
 import { tempDir, UA } from './helpers/harness.ts';
+import { freePort } from './helpers/edge-dev.ts';
 import { HAVE_CHROME, CHROME_UA, launch, skipNotice } from './helpers/browser.ts';
 import { loadCountryTables } from '../src/pseudonymize/country-data.ts';
 import { lookupCountry } from '../src/pseudonymize/country.ts';
@@ -47,16 +48,6 @@ function killEdge(): void {
 }
 process.on('exit', killEdge);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 let starting: Promise<void> | null = null;
 /** Starts the edge once for all suites (the last suite's `after` kills it). */

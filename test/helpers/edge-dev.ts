@@ -14,7 +14,8 @@ export function probeWorkerd(): { ok: boolean; why: string } {
   return { ok: probe.status === 0, why: (probe.error?.message ?? probe.stderr ?? '').trim().slice(0, 200) };
 }
 
-function freePort(): Promise<number> {
+/** A port nothing listens on now (the OS's pick, released at once). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.once('error', reject);
