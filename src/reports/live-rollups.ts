@@ -323,9 +323,9 @@ export class LiveRollups {
     }
     // A digest carries the visits its batch changed; a log request joining a visit changes none,
     // so a visit held already keeps its row, and one not held is read.
-    const visitRows = new Map<number, Row>(given ?? []);
-    const wanted = [...byVisit.keys()].filter((v) => v !== 0 && !visitRows.has(v) && !(given && state.visits.has(v)));
-    if (wanted.length) for (const v of prepared(sqlite, VISIT_SQL).all(JSON.stringify(wanted)) as Row[]) visitRows.set(v[V_ID] as number, v);
+    const read = new Map<number, Row>();
+    const wanted = [...byVisit.keys()].filter((v) => v !== 0 && !given?.has(v) && !(given && state.visits.has(v)));
+    if (wanted.length) for (const v of prepared(sqlite, VISIT_SQL).all(JSON.stringify(wanted)) as Row[]) read.set(v[V_ID] as number, v);
     for (const [vid, list] of byVisit) {
       if (vid === 0) {
         // Requests outside any visit only add: no visit total can change under them.
@@ -337,7 +337,7 @@ export class LiveRollups {
         continue;
       }
       let v = state.visits.get(vid);
-      const vr = visitRows.get(vid) ?? (v ? null : NO_VISIT);
+      const vr = given?.get(vid) ?? read.get(vid) ?? (v ? null : NO_VISIT);
       if (v) for (const vd of v.days) contribute(vd, v, -1);
       else {
         state.visits.set(vid, (v = {
