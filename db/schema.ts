@@ -227,6 +227,15 @@ export const dailyStats = sqliteTable('daily_stats', {
   /** The dimension value; NULL for "(none)". */
   value: text('value'),
   ...baseSums(),
+  /**
+   * Scroll depth's sums, on page rows (dim 1) only: over the visits with an engagement report that
+   * carried a scroll depth on that page that day, the sum of each visit's deepest and their count
+   * (src/reports/rollups.ts). NULL where the writer did not compute them (rows of other dims, or
+   * written before migration 0015 or by a writer that lacks them): reports then read that day's
+   * scroll depth from events.
+   */
+  scrollSum: integer('scroll_sum'),
+  scrollN: integer('scroll_n'),
 }, (t) => [
   // Reports read one dimension of one site over a run of days.
   index('daily_stats_site_dim_day_idx').on(t.siteId, t.dim, t.day),
