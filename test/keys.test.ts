@@ -8,7 +8,8 @@ import path from 'node:path';
 import { openDb } from '../src/store/db.ts';
 import { sqliteKeyStore } from '../src/store/key-store.ts';
 import { KeyRing, utcDay, DAY_MS } from '../src/pseudonymize/daily-keys.ts';
-import { visitorId, visitorMessage } from '../src/pseudonymize/visitor-id.ts';
+import { createHmac, randomBytes } from 'node:crypto';
+import { visitorId, visitorMessage, hmac64 } from '../src/pseudonymize/visitor-id.ts';
 import { tempDir, harness } from './helpers/harness.ts';
 
 const T0 = Date.UTC(2026, 2, 10, 15, 0, 0);
@@ -110,6 +111,27 @@ hash('64-bit, keyed, per site', () => {
 hash('fields are length-prefixed: shifting characters between fields changes the message', () => {
   assert.is.not(visitorMessage(1, '2.0.0.0/8', 'x'), visitorMessage(12, '.0.0.0/8', 'x'));
   assert.is.not(visitorMessage(1, 'a|b', 'c'), visitorMessage(1, 'a', 'b|c'));
+});
+
+hash('the one-shot HMAC gives createHmac\'s bytes: any key length, non-ASCII, lone surrogates, long messages', () => {
+  const ref = (k: Buffer, m: string) => createHmac('sha256', k).update(m).digest().readBigInt64BE(0);
+  const pieces = ['Mozilla/5.0 (X11; Linux x86_64)', 'é', '日本語', '😀', '\ud800', '\udfff', '|', ':', '\u0000', ' '];
+  let seed = 1;
+  const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+  for (const keyLen of [1, 16, 32, 63, 64, 65, 100]) {
+    const key = randomBytes(keyLen);
+    for (let i = 0; i < 300; i++) {
+      let m = '';
+      const parts = rnd(4) === 0 ? 200 + rnd(400) : rnd(40);
+      for (let j = 0; j < parts; j++) m += pieces[rnd(pieces.length)];
+      assert.is(hmac64(key, m), ref(key, m), `key ${keyLen} B, message of ${m.length} chars`);
+    }
+    for (const m of ['', 'x'.repeat(1399), 'x'.repeat(1400), 'x'.repeat(1401), '😀'.repeat(700), '日'.repeat(1400), 'é'.repeat(5000)]) {
+      assert.is(hmac64(key, m), ref(key, m), `key ${keyLen} B, ${m.length} chars`);
+    }
+  }
+  const k = Buffer.alloc(32, 7);
+  assert.is(visitorId(k, 3, '203.0.113.0/24', 'UA'), ref(k, visitorMessage(3, '203.0.113.0/24', 'UA')));
 });
 
 hash.run();
