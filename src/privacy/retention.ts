@@ -34,10 +34,19 @@ export function enforceRetention(sqlite: Database.Database, now: number, dryRun 
   const sites = sqlite.prepare('SELECT id, domain, timezone, retention_days AS days FROM sites ORDER BY domain').all() as
     Array<{ id: number; domain: string; timezone: string; days: number }>;
   const countEvents = sqlite.prepare('SELECT count(*) AS n FROM events WHERE site_id = ? AND ts < ?');
-  const countVisits = sqlite.prepare('SELECT count(*) AS n FROM visits WHERE site_id = ? AND start_ts < ? AND end_ts < ?');
+  const countVisits = sqlite.prepare('SELECT count(*) AS n FROM visits WHERE site_id = ? AND end_ts < ?');
   const delEvents = sqlite.prepare('DELETE FROM events WHERE (site_id, ts, id) IN (SELECT site_id, ts, id FROM events WHERE site_id = ? AND ts < ? LIMIT ?)');
-  // start_ts < cutoff lets the (site_id, start_ts) index narrow the search; end_ts decides.
-  const delVisits = sqlite.prepare('DELETE FROM visits WHERE id IN (SELECT id FROM visits WHERE site_id = ? AND start_ts < ? AND end_ts < ? LIMIT ?)');
+  // Visits have no index by site or time (migration 0016 saved 5.1 bytes per event): one read
+  // pass over the table finds the site's visits past the cutoff (~0.3 s for the 3M visits of the
+  // 10M-event bench), outside any write transaction, then they go by id in batches.
+  const pastVisits = sqlite.prepare('SELECT id FROM visits WHERE site_id = ? AND end_ts < ?').pluck();
+  const delVisit = sqlite.prepare('DELETE FROM visits WHERE id = ?');
+  const delVisits = sqlite.transaction((ids: number[]) => { for (const id of ids) delVisit.run(id); });
+  const deleteVisits = (siteId: number, cutoff: number) => {
+    const ids = pastVisits.all(siteId, cutoff) as number[];
+    for (let i = 0; i < ids.length; i += BATCH) delVisits(ids.slice(i, i + BATCH));
+    return ids.length;
+  };
   // The cutoff is a local midnight, so rollups go by whole local days before it.
   const countRollups = sqlite.prepare(`SELECT (SELECT count(*) FROM daily_stats WHERE site_id = ? AND day < ?)
     + (SELECT count(*) FROM hourly_stats WHERE site_id = ? AND hour < ? * 24)
@@ -62,13 +71,15 @@ export function enforceRetention(sqlite: Database.Database, now: number, dryRun 
       return {
         domain: s.domain, cutoff,
         events: (countEvents.get(s.id, cutoff) as { n: number }).n,
-        visits: (countVisits.get(s.id, cutoff, cutoff) as { n: number }).n,
+        visits: (countVisits.get(s.id, cutoff) as { n: number }).n,
         rollups: (countRollups.get(s.id, day, s.id, day, s.id, day) as { n: number }).n,
         strings: 0,
       };
     }
     const events = drain(delEvents, [s.id, cutoff]);
-    const visits = drain(delVisits, [s.id, cutoff, cutoff]);
+    // A visit ends with one of its events (its end_ts is that event's time), so a visit newly past
+    // the cutoff means events of the site went too: the pass runs only then (once a local day).
+    const visits = events ? deleteVisits(s.id, cutoff) : 0;
     const rollups = drain(delDaily, [s.id, day]) + drain(delHourly, [s.id, day]) + drain(delImported, [s.id, day]);
     delBuilt.run(s.id, day);
     // Values only the deleted rows used go too (a full pass over the site: only when needed).
