@@ -4,7 +4,7 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { openDb } from './db.ts';
 import { HitWriter } from './hit-writer.ts';
-import type { Hit } from '../collector/hit.ts';
+import { unpackHits, type PackedHits } from './hit-codec.ts';
 import { errorCode } from './store-health.ts';
 
 export interface WorkerInit {
@@ -15,7 +15,7 @@ export interface WorkerInit {
   /** The reports thread's end for every committed batch (batch-digest.ts), when it keeps live rollups. */
   digests?: MessagePort;
 }
-export type ToWorker = { type: 'write'; id: number; hits: Hit[] } | { type: 'probe'; id: number } | { type: 'prune'; now: number } | { type: 'forget-strings' } | { type: 'close' };
+export type ToWorker = { type: 'write'; id: number; hits: PackedHits } | { type: 'probe'; id: number } | { type: 'prune'; now: number } | { type: 'forget-strings' } | { type: 'close' };
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'written'; id: number; results: string[]; ms: number }
@@ -51,7 +51,7 @@ port.on('message', (m: ToWorker) => {
   if (m.type === 'write') {
     try {
       const t0 = performance.now();
-      const results = writer.write(m.hits);
+      const results = writer.write(unpackHits(m.hits));
       port.postMessage({ type: 'written', id: m.id, results, ms: performance.now() - t0 } satisfies FromWorker);
     } catch (e) {
       // The message and code only: SQLite errors name tables and constraints, never row values.
