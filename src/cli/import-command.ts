@@ -16,6 +16,7 @@ import { Importer, ImportError, type ImportSummary } from '../import/importer.ts
 import { followLines, readLines, type SourceProgress } from '../import/line-source.ts';
 import { tuneHeapForImport } from '../import/heap-tuning.ts';
 import { loadCountryTables } from '../pseudonymize/country-data.ts';
+import { ImportMemo } from '../import/memo.ts';
 
 export class ImportUsageError extends Error {}
 
@@ -95,9 +96,10 @@ export async function importCommand(values: Record<string, string | boolean | un
       writer.prune(pruneTs);
       return results;
     });
+    const countries = await loadCountryTables();
     const importer = new Importer({
       precision: config.precision, sites: new SiteDirectory(sites), agents: new AgentCache(),
-      countries: await loadCountryTables(), keys,
+      countries, keys, memo: new ImportMemo(countries),
     }, { siteId: site.id, domain, format: format as FormatName | 'auto', timezone, rules, dryRun, retainFrom: retentionCutoff(Date.now(), site.retentionDays, site.timezone) },
     dryRun ? null : async (hits, state, pruneTs) => commit(hits, state, pruneTs),
     watermarks.load(site.id));
