@@ -5,8 +5,8 @@
 //   --inspector-port N   the devtools port (default: wrangler's 9229)
 //   anything else    passed to `wrangler dev` (e.g. a script to run instead of wrangler.toml's main: tests start
 //                    test/helpers/edge-clock-worker.ts, whose clock a request may set; never deployed)
-// HUSH_ADMIN_TOKEN in the environment turns on the admin API (/_hush/admin/sites) for this run;
-// a `.dev.vars` file does the same for every run. Prints the URL once workerd serves.
+// HUSH_ADMIN_TOKEN in the environment turns on the admin API (/_hush/admin/sites) for this run
+// (a `.dev.vars` file does the same for every run); HUSH_ROLLUP_MS sets the objects' rollup round. Prints the URL once workerd serves.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,7 +35,8 @@ const inspector = option('--inspector-port', undefined);
 // The rest of the arguments go to wrangler first (`--var` takes every value after it).
 const wranglerArgs = ['dev', ...args, '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state, '--show-interactive-dev-session=false'];
 if (inspector) wranglerArgs.push('--inspector-port', inspector);
-if (process.env.HUSH_ADMIN_TOKEN) wranglerArgs.push('--var', `HUSH_ADMIN_TOKEN:${process.env.HUSH_ADMIN_TOKEN}`);
+const vars = ['HUSH_ADMIN_TOKEN', 'HUSH_ROLLUP_MS'].filter((v) => process.env[v]).map((v) => `${v}:${process.env[v]}`);
+if (vars.length) wranglerArgs.push('--var', ...vars);
 
 const child = spawn(path.join(root, 'node_modules/.bin/wrangler'), wranglerArgs, {
   cwd: root,

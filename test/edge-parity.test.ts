@@ -38,6 +38,7 @@ let edge: EdgeDev | null = null;
 let h: Harness;
 let nodeKey = '', nodeKey2 = '';
 const edgeKeys: Record<string, string> = {};
+const edgeIds: Record<string, number> = {};
 
 /** The hits `play` would post, recorded instead (time, body, address, user-agent), in time order. */
 async function recordHits(plan: PlannedVisit[]): Promise<Array<{ ts: number; body: Record<string, unknown>; ip: string; ua: string }>> {
@@ -80,6 +81,7 @@ test('the same hits: Node, one object and 4 shards', async () => {
   for (const [domain, shards, timezone] of [['one.example', 1, TZ], ['four.example', 4, TZ], ['kolkata4.example', 4, TZ2]] as const) {
     const r = await admin('/sites', { domain, timezone, min_visitors: K, shards });
     assert.is(r.status, 201, await r.clone().text());
+    edgeIds[domain] = (await r.json()).site.id;
     edgeKeys[domain] = (await (await admin(`/keys?site=${domain}`)).json()).key;
   }
   const sendEdge = async (domain: string) => {
@@ -130,10 +132,25 @@ test('random Stats API queries: the same results, k-anonymity and comparisons fr
       ? await h.core.app.request('/api/v2/query', { method: 'POST', body: b, headers: { Authorization: `Bearer ${domain === 'parity.example' ? nodeKey : nodeKey2}` } })
       : await fetch(`${edge!.base}/api/v2/query`, { method: 'POST', body: b, headers: { Authorization: `Bearer ${edgeKeys[domain]}`, 'X-Hush-Test-Now': String(NOW) } });
     const json = await res.json();
+    if (json.meta?.source) (sources[domain] ??= []).push(json.meta.source);
     return { status: res.status, results: json.results, error: json.error, meta: json.meta && { ...json.meta, source: undefined } };
   };
   let answered = 0, folded = 0, suppressed = 0, compared = 0;
+  const sources: Record<string, string[]> = {};
   for (let i = 0; i < 60; i++) {
+    if (i === 30) {
+      // Half the queries read raw events everywhere, half read rollups built by Node's rollup
+      // builder and by each edge object's alarm work (every shard's, as if at NOW).
+      h.core.refreshRollups(NOW);
+      for (const domain of Object.keys(edgeIds)) {
+        const r = await admin(`/housekeeping?site_id=${edgeIds[domain]}&now=${NOW}`);
+        assert.is(r.status, 200);
+        const { shards } = await r.json();
+        assert.is(shards.length, domain === 'one.example' ? 1 : 4);
+        assert.ok(shards.every((s: Json) => s.rollupDays > 0), `every shard of ${domain} built its days`);
+      }
+      for (const d of Object.keys(sources)) sources[d] = [];
+    }
     const from = d0 - 1 + Math.floor(r() * (DAYS + 1));
     const metrics = METRICS.filter(() => r() < 0.35);
     const body: Json = {
@@ -155,6 +172,11 @@ test('random Stats API queries: the same results, k-anonymity and comparisons fr
     if (body.include) compared++;
   }
   console.log(`  60 queries: ${answered} with visitors, ${folded} folding rows under k=${K}, ${suppressed} suppressed, ${compared} with a comparison`);
+  // The second half's unfiltered whole-day queries were answered from rollups, on Node and at the edge alike.
+  const fromRollups = (d: string) => sources[d].filter((x) => x.includes('rollups')).length;
+  console.log(`  after the rollups were built: ${fromRollups('parity.example')} of 30 Node answers from rollups, ${fromRollups('one.example')} of one object's, ${fromRollups('four.example')} of 4 shards'`);
+  assert.ok(fromRollups('one.example') >= 3 && fromRollups('four.example') >= 3, 'the edge read its rollups');
+  assert.is(fromRollups('one.example'), fromRollups('parity.example'));
   assert.ok(answered > 30 && folded > 3 && compared > 10, 'the queries are not trivial');
   // A bad query is refused alike (400, the same message) — also when fanned out over shards.
   const bad = { metrics: ['visitors'], date_range: 'day', filters: [['matches', 'event:page', ['(']]] };

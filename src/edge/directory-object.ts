@@ -52,6 +52,12 @@ export class Directory extends DurableObject {
     return this.sitesRepo.list();
   }
 
+  /** What a site's object needs for its alarm (retention, rollups' time zone); null if the site is gone. */
+  siteSettings(siteId: number): Pick<Site, 'id' | 'domain' | 'timezone' | 'retentionDays'> | null {
+    const s = this.sitesRepo.byId(siteId);
+    return s ? { id: s.id, domain: s.domain, timezone: s.timezone, retentionDays: s.retentionDays } : null;
+  }
+
   copy(): DirectoryCopy {
     return {
       sites: this.sitesRepo.list(),

@@ -5,13 +5,22 @@
 // user-agent ever reaches an object. The RPC answer — and so the 202 — leaves only once the
 // write is durable (the object's output gate holds it until then). Writes arriving together are
 // committed together by the runtime, which is the batching Node's writer does by hand.
+// Its alarm does what Node's timers do: deletes daily keys past their day (≤ 48 h), enforces the
+// site's retention (Node's enforceSiteRetention, hourly as on Node) and builds the rollups of the
+// days written since the last round (Node's refreshRollups, whole-day rebuilds), so the Stats API
+// here reads rollups like Node's.
 import { DurableObject } from 'cloudflare:workers';
 import { randomBytes } from 'node:crypto';
 import { HitWriter, type WriteResult } from '../store/hit-writer.ts';
 import { Batcher } from '../store/batcher.ts';
 import { DAY_MS, KeyRing } from '../pseudonymize/daily-keys.ts';
 import type { Hit } from '../collector/hit.ts';
-import type { DurableObjectState } from './cf-types.ts';
+import type { DurableObjectNamespace, DurableObjectState } from './cf-types.ts';
+import type { Directory } from './directory-object.ts';
+import { enforceSiteRetention, type RetentionResult } from '../privacy/retention.ts';
+import { invalidateSite, refreshRollups } from '../reports/rollups.ts';
+import { rollupReader } from '../reports/rollup-reader.ts';
+import { HOUR, localDayNumber } from '../reports/time-zone.ts';
 import { DoSqlite } from './do-sqlite.ts';
 import { doKeyStore } from './key-store.ts';
 import { applyMigrations } from './migrations.ts';
@@ -37,7 +46,36 @@ export function nextRotation(now: number): number {
   return now - (now % DAY_MS) + DAY_MS + 60_000;
 }
 
-export class SiteStore extends DurableObject {
+/** Retention runs hourly, as on Node (a shortened retention takes effect within the hour). */
+export const RETENTION_MS = 3_600_000;
+/**
+ * How long after a write the rollups of its days are built (HUSH_ROLLUP_MS; Node's default is
+ * 1 s). An alarm is a billed request, so the edge waits longer: with writes every second a
+ * 60 s round is 43,200 alarms a month per object, a 1 s round 2.6 million. Reports do not wait
+ * for it: a day written since its rollups were built is read from its events (report()).
+ */
+export const EDGE_ROLLUP_MS = 60_000;
+
+/** What a site's object needs of its settings (from the directory). */
+export type SiteSettings = Pick<Site, 'id' | 'domain' | 'timezone' | 'retentionDays'>;
+
+export interface Maintenance {
+  keysDeleted: number;
+  keyDays: string[];
+  /** Null when the site is unknown to the directory (nothing of its data was deleted or built). */
+  retention: RetentionResult | null;
+  /** Local days whose rollups were (re)built. */
+  rollupDays: number;
+  /** When the alarm runs next (ms), or null: the object sleeps until a write. */
+  nextAlarm: number | null;
+}
+
+interface EdgeEnv {
+  DIRECTORY?: DurableObjectNamespace<Directory>;
+  HUSH_ROLLUP_MS?: string;
+}
+
+export class SiteStore extends DurableObject<EdgeEnv> {
   private readonly db: DoSqlite;
   private writer!: HitWriter;
   private keys!: KeyRing;
@@ -45,11 +83,23 @@ export class SiteStore extends DurableObject {
   /** `matches` filters and page goals, in JS: a Durable Object cannot register SQL functions. */
   private match!: StringMatch;
 
-  constructor(ctx: DurableObjectState, env: unknown) {
+  /** The site this object holds (known from its first write), and the zone its rollups were built in. */
+  private held: { siteId: number; rollupZone: string | null } | null = null;
+  private readonly rollupMs: number;
+
+  constructor(ctx: DurableObjectState, env: EdgeEnv) {
     super(ctx, env);
     this.db = new DoSqlite(ctx.storage);
+    const ms = Number(env.HUSH_ROLLUP_MS);
+    this.rollupMs = Number.isInteger(ms) && ms >= 100 && ms <= RETENTION_MS ? ms : EDGE_ROLLUP_MS;
     void ctx.blockConcurrencyWhile(async () => {
       await applyMigrations(ctx.storage);
+      // The edge's own record beside Node's schema: which site this object holds (an object
+      // holds one site's shard) and the time zone its rollups' local days were cut in.
+      ctx.storage.sql.exec('CREATE TABLE IF NOT EXISTS edge_site (site_id INTEGER PRIMARY KEY, rollup_zone TEXT)');
+      const row = ctx.storage.sql.exec('SELECT site_id AS siteId, rollup_zone AS rollupZone FROM edge_site').toArray()[0] as
+        { siteId: number; rollupZone: string | null } | undefined;
+      this.held = row ?? null;
       this.keys = new KeyRing(doKeyStore(this.db), randomBytes);
       // The visits that may still grow are those open at the object's last write: restored from
       // there rather than from the clock alone (the same visits in production, where the last
@@ -78,10 +128,16 @@ export class SiteStore extends DurableObject {
    * the transaction, and the output gate holds the answer until the commit is durable.
    */
   write(hits: Hit[]): Promise<WriteResult[]> {
-    // Every shard forgets finished visits in the nightly alarm (shard 0 also deletes keys there).
+    if (this.held === null && hits.length > 0) {
+      this.held = { siteId: hits[0].siteId, rollupZone: null };
+      this.ctx.storage.sql.exec('INSERT OR IGNORE INTO edge_site (site_id) VALUES (?)', hits[0].siteId);
+    }
+    // Every shard builds its rollups, enforces retention and forgets finished visits in its alarm
+    // (shard 0 also deletes keys there): due within rollupMs of a write.
     if (!this.armed) {
       this.armed = true;
-      void this.ctx.storage.getAlarm().then((a) => (a === null ? this.ctx.storage.setAlarm(nextRotation(Date.now())) : undefined));
+      const due = Date.now() + this.rollupMs;
+      void this.ctx.storage.getAlarm().then((a) => (a === null || a > due ? this.ctx.storage.setAlarm(due) : undefined));
     }
     return Promise.all(hits.map((h) => this.batcher.submit(h)));
   }
@@ -95,6 +151,7 @@ export class SiteStore extends DurableObject {
    */
   report(site: Pick<Site, 'id' | 'domain' | 'timezone' | 'minVisitors'>, goals: Goal[], body: Record<string, unknown>, now: number):
     { response?: QueryResponse; error?: string } {
+    this.readyToRead(site);
     try {
       return { response: runQuery({ sqlite: this.db, site, goals, now, match: this.match }, body) };
     } catch (e) {
@@ -110,6 +167,7 @@ export class SiteStore extends DurableObject {
    */
   sums(site: Pick<Site, 'id' | 'domain' | 'timezone' | 'minVisitors'>, goals: Goal[], body: Record<string, unknown>, now: number,
     first: number | null | undefined): { sums?: QuerySums; error?: string } {
+    this.readyToRead(site);
     try {
       const ctx = { sqlite: this.db, site, goals, now, match: this.match, firstEvent: first };
       return { sums: fetchSums(ctx, queryFor(ctx, body), true) };
@@ -124,19 +182,98 @@ export class SiteStore extends DurableObject {
     return firstEventAt({ sqlite: this.db, site: { ...site, domain: '', minVisitors: 0 } });
   }
 
-  /** Deletes keys older than yesterday and forgets visits that can no longer grow. */
-  housekeeping(now: number): { keysDeleted: number; keyDays: string[] } {
-    const keysDeleted = this.keys.rotate(now);
-    this.writer.prune(now);
-    return { keysDeleted, keyDays: this.keys.days() };
+  /**
+   * Before a report: the rollups must say what the events say. A day written since its rollups
+   * were built is read from its events until the next round rebuilds it (Node's reports thread
+   * lags by up to a round instead; here a round is a minute), so its built mark is dropped —
+   * one small write, only when such a day exists. Rollups cut in another time zone (the site's
+   * was changed) are dropped whole, as Node's settings page does (invalidateSite).
+   */
+  private readyToRead(site: Pick<Site, 'id' | 'timezone'>): void {
+    const held = this.held;
+    if (!held || held.siteId !== site.id) return;
+    if (held.rollupZone !== null && held.rollupZone !== site.timezone) {
+      invalidateSite(rollupReader(this.db), site.id);
+      this.db.prepare('UPDATE edge_site SET rollup_zone = NULL').run();
+      held.rollupZone = null;
+      this.armSoon();
+      return;
+    }
+    const hours = this.db.prepare('SELECT DISTINCT hour FROM rollup_dirty WHERE site_id = ?').pluck().all(site.id) as number[];
+    if (hours.length === 0) return;
+    const days = new Set<number>();
+    for (const h of hours) {
+      days.add(localDayNumber(h * HOUR, site.timezone));
+      days.add(localDayNumber(h * HOUR + HOUR - 1, site.timezone));
+    }
+    // One JSON parameter: a Durable Object binds at most 100 per statement (after a time zone
+    // change every hour of the site is marked).
+    const list = JSON.stringify([...days]);
+    if (!this.db.prepare('SELECT 1 FROM rollup_days WHERE site_id = ? AND day IN (SELECT value FROM json_each(?)) LIMIT 1').get(site.id, list)) return;
+    this.db.prepare('DELETE FROM rollup_days WHERE site_id = ? AND day IN (SELECT value FROM json_each(?))').run(site.id, list);
   }
 
-  /** The rotation: keys are gone within 48 h of their day's end (~24 h and a minute here). */
+  /** Arms the alarm for the next rollup round unless it is due sooner. */
+  private armSoon(): void {
+    const due = Date.now() + this.rollupMs;
+    void this.ctx.storage.getAlarm().then((a) => (a === null || a > due ? this.ctx.storage.setAlarm(due) : undefined));
+  }
+
+  /**
+   * The alarm's work, as if at `now`: deletes keys older than yesterday, forgets visits that can
+   * no longer grow, enforces the site's retention and builds the rollups of the days written
+   * since the last round. `site`: the site's settings when the caller has them (the Worker's
+   * copy of the directory); otherwise they are asked of the directory.
+   */
+  async housekeeping(now: number, site?: SiteSettings): Promise<Maintenance> {
+    const keysDeleted = this.keys.rotate(now);
+    this.writer.prune(now);
+    let retention: RetentionResult | null = null;
+    let rollupDays = 0;
+    const held = this.held;
+    const settings = held && (site?.id === held.siteId ? site : await this.settingsOf(held.siteId));
+    if (held && settings) {
+      retention = enforceSiteRetention(this.db, { id: settings.id, domain: settings.domain, timezone: settings.timezone, days: settings.retentionDays }, now);
+      // Ids of values just deleted must not be reused from the writer's cache (as core.retention on Node).
+      if (retention.strings > 0) this.writer.forgetStrings();
+      if (held.rollupZone !== settings.timezone) {
+        if (held.rollupZone !== null) invalidateSite(rollupReader(this.db), settings.id);
+        this.db.prepare('UPDATE edge_site SET rollup_zone = ? WHERE site_id = ?').run(settings.timezone, settings.id);
+        held.rollupZone = settings.timezone;
+      }
+      rollupDays = refreshRollups(rollupReader(this.db), [{ id: settings.id, timezone: settings.timezone }], now).days;
+    }
+    const keyDays = this.keys.days();
+    return { keysDeleted, keyDays, retention, rollupDays, nextAlarm: this.nextAlarm(Date.now(), keyDays.length > 0) };
+  }
+
+  /** The site's settings from the directory (null if the site is gone from it). */
+  private async settingsOf(siteId: number): Promise<SiteSettings | null> {
+    const ns = this.env.DIRECTORY;
+    if (!ns) return null;
+    return (await ns.get(ns.idFromName('directory')).siteSettings(siteId)) as SiteSettings | null;
+  }
+
+  /**
+   * When the alarm must run next: a round for rollups still to build, the hourly retention while
+   * the object holds events, and the key rotation while a key exists; null when none applies
+   * (an idle object with no data sleeps).
+   */
+  private nextAlarm(now: number, keys: boolean): number | null {
+    const times: number[] = [];
+    if (this.batcher.pending > 0 || this.db.prepare('SELECT 1 FROM rollup_dirty LIMIT 1').get()) times.push(now + this.rollupMs);
+    if (this.db.prepare('SELECT 1 FROM events LIMIT 1').get()) times.push(now + RETENTION_MS);
+    if (keys) times.push(nextRotation(now));
+    return times.length ? Math.min(...times) : null;
+  }
+
+  /** Keys are gone within 48 h of their day's end (~24 h and a minute here); retention hourly; rollups a round after a write. */
   async alarm(): Promise<void> {
-    const now = Date.now();
+    const { nextAlarm } = await this.housekeeping(Date.now());
+    if (nextAlarm !== null) await this.ctx.storage.setAlarm(nextAlarm);
+    // Only now may a write arm it again: a write that came during the round is committed (its
+    // hours are dirty) or waiting in the batcher, and nextAlarm counted either; none is
+    // delivered while setAlarm is under way (the input gate).
     this.armed = false;
-    const { keyDays } = this.housekeeping(now);
-    // While a key exists, come back tomorrow to delete it; an idle site's object then sleeps.
-    if (keyDays.length > 0) await this.ctx.storage.setAlarm(nextRotation(now));
   }
 }

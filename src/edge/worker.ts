@@ -38,6 +38,8 @@ export interface Env {
   HUSH_ADMIN_TOKEN?: string;
   HUSH_IP_PRECISION?: string;
   HUSH_MIN_K_FLOOR?: string;
+  /** How long after a write a site object builds the rollups of its days (ms; default 60 s, see site-object.ts). */
+  HUSH_ROLLUP_MS?: string;
 }
 
 /**
@@ -158,12 +160,18 @@ function buildHost(env: Env, clock: () => number) {
     await sites.reload();
     return c.json({ key }, 201);
   });
-  // The alarm's work on demand, optionally as if at `now` (ms): deletes keys older than yesterday.
+  // The alarm's work on demand in every shard of a site, optionally as if at `now` (ms): deletes
+  // keys older than yesterday, enforces the site's retention, builds rollups (tests set the clock).
   admin.post('/housekeeping', async (c) => {
     const now = Number(c.req.query('now') ?? Date.now());
     const siteId = Number(c.req.query('site_id'));
     if (!Number.isInteger(siteId) || !Number.isFinite(now)) return c.json({ error: '"site_id" and a numeric "now" are required' }, 400);
-    return c.json(await siteStore(env, siteId).housekeeping(now));
+    const site = sites.byId(siteId);
+    if (!site) return c.json({ error: '"site_id": no such site' }, 404);
+    const settings = { id: site.id, domain: site.domain, timezone: site.timezone, retentionDays: site.retentionDays };
+    const n = sites.shards(siteId);
+    const shards = await Promise.all(Array.from({ length: n }, (_, i) => siteStore(env, siteId, i).housekeeping(now, settings)));
+    return c.json({ shards });
   });
   app.route('/_hush/admin', admin);
 

@@ -1,10 +1,12 @@
 // Retention, enforced by the server itself (DESIGN invariant 6): a site's events and visits
 // older than its retention are deleted, counted from local midnight in the site's time zone so
 // "keep 30 days" means 30 calendar days there, across DST changes. Deletes go in batches of
-// 5,000 rows (a few ms each), so a live writer is never locked out for long.
-import type Database from 'better-sqlite3';
+// 5,000 rows (a few ms each), so a live writer is never locked out for long. The same code runs
+// in a site's Durable Object at the edge (enforceSiteRetention, from the object's alarm), where the
+// site's settings come from the directory rather than a `sites` row beside the events.
 import { localDayNumber, localMidnight, localParts } from '../reports/time-zone.ts';
 import { deleteUnusedStrings } from '../store/string-gc.ts';
+import type { SqlConnection, SqlStatement } from '../store/sql.ts';
 
 const BATCH = 5000;
 
@@ -26,13 +28,31 @@ export function retentionCutoff(now: number, days: number, tz: string): number {
   return localMidnight(p.y, p.m, p.d - days, tz);
 }
 
+/** The settings retention reads of a site. */
+export interface RetentionSite {
+  id: number;
+  domain: string;
+  timezone: string;
+  /** retention_days */
+  days: number;
+}
+
 /**
  * Deletes (or with dryRun, counts) every site's rows past retention.
  * Visits go by their last activity, so a visit is deleted only when all of it is past retention.
  */
-export function enforceRetention(sqlite: Database.Database, now: number, dryRun = false): RetentionResult[] {
-  const sites = sqlite.prepare('SELECT id, domain, timezone, retention_days AS days FROM sites ORDER BY domain').all() as
-    Array<{ id: number; domain: string; timezone: string; days: number }>;
+export function enforceRetention(sqlite: SqlConnection, now: number, dryRun = false): RetentionResult[] {
+  const sites = sqlite.prepare('SELECT id, domain, timezone, retention_days AS days FROM sites ORDER BY domain').all() as RetentionSite[];
+  const one = retentionOf(sqlite);
+  return sites.map((s) => one(s, now, dryRun));
+}
+
+/** Deletes (or counts) one site's rows past its retention, for a store that holds that site's data. */
+export function enforceSiteRetention(sqlite: SqlConnection, site: RetentionSite, now: number, dryRun = false): RetentionResult {
+  return retentionOf(sqlite)(site, now, dryRun);
+}
+
+function retentionOf(sqlite: SqlConnection): (s: RetentionSite, now: number, dryRun: boolean) => RetentionResult {
   const countEvents = sqlite.prepare('SELECT count(*) AS n FROM events WHERE site_id = ? AND ts < ?');
   const countVisits = sqlite.prepare('SELECT count(*) AS n FROM visits WHERE site_id = ? AND end_ts < ?');
   const delEvents = sqlite.prepare('DELETE FROM events WHERE (site_id, ts, id) IN (SELECT site_id, ts, id FROM events WHERE site_id = ? AND ts < ? LIMIT ?)');
@@ -56,7 +76,7 @@ export function enforceRetention(sqlite: Database.Database, now: number, dryRun 
   // Imported aggregates (hush import-plausible) follow the same retention as the site's own data.
   const delImported = sqlite.prepare('DELETE FROM imported_stats WHERE rowid IN (SELECT rowid FROM imported_stats WHERE site_id = ? AND day < ? LIMIT ?)');
   const delBuilt = sqlite.prepare('DELETE FROM rollup_days WHERE site_id = ? AND day < ?');
-  const drain = (stmt: Database.Statement, args: unknown[]) => {
+  const drain = (stmt: SqlStatement, args: unknown[]) => {
     let total = 0;
     for (;;) {
       const n = stmt.run(...args, BATCH).changes;
@@ -64,7 +84,7 @@ export function enforceRetention(sqlite: Database.Database, now: number, dryRun 
       if (n < BATCH) return total;
     }
   };
-  return sites.map((s) => {
+  return (s, now, dryRun) => {
     const cutoff = retentionCutoff(now, s.days, s.timezone);
     const day = localDayNumber(cutoff, s.timezone);
     if (dryRun) {
@@ -85,5 +105,5 @@ export function enforceRetention(sqlite: Database.Database, now: number, dryRun 
     // Values only the deleted rows used go too (a full pass over the site: only when needed).
     const strings = events || visits ? deleteUnusedStrings(sqlite, s.id) : 0;
     return { domain: s.domain, cutoff, events, visits, rollups, strings };
-  });
+  };
 }
