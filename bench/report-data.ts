@@ -5,6 +5,7 @@
 // measured by the ingestion bench), visits included, and the writer's dirty marks are set so
 // the rollup builder sees what the writer would have told it.
 import { openDb } from '../src/store/db.ts';
+import { VisitProfiles } from '../src/store/visit-profiles.ts';
 import { mulberry32 as rng } from '../src/demo/random.ts';
 
 
@@ -61,9 +62,10 @@ export function fillReportDb(file: string, total: number, end: number, days = 30
   const ins = db.prepare(`INSERT INTO events (id, site_id, ts, visit_id, name_id, host_id, page_id, bytes, status, load_ms, engagement_ms, props,
     interactive, from_log) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 0)`);
   let eventId = 0;
-  const insVisit = db.prepare(`INSERT INTO visits (id, site_id, visitor_id, start_ts, end_ts, entry_page_id, exit_page_id, host_id, pageviews, events,
-    bounce, engagement_ms, referrer_id, source_id, channel_id, utm_source_id, utm_medium_id, utm_campaign_id, country_id, browser_id,
-    browser_version_id, os_id, os_version_id, device_id, language_id, screen_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  const insVisit = db.prepare(`INSERT INTO visits (id, site_id, visitor_id, start_ts, duration_ms, entry_page_id, exit_page_id, pageviews,
+    bounce, referrer_id, country_id, language_id, platform_id, acquisition_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  // Platform and acquisition rows as the writer finds or adds them (src/store/visit-profiles.ts).
+  const profiles = new VisitProfiles(db);
   // The per-site dictionary, as the writer keeps it.
   const insString = db.prepare('INSERT INTO strings (site_id, value) VALUES (?, ?) RETURNING id').pluck();
   const ids = new Map<string, number>();
@@ -141,8 +143,14 @@ export function fillReportDb(file: string, total: number, end: number, days = 30
       // attrs: referrer host, path, source, channel, 3 utm, country, browser, version, os, version, device, language, screen
       const a = v.slice(12);
       const referrer = a[0] === null ? null : `${a[0]}${a[1] ?? ''}`;
-      insVisit.run(...v.slice(0, 5), sid(site, v[5]), sid(site, v[6]), sid(site, v[7]), ...v.slice(8, 12),
-        sid(site, referrer), ...a.slice(2).map((x) => sid(site, x)));
+      const [source, channel, utmSource, utmMedium, utmCampaign, country, browser, browserVersion, os, osVersion, device, language, screen] =
+        a.slice(2).map((x) => sid(site, x));
+      const platform = profiles.platforms.id(site, [browser, browserVersion, os, osVersion, device, screen]);
+      const acquisition = profiles.acquisitions.id(site, [source, channel, utmSource, utmMedium, utmCampaign, null, null]);
+      // [id, site, visitor, start, end, entry, exit, host, pageviews, custom events, bounce, engaged ms]: host, custom events and
+      // engaged time are what the visit's events say, not stored on the visit.
+      insVisit.run(v[0], site, v[2], v[3], (v[4] as number) - (v[3] as number), sid(site, v[5]), sid(site, v[6]), v[8], v[10],
+        sid(site, referrer), country, language, platform, acquisition);
     }
   });
   for (let day = 0; day < days && events < total; day++) {

@@ -1,5 +1,6 @@
 // The whole stored data model. Every column here is part of the data inventory a privacy
 // reviewer reads: nothing holds a raw IP, a full user-agent or a daily key outside `daily_keys`.
+import { sql } from 'drizzle-orm';
 import { blob, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /** A website whose hits Hush accepts. `domain` is normalised: lower case, no `www.`. */
@@ -62,47 +63,74 @@ export const strings = sqliteTable('strings', {
   uniqueIndex('strings_site_value_uq').on(t.siteId, t.value),
 ]);
 
-/** Where a visit came from and what it was made with (set by the visit's first hit), as string ids. */
-function visitAttributes() {
-  return {
-    /** Referring page: host (www. removed) and path, without query string. */
-    referrerId: integer('referrer_id'),
-    sourceId: integer('source_id'),
-    channelId: integer('channel_id').notNull(),
-    utmSourceId: integer('utm_source_id'),
-    utmMediumId: integer('utm_medium_id'),
-    utmCampaignId: integer('utm_campaign_id'),
-    utmContentId: integer('utm_content_id'),
-    utmTermId: integer('utm_term_id'),
-    countryId: integer('country_id'),
-    browserId: integer('browser_id'),
-    browserVersionId: integer('browser_version_id'),
-    osId: integer('os_id'),
-    osVersionId: integer('os_version_id'),
-    deviceId: integer('device_id').notNull(),
-    languageId: integer('language_id'),
-    screenId: integer('screen_id'),
-  };
-}
+/**
+ * What a visit was made with: browser and OS family and version, device type and screen class
+ * (string ids), one row per combination seen on a site. A visit refers to its row instead of
+ * carrying six columns: ~15 bytes less per visit (migration 0017), while a site sees a few hundred
+ * to a few thousand combinations. Nothing here describes one visitor more than the visit did.
+ */
+export const platforms = sqliteTable('platforms', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  siteId: integer('site_id').notNull(),
+  browserId: integer('browser_id'),
+  browserVersionId: integer('browser_version_id'),
+  osId: integer('os_id'),
+  osVersionId: integer('os_version_id'),
+  deviceId: integer('device_id').notNull(),
+  screenId: integer('screen_id'),
+}, (t) => [
+  // The writer finds a visit's combination by its values (`IS`, NULLs included).
+  index('platforms_site_values_idx').on(t.siteId, t.browserId, t.browserVersionId, t.osId, t.osVersionId, t.deviceId, t.screenId),
+]);
 
-/** One row per visit: a visitor id's hits with gaps under 30 minutes. `*_id` columns refer to strings. */
+/**
+ * How a visit was acquired: source, channel and UTM tags (string ids), one row per combination
+ * seen on a site, as `platforms` (~8 bytes less per visit). The referrer stays on the visit: its
+ * path makes it nearly as varied as the visits themselves.
+ */
+export const acquisitions = sqliteTable('acquisitions', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  siteId: integer('site_id').notNull(),
+  sourceId: integer('source_id'),
+  channelId: integer('channel_id').notNull(),
+  utmSourceId: integer('utm_source_id'),
+  utmMediumId: integer('utm_medium_id'),
+  utmCampaignId: integer('utm_campaign_id'),
+  utmContentId: integer('utm_content_id'),
+  utmTermId: integer('utm_term_id'),
+}, (t) => [
+  index('acquisitions_site_values_idx').on(t.siteId, t.sourceId, t.channelId, t.utmSourceId, t.utmMediumId, t.utmCampaignId, t.utmContentId, t.utmTermId),
+]);
+
+/**
+ * One row per visit: a visitor id's hits with gaps under 30 minutes. `*_id` columns refer to
+ * strings; where it came from and what it was made with are rows of `acquisitions` and
+ * `platforms`. What the visit's events already say is not repeated here (its host, its custom
+ * event count and engaged time: sums over its events, never read from this table).
+ */
 export const visits = sqliteTable('visits', {
   id: integer('id').primaryKey(),
   siteId: integer('site_id').notNull(),
   /** HMAC-SHA256(daily key, site ‖ IP prefix ‖ UA) truncated to 64 bits, as a signed integer. */
   visitorId: integer('visitor_id').notNull(),
   startTs: integer('start_ts').notNull(),
-  /** Last activity: the latest hit, or a hit's time plus its reported engagement. */
-  endTs: integer('end_ts').notNull(),
+  /**
+   * Last activity minus first: 0–3 bytes where a time is 6. `end_ts` (a virtual column, stored
+   * nowhere) gives the latest hit's time, or a hit's time plus its reported engagement.
+   */
+  durationMs: integer('duration_ms').notNull(),
+  endTs: integer('end_ts').generatedAlwaysAs(sql`start_ts + duration_ms`, { mode: 'virtual' }),
   entryPageId: integer('entry_page_id').notNull(),
   exitPageId: integer('exit_page_id').notNull(),
-  hostId: integer('host_id').notNull(),
   pageviews: integer('pageviews').notNull(),
-  events: integer('events').notNull(),
   /** 1 while the visit has at most one pageview and no interactive custom event. */
   bounce: integer('bounce').notNull(),
-  engagementMs: integer('engagement_ms').notNull(),
-  ...visitAttributes(),
+  /** Referring page: host (www. removed) and path, without query string. */
+  referrerId: integer('referrer_id'),
+  countryId: integer('country_id'),
+  languageId: integer('language_id'),
+  platformId: integer('platform_id').notNull(),
+  acquisitionId: integer('acquisition_id').notNull(),
 });
 // No index by (site, start): reports reach visits by id from their events, which are clustered by
 // (site, time) already; retention and the string sweep find a site's visits without one (migration

@@ -19,8 +19,8 @@ function event(siteId: number, ts: number): void {
     VALUES (?, ?, ?, 0, 1, 1, 1)`).run(++eventIds, siteId, ts);
 }
 function visit(siteId: number, start: number, end: number): void {
-  h.core.store.sqlite.prepare(`INSERT INTO visits (site_id, visitor_id, start_ts, end_ts, entry_page_id, exit_page_id, host_id, pageviews, events, bounce, engagement_ms, channel_id, device_id)
-    VALUES (?, 1, ?, ?, 1, 1, 1, 1, 0, 1, 0, 1, 1)`).run(siteId, start, end);
+  h.core.store.sqlite.prepare(`INSERT INTO visits (site_id, visitor_id, start_ts, duration_ms, entry_page_id, exit_page_id, pageviews, bounce, platform_id, acquisition_id)
+    VALUES (?, 1, ?, ?, 1, 1, 1, 1, 1, 1)`).run(siteId, start, end - start);
 }
 const left = (siteId: number, table = 'events', col = 'ts') => (h.core.store.sqlite.prepare(`SELECT ${col} AS t FROM ${table} WHERE site_id = ? ORDER BY ${col}`).all(siteId) as Array<{ t: number }>).map((x) => x.t);
 

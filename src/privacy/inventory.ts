@@ -17,8 +17,9 @@ const UNTIL_REMOVED = 'until the site is removed';
 const f = (what: string, purpose: string, source: string, retention: string): Field => ({ what, purpose, source, retention });
 
 /** Visit-level attributes, stored once per visit as ids of their text in `strings`. */
-function visitAttributes(retention: string): Table {
-  return {
+/** Where a visit came from and what it was made with; `only` picks the columns of one table. */
+function visitAttributes(retention: string, only: string[]): Table {
+  const all: Table = {
     referrer_id: f('referring site host (www. removed) and page path, without query string; empty for direct and self-referrals', 'traffic sources and referrers reports', 'beacon referrer or log Referer', retention),
     source_id: f('source name (e.g. "Google") or utm_source/ref', 'traffic sources report', 'referrer, campaign parameters', retention),
     channel_id: f('search, social, email, paid, direct or referral', 'channels report', 'referrer, campaign parameters', retention),
@@ -36,6 +37,7 @@ function visitAttributes(retention: string): Table {
     language_id: f('primary language tag and region, e.g. en-US', 'languages report', 'navigator.language or Accept-Language', retention),
     screen_id: f('screen width class: mobile, tablet, laptop or desktop', 'screen sizes report', 'screen.width', retention),
   };
+  return Object.fromEntries(only.map((c) => [c, all[c]]));
 }
 
 /** The counts a rollup row keeps: totals over a day or hour, never a single visit. */
@@ -77,15 +79,24 @@ export const INVENTORY: Record<string, Table> = {
     site_id: f('site', 'per-site reports', 'Hush', SITE_RETENTION),
     visitor_id: f("64-bit HMAC of site, truncated IP prefix and user-agent under the day's key", 'counting unique visitors and visits; unlinkable once the key is deleted', 'pseudonymisation', SITE_RETENTION),
     start_ts: f('first activity', 'visits over time', 'server clock or log time', SITE_RETENTION),
-    end_ts: f('last activity', 'visit duration', 'server clock or log time', SITE_RETENTION),
+    duration_ms: f('last activity minus first, ms (end_ts, a virtual column, is their sum)', 'visit duration', 'server clock or log time', SITE_RETENTION),
     entry_page_id: f('first page path', 'entry pages report', 'page URL', SITE_RETENTION),
     exit_page_id: f('last page path', 'exit pages report', 'page URL', SITE_RETENTION),
-    host_id: f('host of the entry page', 'hostname report', 'page URL', SITE_RETENTION),
     pageviews: f('page views in the visit', 'views per visit, bounce rate', 'Hush', SITE_RETENTION),
-    events: f('custom events in the visit', 'conversion reports', 'Hush', SITE_RETENTION),
     bounce: f('1 when the visit had one page view and no interactive event', 'bounce rate', 'Hush', SITE_RETENTION),
-    engagement_ms: f('visible time on pages, ms', 'time on page, visit duration', 'beacon engagement events', SITE_RETENTION),
-    ...visitAttributes(SITE_RETENTION),
+    ...visitAttributes(SITE_RETENTION, ['referrer_id', 'country_id', 'language_id']),
+    platform_id: f('the visit\'s row of platforms', 'browsers, operating systems, devices and screen sizes reports', 'Hush', SITE_RETENTION),
+    acquisition_id: f('the visit\'s row of acquisitions', 'traffic sources, channels and campaign reports', 'Hush', SITE_RETENTION),
+  },
+  platforms: {
+    id: f('row id, referred to by visits.platform_id', 'storing each combination once', 'Hush', SITE_RETENTION),
+    site_id: f('site', 'per-site combinations', 'Hush', SITE_RETENTION),
+    ...visitAttributes(SITE_RETENTION, ['browser_id', 'browser_version_id', 'os_id', 'os_version_id', 'device_id', 'screen_id']),
+  },
+  acquisitions: {
+    id: f('row id, referred to by visits.acquisition_id', 'storing each combination once', 'Hush', SITE_RETENTION),
+    site_id: f('site', 'per-site combinations', 'Hush', SITE_RETENTION),
+    ...visitAttributes(SITE_RETENTION, ['source_id', 'channel_id', 'utm_source_id', 'utm_medium_id', 'utm_campaign_id', 'utm_content_id', 'utm_term_id']),
   },
   events: {
     id: f('row id', 'internal reference', 'Hush', SITE_RETENTION),
@@ -111,7 +122,7 @@ export const INVENTORY: Record<string, Table> = {
     value: f('the last id handed out', 'unique ids across writing processes', 'Hush', UNTIL_REMOVED),
   },
   strings: {
-    id: f('row id, referred to by the *_id columns of events and visits', 'storing each text value once', 'Hush', SITE_RETENTION),
+    id: f('row id, referred to by the *_id columns of events, visits, platforms and acquisitions', 'storing each text value once', 'Hush', SITE_RETENTION),
     site_id: f('site', 'per-site values', 'Hush', SITE_RETENTION),
     value: f('one text value of the columns that refer to it: a page path, host, event name, referrer, source, campaign, country, browser, OS, device, language or screen class', 'storing each text value once', 'the columns above', `${SITE_RETENTION}: deleted once no row refers to it`),
   },

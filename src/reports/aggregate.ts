@@ -4,7 +4,7 @@
 // scans of the day before: ~8× slower), and filtered reports that day segments cannot answer
 // (custom properties, HTTP status filters) use it through row-cache.ts.
 import type { SqlConnection, SqlStatement } from '../store/sql.ts';
-import type { Dimension } from './dimensions.ts';
+import { VISIT_JOINS, type Dimension } from './dimensions.ts';
 import type { Compiled } from './filters.ts';
 import type { Base } from './metrics.ts';
 import { prepared, type SourceRow } from './raw-source.ts';
@@ -51,7 +51,7 @@ export function fetchEventRows(sqlite: SqlConnection, q: FetchRequest): EventRow
   // The 64-bit visitor id in two exact halves (JS numbers hold 53 bits).
   const sql = `SELECT ${local} / 86400000, ${local} / 3600000, e.visit_id, v.visitor_id >> 32, v.visitor_id & 4294967295,
       e.name_id, e.bytes, e.load_ms, e.engagement_ms, v.bounce, v.end_ts - v.start_ts, v.pageviews${cols.map((c) => `, ${c}`).join('')}
-    FROM events e LEFT JOIN visits v ON v.id = e.visit_id
+    FROM events e LEFT JOIN visits v ON v.id = e.visit_id ${VISIT_JOINS}
     WHERE e.site_id = ? AND e.ts >= ? AND e.ts < ?${q.filter ? ` AND ${q.filter.sql}` : ''}`;
   params.push(q.siteId, q.start, q.end, ...(q.filter?.params ?? []));
   return { rows: prepared(sqlite, sql).all(...params) as unknown[][], dimCol, text, ids: nameIds(sqlite, q.siteId) };

@@ -1,12 +1,12 @@
 // The dimensions a report can group or filter by, each mapped to the SQL that computes it. This
 // table is the whitelist: no identifier from a request reaches SQL any other way. An event
 // dimension is read from the event row (`e`), a visit dimension from its visit (`v`, joined on
-// the event's visit_id); `code` is its stable number in the daily rollups (never renumber).
+// the event's visit_id, with VISIT_JOINS); `code` is its stable number in the daily rollups (never renumber).
 import { QueryError } from './query-error.ts';
 
 export interface Dimension {
   name: string;
-  /** Expression over the event row `e` and its visit `v`. */
+  /** Expression over the event row `e`, its visit `v` and the visit's `vp`/`va` rows (VISIT_JOINS). */
   sql: string;
   /** Bound parameters of `sql` (the JSON path of a custom property). */
   params?: unknown[];
@@ -19,8 +19,16 @@ export interface Dimension {
   kind: 'event' | 'visit' | 'goal';
 }
 
+/**
+ * A visit's platform (`vp`: browser, OS, versions, device, screen) and acquisition (`va`: source,
+ * channel, UTM tags) are rows of their own (migration 0017): every query that reads visit
+ * dimensions joins them after `visits v`. SQLite leaves out either join when no column of it is
+ * used, so a query on other columns pays nothing for them.
+ */
+export const VISIT_JOINS = 'LEFT JOIN platforms vp ON vp.id = v.platform_id LEFT JOIN acquisitions va ON va.id = v.acquisition_id';
+
 const ev = (name: string, col: string, code: number): Dimension => ({ name, sql: `e.${col}`, text: true, code, kind: 'event' });
-const vi = (name: string, col: string, code: number): Dimension => ({ name, sql: `v.${col}`, text: true, code, kind: 'visit' });
+const vi = (name: string, col: string, code: number, table = 'v'): Dimension => ({ name, sql: `${table}.${col}`, text: true, code, kind: 'visit' });
 
 const FIXED: Dimension[] = [
   ev('event:page', 'page_id', 1),
@@ -30,22 +38,22 @@ const FIXED: Dimension[] = [
   vi('visit:entry_page', 'entry_page_id', 5),
   vi('visit:exit_page', 'exit_page_id', 6),
   // A visit without a source is direct; a request outside any visit (no v) has none at all.
-  { name: 'visit:source', sql: 'CASE WHEN v.id IS NULL THEN NULL ELSE coalesce(v.source_id, 0) END', text: true, zero: 'Direct / None', code: 7, kind: 'visit' },
-  vi('visit:channel', 'channel_id', 8),
+  { name: 'visit:source', sql: 'CASE WHEN v.id IS NULL THEN NULL ELSE coalesce(va.source_id, 0) END', text: true, zero: 'Direct / None', code: 7, kind: 'visit' },
+  vi('visit:channel', 'channel_id', 8, 'va'),
   vi('visit:referrer', 'referrer_id', 9),
-  vi('visit:utm_source', 'utm_source_id', 10),
-  vi('visit:utm_medium', 'utm_medium_id', 11),
-  vi('visit:utm_campaign', 'utm_campaign_id', 12),
-  vi('visit:utm_content', 'utm_content_id', 13),
-  vi('visit:utm_term', 'utm_term_id', 14),
+  vi('visit:utm_source', 'utm_source_id', 10, 'va'),
+  vi('visit:utm_medium', 'utm_medium_id', 11, 'va'),
+  vi('visit:utm_campaign', 'utm_campaign_id', 12, 'va'),
+  vi('visit:utm_content', 'utm_content_id', 13, 'va'),
+  vi('visit:utm_term', 'utm_term_id', 14, 'va'),
   vi('visit:country', 'country_id', 15),
-  vi('visit:browser', 'browser_id', 16),
-  vi('visit:browser_version', 'browser_version_id', 17),
-  vi('visit:os', 'os_id', 18),
-  vi('visit:os_version', 'os_version_id', 19),
-  vi('visit:device', 'device_id', 20),
+  vi('visit:browser', 'browser_id', 16, 'vp'),
+  vi('visit:browser_version', 'browser_version_id', 17, 'vp'),
+  vi('visit:os', 'os_id', 18, 'vp'),
+  vi('visit:os_version', 'os_version_id', 19, 'vp'),
+  vi('visit:device', 'device_id', 20, 'vp'),
   vi('visit:language', 'language_id', 21),
-  vi('visit:screen', 'screen_id', 22),
+  vi('visit:screen', 'screen_id', 22, 'vp'),
 ];
 
 const BY_NAME = new Map(FIXED.map((d) => [d.name, d]));

@@ -25,6 +25,7 @@ import { checkFilterShape, compileFilter, parseFilters, type Compiled, type Filt
 import { QueryError, shown } from './query-error.ts';
 import { dayStart } from './time-zone.ts';
 import { prepared } from './raw-source.ts';
+import { VISIT_JOINS } from './dimensions.ts';
 import { idOf } from './string-ids.ts';
 import { dirtyDays } from './rollups.ts';
 import { rebuildsOf } from './segment-cache.ts';
@@ -183,7 +184,7 @@ function countPiece(sqlite: SqlConnection, siteId: number, start: number, end: n
       AND (e.name_id IN (SELECT value FROM json_each(?)) OR (e.name_id = ? AND e.page_id IN (SELECT value FROM json_each(?))))
       AND e.visit_id IN (SELECT f.visit_id FROM events f WHERE f.site_id = ? AND f.ts >= ? AND f.ts < ?
         AND (f.name_id IN (SELECT value FROM json_each(?)) OR (f.name_id = ? AND f.page_id IN (SELECT value FROM json_each(?)))))
-      ${filter ? `AND e.visit_id IN (SELECT e.visit_id FROM events e LEFT JOIN visits v ON v.id = e.visit_id
+      ${filter ? `AND e.visit_id IN (SELECT e.visit_id FROM events e LEFT JOIN visits v ON v.id = e.visit_id ${VISIT_JOINS}
         WHERE e.site_id = ? AND e.ts >= ? AND e.ts < ? AND ${filter.sql})` : ''}
     ORDER BY e.ts, e.id`;
   const params: unknown[] = [siteId, start, end, ids(m.names.keys()), m.pageview, ids(m.pages.keys()),

@@ -15,7 +15,7 @@
 // change only with a new event of it; each change takes the visit's old contribution out of every
 // group of every live day and puts the new one in.
 import type Database from 'better-sqlite3';
-import { ROLLUP_DIMENSIONS } from './dimensions.ts';
+import { ROLLUP_DIMENSIONS, VISIT_JOINS } from './dimensions.ts';
 import { DAY, HOUR, dayStart, localDayNumber, offsetSegments } from './time-zone.ts';
 import { nameIds } from './string-ids.ts';
 import { prepared } from './raw-source.ts';
@@ -43,7 +43,7 @@ const VISIT_DIMS = ROLLUP_DIMENSIONS.filter((d) => d.kind === 'visit').map((d) =
 const V_ID = 0, V_HI = 1, V_LO = 2, V_START = 3, V_END = 4, V_BOUNCE = 5, V_PV = 6, V_DIMS = 7;
 const VISIT_SQL = `SELECT v.id, v.visitor_id >> 32, v.visitor_id & 4294967295, v.start_ts, v.end_ts, v.bounce, v.pageviews,
   ${ROLLUP_DIMENSIONS.filter((d) => d.kind === 'visit').map((d) => d.sql).join(', ')}
-  FROM json_each(?) j JOIN visits v ON v.id = j.value`;
+  FROM json_each(?) j JOIN visits v ON v.id = j.value ${VISIT_JOINS}`;
 
 type Row = unknown[];
 

@@ -11,7 +11,7 @@
 // the aggregation count distinct visits and visitors with one "last seen" stamp per group
 // instead of per-visit Maps. Sizes: ~45 bytes per event plus ~60 per visit (see bytesOf).
 import type { SqlConnection, SqlStatement } from '../store/sql.ts';
-import { ROLLUP_DIMENSIONS, type Dimension } from './dimensions.ts';
+import { ROLLUP_DIMENSIONS, VISIT_JOINS, type Dimension } from './dimensions.ts';
 import { prepared } from './raw-source.ts';
 import { nameIds } from './string-ids.ts';
 import { HOUR, offsetSegments } from './time-zone.ts';
@@ -116,7 +116,7 @@ const EVENTS_SQL = `SELECT json_group_array(ts - ?), json_group_array(visit_id),
 // as one JSON text (2.4 µs per visit as row arrays, 1.2 µs as JSON, on the 1M bench).
 const VISITS_SQL = `SELECT json_group_array(json_array(v.id, v.visitor_id >> 32, v.visitor_id & 4294967295, v.bounce, v.end_ts - v.start_ts,
   v.pageviews, v.end_ts, ${VISIT_DIMS.map((d) => d.sql).join(', ')}))
-  FROM json_each(?) j JOIN visits v ON v.id = j.value`;
+  FROM json_each(?) j JOIN visits v ON v.id = j.value ${VISIT_JOINS}`;
 const V_FIXED = 7;
 
 /** Reads local day `day` ([start, end) in ms) of a site into a segment. */

@@ -28,7 +28,7 @@ export class BatchDigest {
   private readonly sourceAt: number;
 
   constructor(private readonly post: (digest: Float64Array) => void, visitColumns: string[]) {
-    this.dimAt = VISIT_DIMS.map((d) => visitColumns.indexOf(d.name === 'visit:source' ? 'source_id' : d.sql.replace(/^v\./, '')));
+    this.dimAt = VISIT_DIMS.map((d) => visitColumns.indexOf(d.name === 'visit:source' ? 'source_id' : d.sql.replace(/^v[pa]?\./, '')));
     if (this.dimAt.includes(-1)) throw new Error('a rolled-up visit dimension is not a visit column');
     this.sourceAt = VISIT_DIMS.findIndex((d) => d.name === 'visit:source');
   }

@@ -7,6 +7,8 @@ import { Dictionary } from './dictionary.ts';
 import type { Hit, DropReason } from '../collector/hit.ts';
 import { VisitTracker, VISIT_KEEP_MS, isBounce, isLogRequest, type Visit } from './visits.ts';
 import { BatchDigest } from './batch-digest.ts';
+import { ACQUISITION_COLS, PLATFORM_COLS, VisitProfiles } from './visit-profiles.ts';
+import { VISIT_JOINS } from '../reports/dimensions.ts';
 
 export type WriteResult = 'ok' | DropReason;
 
@@ -17,19 +19,31 @@ const EVENT_COLS = [
   'revenue_amount', 'revenue_currency', 'interactive', 'from_log',
 ];
 
-/** Visit fields kept as text in memory and as string ids in the table. */
+/**
+ * Visit fields kept as text in memory and as string ids in the table: on the visit row itself, or
+ * (PLATFORM_COLS, ACQUISITION_COLS) on its `platforms` and `acquisitions` rows (visit-profiles.ts).
+ * The visit's host is not stored: it is its first event's.
+ */
 const VISIT_TEXT: Array<[keyof Visit, string]> = [
-  ['entryPage', 'entry_page_id'], ['exitPage', 'exit_page_id'], ['hostname', 'host_id'], ['referrerHost', 'referrer_id'],
+  ['entryPage', 'entry_page_id'], ['exitPage', 'exit_page_id'], ['referrerHost', 'referrer_id'],
   ['source', 'source_id'], ['channel', 'channel_id'], ['utmSource', 'utm_source_id'], ['utmMedium', 'utm_medium_id'],
   ['utmCampaign', 'utm_campaign_id'], ['utmContent', 'utm_content_id'], ['utmTerm', 'utm_term_id'], ['country', 'country_id'],
   ['browser', 'browser_id'], ['browserVersion', 'browser_version_id'], ['os', 'os_id'], ['osVersion', 'os_version_id'],
   ['device', 'device_id'], ['language', 'language_id'], ['screen', 'screen_id'],
 ];
 const EXIT = VISIT_TEXT.findIndex(([f]) => f === 'exitPage');
-const VISIT_NUM = ['id', 'site_id', 'visitor_id', 'start_ts', 'end_ts', 'pageviews', 'events', 'bounce', 'engagement_ms'];
-const VISIT_COLS = [...VISIT_NUM, ...VISIT_TEXT.map(([, c]) => c)];
+const textAt = (cols: readonly string[]) => cols.map((c) => VISIT_TEXT.findIndex(([, col]) => col === c));
+const PLATFORM_AT = textAt(PLATFORM_COLS), ACQUISITION_AT = textAt(ACQUISITION_COLS);
+/** The text ids on the visit row; after the VISIT_TEXT ids a visit's id list holds its platform and acquisition ids. */
+const OWN_TEXT = VISIT_TEXT.map(([, c]) => c).filter((c) => !(PLATFORM_COLS as readonly string[]).includes(c) && !(ACQUISITION_COLS as readonly string[]).includes(c));
+const OWN_AT = textAt(OWN_TEXT), PLATFORM = VISIT_TEXT.length, ACQUISITION = PLATFORM + 1;
+// Read back for the visits still open at a start (end_ts is virtual: start_ts + duration_ms).
+const VISIT_NUM = ['id', 'site_id', 'visitor_id', 'start_ts', 'end_ts', 'pageviews', 'bounce'];
+const VISIT_COLS = ['id', 'site_id', 'visitor_id', 'start_ts', 'duration_ms', 'pageviews', 'bounce', ...OWN_TEXT, 'platform_id', 'acquisition_id'];
 // Columns a later hit of the same visit can change.
-const VISIT_MUTABLE = ['end_ts', 'exit_page_id', 'pageviews', 'events', 'bounce', 'engagement_ms'];
+const VISIT_MUTABLE = ['duration_ms', 'exit_page_id', 'pageviews', 'bounce'];
+/** Where a visit text column is read from in the restore query (the aliases of VISIT_JOINS). */
+const aliasOf = (c: string) => ((PLATFORM_COLS as readonly string[]).includes(c) ? 'vp' : (ACQUISITION_COLS as readonly string[]).includes(c) ? 'va' : 'v');
 
 const camel = (c: string) => c.replace(/_([a-z])/g, (_, ch: string) => ch.toUpperCase());
 
@@ -46,6 +60,7 @@ export class HitWriter {
   private readonly recentVisits: SqlStatement;
   private readonly tracker: VisitTracker;
   private readonly dict: Dictionary;
+  private readonly profiles: VisitProfiles;
   private readonly tx: (hits: Hit[]) => WriteResult[];
   /** Told of every committed batch (the reports thread's live rollups), when set. */
   private readonly digest: BatchDigest | null;
@@ -64,10 +79,11 @@ export class HitWriter {
     this.reserveIds = sqlite.prepare('UPDATE sequences SET value = value + ? WHERE name = ? RETURNING value').pluck();
     this.maxVisitId = sqlite.prepare('SELECT coalesce(max(id), 0) AS m FROM visits');
     // safeIntegers: visitor ids are 64-bit and must come back exact to match new hashes.
-    this.recentVisits = sqlite.prepare(`SELECT ${VISIT_NUM.join(', ')},
-      ${VISIT_TEXT.map(([f, c]) => `(SELECT value FROM strings WHERE id = ${c}) AS ${String(f)}`).join(', ')}
-      FROM visits WHERE end_ts > ?`).safeIntegers(true);
+    this.recentVisits = sqlite.prepare(`SELECT ${VISIT_NUM.map((c) => `v.${c}`).join(', ')},
+      ${VISIT_TEXT.map(([f, c]) => `(SELECT value FROM strings WHERE id = ${aliasOf(c)}.${c}) AS ${String(f)}`).join(', ')}
+      FROM visits v ${VISIT_JOINS} WHERE v.end_ts > ?`).safeIntegers(true);
     this.dict = new Dictionary(sqlite);
+    this.profiles = new VisitProfiles(sqlite);
     this.tracker = new VisitTracker(0);
     this.restore(now);
     this.tx = sqlite.transaction((hits: Hit[]) => this.writeBatch(hits));
@@ -86,6 +102,10 @@ export class HitWriter {
       // The referrer comes back as host and path in one value; it is only ever written whole.
       for (const [f] of VISIT_TEXT) v[f] = r[f];
       v.referrerPath = null;
+      // Not stored on the visit row: each is what its events say, and nothing reads it back.
+      v.hostname = '';
+      v.events = 0;
+      v.engagementMs = 0;
       // The table keeps the bounce verdict, not the count of interactive events behind it.
       v.interactiveEvents = v.bounce === 0 && (v.pageviews as number) <= 1 ? 1 : 0;
       delete v.bounce;
@@ -130,6 +150,7 @@ export class HitWriter {
     } catch (e) {
       this.digest?.discard();
       this.dict.forget();
+      this.profiles.forget();
       this.visitIds = new WeakMap();
       this.restore(Date.now());
       throw e;
@@ -139,6 +160,7 @@ export class HitWriter {
   /** One transaction: every hit's event row, then each visit the batch touched, once. */
   private writeBatch(hits: Hit[]): WriteResult[] {
     this.dict.startBatch();
+    this.profiles.startBatch();
     // A batch opens at most one visit per hit: reserve that many visit ids too (gaps are harmless).
     this.nextEventId = (this.reserveIds.get(hits.length, 'events') as number) - hits.length + 1;
     this.digest?.begin(this.nextEventId - 1, this.nextEventId + hits.length - 1);
@@ -162,9 +184,13 @@ export class HitWriter {
       const site = v.siteId;
       // A visit's text never changes but for its exit page: look the rest up once per visit.
       let ids = this.visitIds.get(v);
-      if (!ids) this.visitIds.set(v, (ids = VISIT_TEXT.map(([f]) => d.id(site, f === 'referrerHost' ? referrerOf(v) : (v[f] as string | null)))));
-      else ids[EXIT] = d.id(site, v.exitPage);
-      this.upsertVisit.run(v.id, site, v.visitorId, v.startTs, v.endTs, v.pageviews, v.events, isBounce(v) ? 1 : 0, v.engagementMs, ...ids);
+      if (!ids) {
+        ids = VISIT_TEXT.map(([f]) => d.id(site, f === 'referrerHost' ? referrerOf(v) : (v[f] as string | null)));
+        ids.push(this.profiles.platforms.id(site, PLATFORM_AT.map((i) => ids![i])), this.profiles.acquisitions.id(site, ACQUISITION_AT.map((i) => ids![i])));
+        this.visitIds.set(v, ids);
+      } else ids[EXIT] = d.id(site, v.exitPage);
+      this.upsertVisit.run(v.id, site, v.visitorId, v.startTs, v.endTs - v.startTs, v.pageviews, isBounce(v) ? 1 : 0,
+        ...OWN_AT.map((i) => ids![i]), ids[PLATFORM], ids[ACQUISITION]);
       this.digest?.visit(v.id, v.visitorId, v.startTs, v.endTs, isBounce(v) ? 1 : 0, v.pageviews, ids);
     }
     return results;
@@ -173,6 +199,7 @@ export class HitWriter {
   /** Forgets cached string ids (after values no row uses were deleted). */
   forgetStrings(): void {
     this.dict.forget();
+    this.profiles.forget();
     this.visitIds = new WeakMap();
   }
 

@@ -6,6 +6,8 @@ import path from 'node:path';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createCore, type Core } from '../../src/server/core.ts';
 import { loadCountryTables } from '../../src/pseudonymize/country-data.ts';
+import { VISIT_JOINS } from '../../src/reports/dimensions.ts';
+import { ACQUISITION_COLS, PLATFORM_COLS } from '../../src/store/visit-profiles.ts';
 
 export const UA = {
   firefox: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0',
@@ -17,11 +19,17 @@ export const UA = {
 const text = (col: string) => `(SELECT value FROM strings WHERE id = ${col})`;
 const VISIT_TEXT = ['referrer', 'source', 'channel', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_content', 'utm_term', 'country',
   'browser', 'browser_version', 'os', 'os_version', 'device', 'language', 'screen'];
+/** Where each visit attribute is stored: the visit row, or its platforms/acquisitions row (VISIT_JOINS). */
+const attr = (c: string) => `${(PLATFORM_COLS as readonly string[]).includes(`${c}_id`) ? 'vp' : (ACQUISITION_COLS as readonly string[]).includes(`${c}_id`) ? 'va' : 'v'}.${c}_id`;
+/** The visit's own events (what the visit row no longer repeats: host, custom event count, engaged time). */
+const ofVisit = (what: string, where = 'true', tail = '') => `(SELECT ${what} FROM events x WHERE x.site_id = v.site_id AND x.visit_id = v.id AND ${where} ${tail})`;
 
 /** Visits with their string ids decoded: `SELECT … FROM ${VISITS_DECODED} WHERE …` reads like a text table. */
 export const VISITS_DECODED = `(SELECT v.id, v.site_id, v.visitor_id, v.start_ts, v.end_ts, ${text('v.entry_page_id')} AS entry_page,
-  ${text('v.exit_page_id')} AS exit_page, ${text('v.host_id')} AS hostname, v.pageviews, v.events, v.bounce, v.engagement_ms,
-  ${VISIT_TEXT.map((c) => `${text(`v.${c}_id`)} AS ${c}`).join(', ')} FROM visits v) AS visits`;
+  ${text('v.exit_page_id')} AS exit_page, ${ofVisit(text('x.host_id'), 'true', 'ORDER BY x.ts, x.id LIMIT 1')} AS hostname, v.pageviews,
+  ${ofVisit('count(*)', `${text('x.name_id')} NOT IN ('pageview', 'engagement') AND NOT (x.from_log = 1 AND ${text('x.name_id')} = 'request')`)} AS events,
+  v.bounce, ${ofVisit('coalesce(sum(x.engagement_ms), 0)', `${text('x.name_id')} = 'engagement'`)} AS engagement_ms,
+  ${VISIT_TEXT.map((c) => `${text(attr(c))} AS ${c}`).join(', ')} FROM visits v ${VISIT_JOINS}) AS visits`;
 
 /**
  * Events with their text decoded and their visit's attributes (visitor id, source, country, …,
@@ -30,8 +38,8 @@ export const VISITS_DECODED = `(SELECT v.id, v.site_id, v.visitor_id, v.start_ts
 export const EVENTS_WITH_VISITS = `(SELECT e.id, e.site_id, e.ts, e.visit_id, ${text('e.name_id')} AS name, ${text('e.host_id')} AS hostname,
   ${text('e.page_id')} AS pathname, e.bytes, e.status, e.load_ms, e.engagement_ms, e.props, e.revenue_amount, e.revenue_currency,
   e.interactive, CASE e.from_log WHEN 1 THEN 'log' ELSE 'script' END AS source_type, v.visitor_id,
-  ${VISIT_TEXT.map((c) => `${text(`v.${c}_id`)} AS ${c}`).join(', ')}
-  FROM events e LEFT JOIN visits v ON v.id = e.visit_id) AS events`;
+  ${VISIT_TEXT.map((c) => `${text(attr(c))} AS ${c}`).join(', ')}
+  FROM events e LEFT JOIN visits v ON v.id = e.visit_id ${VISIT_JOINS}) AS events`;
 
 export function tempDir(): { dir: string; cleanup(): void } {
   const dir = mkdtempSync(path.join(tmpdir(), 'hush-test-'));
