@@ -347,6 +347,18 @@ ranges('order_by and pagination with total_rows', async () => {
   assert.equal(v, [...v].sort((x: number, y: number) => x - y));
 });
 
+ranges('a range in datetimes ending a second after a change of offset answers (the offset search looped forever)', async () => {
+  // Summer time in Helsinki starts 2026-03-29 at 01:00 UTC; the range's end is one second past it
+  // (datetimes are inclusive), and a custom property filter reads events through the row cache.
+  const site = h.core.sites.byDomain('example.com')!;
+  const ctx = { sqlite: h.core.store.sqlite, site, goals: h.core.goals.list(site.id), now: NOW };
+  const body = { site_id: 'example.com', metrics: ['visitors', 'pageviews'], date_range: ['2026-03-28T11:00:00Z', '2026-03-29T01:00:00Z'], dimensions: ['time:hour'],
+    filters: [['is', 'event:props:plan', ['pro', 'free']]] };
+  const res = await ok(body);
+  assert.equal(res.results, runQuery({ ...ctx, forceRaw: true }, body).results);
+  assert.ok(res.results.length > 0);
+});
+
 ranges.run();
 
 // ---------------------------------------------------------------------------------------------

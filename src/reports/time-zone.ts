@@ -83,8 +83,10 @@ export function offsetSegments(start: number, end: number, tz: string): Array<[n
     const hi0 = Math.min(t + STEP, end);
     const cur = segs[segs.length - 1][1];
     if (offsetAt(hi0, tz) === cur || hi0 === end && offsetAt(end - 1, tz) === cur) continue;
-    // Binary search the change to the minute (offsets change on whole minutes).
-    let lo = t, hi = hi0;
+    // Binary search the change to the minute (offsets change on whole minutes), on whole minutes:
+    // with unaligned ends (a range ending a second after a change) a step could round to 0 and
+    // loop forever.
+    let lo = Math.floor(t / 60_000) * 60_000, hi = Math.ceil(hi0 / 60_000) * 60_000;
     while (hi - lo > 60_000) {
       const mid = lo + Math.floor((hi - lo) / 120_000) * 60_000;
       if (offsetAt(mid, tz) === cur) lo = mid; else hi = mid;
