@@ -37,19 +37,22 @@ async function ok(body: Json): Promise<Json> {
   return r.json;
 }
 
-interface Sums { visitors: number; visits: number; pageviews: number; events: number; bounces: number; durationMs: number; vpv: number; bytes: number; loadSum: number; loadN: number; eng: number; engVisits: number }
+interface Sums { visitors: number; visits: number; pageviews: number; events: number; bounces: number; durationMs: number; vpv: number; bytes: number; loadSum: number; loadN: number; eng: number; engVisits: number; sdSum: number; sdN: number }
 
 /** The model's answer: base sums per key, days counted one by one (visitors are daily uniques). */
 function expect(from: number, to: number, keyOf: (e: ModelEvent) => string | null, keep: (e: ModelEvent) => boolean = () => true): Map<string, Sums> {
-  const groups = new Map<string, { day: number; key: string; visit: number; visitor: string; n: number; pv: number; bytes: number; ls: number; ln: number; eng: number | null }>();
+  const groups = new Map<string, { day: number; key: string; visit: number; visitor: string; n: number; pv: number; bytes: number; ls: number; ln: number; eng: number | null; sd: number | null }>();
   for (const e of model.events) {
     if (e.day < from || e.day > to || !keep(e)) continue;
     const k = keyOf(e) ?? '(none)';
     const g = `${e.day}|${k}|${e.visit}`;
     let x = groups.get(g);
-    if (!x) groups.set(g, (x = { day: e.day, key: k, visit: e.visit, visitor: e.visitor, n: 0, pv: 0, bytes: 0, ls: 0, ln: 0, eng: null }));
-    if (e.name === 'engagement') x.eng = (x.eng ?? 0) + (e.engaged ?? 0);
-    else {
+    if (!x) groups.set(g, (x = { day: e.day, key: k, visit: e.visit, visitor: e.visitor, n: 0, pv: 0, bytes: 0, ls: 0, ln: 0, eng: null, sd: null }));
+    if (e.name === 'engagement') {
+      x.eng = (x.eng ?? 0) + (e.engaged ?? 0);
+      // Scroll depth: the visit's deepest report in the group.
+      if (e.scroll != null) x.sd = Math.max(x.sd ?? 0, e.scroll);
+    } else {
       x.n++;
       x.bytes += e.bytes ?? 0;
       if (e.name === 'pageview') {
@@ -62,10 +65,11 @@ function expect(from: number, to: number, keyOf: (e: ModelEvent) => string | nul
   for (const x of groups.values()) {
     const dk = `${x.day}|${x.key}`;
     let s = perDay.get(dk);
-    if (!s) perDay.set(dk, (s = { visitors: 0, visits: 0, pageviews: 0, events: 0, bounces: 0, durationMs: 0, vpv: 0, bytes: 0, loadSum: 0, loadN: 0, eng: 0, engVisits: 0, seen: new Set() }));
+    if (!s) perDay.set(dk, (s = { visitors: 0, visits: 0, pageviews: 0, events: 0, bounces: 0, durationMs: 0, vpv: 0, bytes: 0, loadSum: 0, loadN: 0, eng: 0, engVisits: 0, sdSum: 0, sdN: 0, seen: new Set() }));
     const v = model.visits.get(x.visit)!;
     s.pageviews += x.pv; s.events += x.n; s.bytes += x.bytes; s.loadSum += x.ls; s.loadN += x.ln;
     if (x.eng !== null) { s.eng += x.eng; s.engVisits++; }
+    if (x.sd !== null) { s.sdSum += x.sd; s.sdN++; }
     if (x.n > 0) {
       s.seen.add(x.visitor);
       s.visits++;
@@ -78,9 +82,9 @@ function expect(from: number, to: number, keyOf: (e: ModelEvent) => string | nul
   for (const [dk, s] of perDay) {
     if (s.events === 0) continue;
     const k = dk.slice(dk.indexOf('|') + 1);
-    const o = out.get(k) ?? { visitors: 0, visits: 0, pageviews: 0, events: 0, bounces: 0, durationMs: 0, vpv: 0, bytes: 0, loadSum: 0, loadN: 0, eng: 0, engVisits: 0 };
+    const o = out.get(k) ?? { visitors: 0, visits: 0, pageviews: 0, events: 0, bounces: 0, durationMs: 0, vpv: 0, bytes: 0, loadSum: 0, loadN: 0, eng: 0, engVisits: 0, sdSum: 0, sdN: 0 };
     o.visitors += s.seen.size;
-    for (const f of ['visits', 'pageviews', 'events', 'bounces', 'durationMs', 'vpv', 'bytes', 'loadSum', 'loadN', 'eng', 'engVisits'] as const) o[f] += s[f];
+    for (const f of ['visits', 'pageviews', 'events', 'bounces', 'durationMs', 'vpv', 'bytes', 'loadSum', 'loadN', 'eng', 'engVisits', 'sdSum', 'sdN'] as const) o[f] += s[f];
     out.set(k, o);
   }
   return out;
@@ -88,6 +92,12 @@ function expect(from: number, to: number, keyOf: (e: ModelEvent) => string | nul
 
 const r1 = (x: number) => Math.round(x * 10) / 10;
 const r2 = (x: number) => Math.round(x * 100) / 100;
+/** Scroll depth from the model's sums: the mean, a half rounded to the even neighbour (as ClickHouse). */
+const sdOf = (s: { sdSum: number; sdN: number }) => {
+  if (!s.sdN) return null;
+  const q = s.sdSum / s.sdN, f = Math.floor(q);
+  return q - f > 0.5 || (q - f === 0.5 && f % 2 === 1) ? f + 1 : f;
+};
 
 const setup = suite('reports: setup');
 setup('play ten days of traffic and build rollups', async () => {
@@ -379,6 +389,7 @@ prop('random queries give identical answers from rollups, raw events and a mix o
       site_id: 'example.com', metrics: metricsPick.length ? metricsPick : ['visitors'],
       date_range: [dayDate(from), dayDate(to)], dimensions: dimChoices[Math.floor(r() * dimChoices.length)],
     };
+    if (body.dimensions[0] === 'event:page') body.metrics = [...body.metrics, 'scroll_depth'];
     const viaRollups = runQuery(ctx, body);
     const viaRaw = runQuery({ ...ctx, forceRaw: true }, body);
     assert.is(viaRaw.meta.source, 'raw');
@@ -549,6 +560,8 @@ segs('random filtered queries, k from 1 to 8 (rows folded into (other), totals s
       filters: [SEG_FILTERS[Math.floor(r() * SEG_FILTERS.length)], ...(r() < 0.3 ? [SEG_FILTERS[Math.floor(r() * SEG_FILTERS.length)]] : [])],
     };
     if (r() < 0.2 && !dims.some((d: string) => d.startsWith('time'))) body.include = { comparison: 'previous_period' };
+    // Scroll depth wherever the query names pages (Plausible's rule): a page dimension or a top-level page filter.
+    if (dims.includes('event:page') || body.filters.some((f: Json) => f[1] === 'event:page')) body.metrics.push('scroll_depth');
     const k = [1, 2, 4, 8][Math.floor(r() * 4)];
     const res = agree({ ...ctx, site: { ...site, minVisitors: k } }, body, true);
     if (res.meta.folded_rows > 0) folded++;
@@ -625,6 +638,100 @@ segs('a small memory budget evicts days (least recently used first) and answers 
 });
 
 segs.run();
+
+// ---------------------------------------------------------------------------------------------
+const scroll = suite('reports: scroll depth from rollups, day segments, the row cache and SQL');
+
+scroll('the model per page and per page filter, read from rollups and segments; (other) under k', async () => {
+  const site = h.core.sites.byDomain('example.com')!;
+  const ctx = { sqlite: h.core.store.sqlite, site, goals: h.core.goals.list(site.id), now: NOW };
+  // The played days only (later suites posted hits the model does not hold).
+  const last = D0 + DAYS - 1;
+  const range = [dayDate(D0), dayDate(last)];
+  const byPage = expect(D0, last, (e) => e.page);
+  const body = { site_id: 'example.com', metrics: ['visitors', 'scroll_depth'], date_range: range, dimensions: ['event:page'] };
+  const pages = runQuery(ctx, body);
+  assert.is(pages.meta.source, 'rollups');
+  const want = Object.fromEntries([...byPage].map(([p, x]) => [p, [x.visitors, sdOf(x)]]));
+  assert.equal(Object.fromEntries(pages.results.map((r: Json) => [r.dimensions[0], r.metrics])), want);
+  assert.ok(new Set(pages.results.map((r: Json) => r.metrics[1])).size > 3, `scroll depths differ: ${JSON.stringify(pages.results)}`);
+
+  // A page filter: each visit's deepest among the pages it matches (two pages here), from day
+  // segments (and equal to the SQL path and the row cache's).
+  for (const paths of [['/docs'], ['/docs', '/about']]) {
+    const x = expect(D0, last, () => '', (e) => paths.includes(e.page)).get('')!;
+    const f = agree(ctx, { ...body, dimensions: [], filters: [['is', 'event:page', paths]] }, true);
+    assert.equal(f.results[0].metrics, [x.visitors, sdOf(x)], paths.join());
+  }
+
+  // k above the smallest pages: they fold into "(other)", whose scroll depth is that of their visits together.
+  const counts = [...byPage.values()].map((x) => x.visitors).sort((a, b) => a - b);
+  const k = counts[1] + 1;
+  const folded = runQuery({ ...ctx, site: { ...site, minVisitors: k } }, body);
+  const other = { sdSum: 0, sdN: 0, visitors: 0 };
+  const kept: Record<string, unknown> = {};
+  for (const [p, x] of byPage) {
+    if (x.visitors < k) { other.sdSum += x.sdSum; other.sdN += x.sdN; other.visitors += x.visitors; } else kept[p] = [x.visitors, sdOf(x)];
+  }
+  assert.equal(folded.results.filter((r: Json) => r.dimensions[0] !== '(other)').length, Object.keys(kept).length);
+  assert.equal(folded.results.at(-1), { dimensions: ['(other)'], metrics: [other.visitors, sdOf(other)] });
+  for (const r of folded.results.slice(0, -1)) assert.equal(r.metrics, kept[r.dimensions[0]]);
+  assert.equal(withoutSource(folded), withoutSource(runQuery({ ...ctx, site: { ...site, minVisitors: k }, forceRaw: true }, body)));
+});
+
+scroll('a built day without scroll sums (written by a writer that lacks them) is read from events', async () => {
+  const site = h.core.sites.byDomain('example.com')!;
+  const ctx = { sqlite: h.core.store.sqlite, site, goals: h.core.goals.list(site.id), now: NOW };
+  const db = h.core.store.sqlite;
+  const body = { site_id: 'example.com', metrics: ['visitors', 'pageviews', 'scroll_depth'], date_range: [dayDate(D0), dayDate(D0 + DAYS - 1)], dimensions: ['event:page'] };
+  const before = runQuery(ctx, body);
+  assert.is(before.meta.source, 'rollups');
+  const day = D0 + 3;
+  db.prepare('UPDATE daily_stats SET scroll_sum = NULL, scroll_n = NULL WHERE site_id = ? AND day = ? AND dim = 1').run(site.id, day);
+  const after = runQuery(ctx, body);
+  assert.equal(after.results, before.results);
+  assert.is(after.meta.source, 'raw+rollups');
+  assert.equal(runQuery(ctx, { ...body, metrics: ['visitors', 'pageviews'] }).meta.source, 'rollups', 'other queries still read that day\'s rollups');
+  // A rebuild writes them again.
+  db.prepare(`INSERT INTO rollup_dirty (site_id, hour, gen) SELECT DISTINCT site_id, ts / 3600000, 1 FROM events WHERE site_id = ? AND ts >= ? AND ts < ?
+    ON CONFLICT DO UPDATE SET gen = gen + 1`).run(site.id, Date.UTC(2026, 2, 25, 12), Date.UTC(2026, 2, 25, 13));
+  h.core.refreshRollups();
+  assert.is((db.prepare('SELECT count(*) FROM daily_stats WHERE site_id = ? AND day = ? AND dim = 1 AND scroll_n IS NULL').pluck().get(site.id, day)), 0);
+  assert.equal(runQuery(ctx, body), before);
+});
+
+scroll('random queries naming pages: every source gives the SQL path\'s answer (k from 1 to 8, partial days, comparisons)', async () => {
+  const r = rng(2027);
+  const site = h.core.sites.byDomain('example.com')!;
+  const ctx = { sqlite: h.core.store.sqlite, site, goals: h.core.goals.list(site.id), now: NOW };
+  const shapes: Json[] = [
+    { dimensions: ['event:page'] }, { dimensions: ['event:page', 'time:day'] }, { dimensions: ['time:day'], filters: [['is', 'event:page', ['/', '/docs']]] },
+    { dimensions: [], filters: [['contains', 'event:page', ['blog']]] }, { dimensions: ['visit:country'], filters: [['is_not', 'event:page', ['/']]] },
+    { dimensions: ['event:page', 'visit:device'] }, { dimensions: ['time:hour', 'event:page'] }, { dimensions: ['time:hour'], filters: [['matches', 'event:page', ['^/docs']]] },
+    { dimensions: ['event:goal'], filters: [['matches', 'event:page', ['^/(docs|blog)']]] }, { dimensions: ['event:page'], filters: [['is', 'visit:country', ['US', 'DE']]] },
+    { dimensions: ['event:page'], filters: [['is', 'event:props:plan', ['pro']]] }, { dimensions: ['event:page'], filters: [['is_not', 'event:status', ['404']]] },
+    { dimensions: ['event:page', 'visit:source'], filters: [['is', 'event:name', ['engagement', 'pageview']]] },
+  ];
+  let named = 0, folded = 0;
+  for (let i = 0; i < 90; i++) {
+    const from = D0 - 1 + Math.floor(r() * (DAYS + 1));
+    const to = Math.min(from + Math.floor(r() * 6), D0 + DAYS);
+    const partial = r() < 0.25;
+    const date_range = partial
+      ? [new Date(Date.UTC(2026, 2, 22) + 3_600_000 * Math.floor(r() * 120)).toISOString().slice(0, 19) + 'Z', new Date(Date.UTC(2026, 2, 27) + 3_600_000 * Math.floor(r() * 120)).toISOString().slice(0, 19) + 'Z']
+      : [dayDate(from), dayDate(to)];
+    const shape = shapes[i % shapes.length];
+    const body: Json = { site_id: 'example.com', metrics: ['visitors', 'pageviews', 'scroll_depth'], date_range, ...shape };
+    if (r() < 0.25 && !shape.dimensions.some((d: string) => d.startsWith('time'))) body.include = { comparison: 'previous_period' };
+    const k = [1, 2, 4, 8][Math.floor(r() * 4)];
+    const res = agree({ ...ctx, site: { ...site, minVisitors: k } }, body, true);
+    if (res.results.some((x: Json) => x.metrics[2] !== null)) named++;
+    if (res.meta.folded_rows > 0) folded++;
+  }
+  assert.ok(named > 60 && folded > 10, `${named} answers had a scroll depth, ${folded} folded rows`);
+});
+
+scroll.run();
 
 // ---------------------------------------------------------------------------------------------
 const bad = suite('reports: bad requests');

@@ -147,6 +147,8 @@ export const INVENTORY: Record<string, Table> = {
     dim: f('which report the row belongs to (page, source, country, …)', 'fast reports', 'Hush', SITE_RETENTION),
     value: f('the report row: a page path, source, country, browser family, …', 'fast reports', 'aggregated events', SITE_RETENTION),
     ...rollupSums(),
+    scroll_sum: f("page rows: the sum over the day's visits of each one's deepest scroll depth on the page", 'scroll depth report (pages)', 'aggregated events', SITE_RETENTION),
+    scroll_n: f('page rows: how many visits reported a scroll depth on the page', 'scroll depth report (pages)', 'aggregated events', SITE_RETENTION),
   },
   imports: {
     id: f('row id', 'removing an import whole', 'Hush', UNTIL_REMOVED),

@@ -22,10 +22,10 @@ export interface EventRows {
   ids: { pageview: number; engagement: number };
 }
 
-const DAY = 0, HR = 1, VID = 2, VHI = 3, VLO = 4, NAME = 5, BYTES = 6, LOAD = 7, ENG = 8, BOUNCE = 9, DUR = 10, VPV = 11;
-const FIXED_COLS = 12;
+const DAY = 0, HR = 1, VID = 2, VHI = 3, VLO = 4, NAME = 5, BYTES = 6, LOAD = 7, ENG = 8, BOUNCE = 9, DUR = 10, VPV = 11, SD = 12;
+const FIXED_COLS = 13;
 /** Column positions in EventRows.rows (the dimensions follow, from FIXED_COLS on). */
-export const COL = { DAY, HR, VID, VHI, VLO, NAME, BYTES, LOAD, ENG, BOUNCE, DUR, VPV, FIXED_COLS } as const;
+export const COL = { DAY, HR, VID, VHI, VLO, NAME, BYTES, LOAD, ENG, BOUNCE, DUR, VPV, SD, FIXED_COLS } as const;
 
 export interface FetchRequest {
   siteId: number;
@@ -50,7 +50,7 @@ export function fetchEventRows(sqlite: SqlConnection, q: FetchRequest): EventRow
   });
   // The 64-bit visitor id in two exact halves (JS numbers hold 53 bits).
   const sql = `SELECT ${local} / 86400000, ${local} / 3600000, e.visit_id, v.visitor_id >> 32, v.visitor_id & 4294967295,
-      e.name_id, e.bytes, e.load_ms, e.engagement_ms, v.bounce, v.end_ts - v.start_ts, v.pageviews${cols.map((c) => `, ${c}`).join('')}
+      e.name_id, e.bytes, e.load_ms, e.engagement_ms, v.bounce, v.end_ts - v.start_ts, v.pageviews, e.scroll_depth${cols.map((c) => `, ${c}`).join('')}
     FROM events e LEFT JOIN visits v ON v.id = e.visit_id ${VISIT_JOINS}
     WHERE e.site_id = ? AND e.ts >= ? AND e.ts < ?${q.filter ? ` AND ${q.filter.sql}` : ''}`;
   params.push(q.siteId, q.start, q.end, ...(q.filter?.params ?? []));
@@ -62,10 +62,13 @@ export interface Grouping {
   hourly: boolean;
   /** Column indexes of the dimensions, from EventRows.dimCol. */
   cols: number[];
+  /** Add scroll depth's two sums after the base sums (metrics.ts SCROLL_SUM, SCROLL_N), as raw-source.ts does. */
+  scroll?: boolean;
 }
 
-// Per visit within a group: [counted events, page views, engaged ms or -1, visitor index, bounce, duration ms, visit page views]
-type VisitSlot = [number, number, number, number, number, number, number];
+// Per visit within a group: [counted events, page views, engaged ms or -1, visitor index, bounce, duration ms, visit page views,
+// deepest scroll of its engagement reports or -1]
+type VisitSlot = [number, number, number, number, number, number, number, number];
 
 interface Group {
   day: number;
@@ -108,11 +111,13 @@ export function aggregate(data: EventRows, groupings: Grouping[]): SourceRow[][]
       }
       let slot = grp.visits.get(vid);
       if (!slot) {
-        slot = [0, 0, -1, visitor, (r[BOUNCE] as number) ?? 0, (r[DUR] as number) ?? 0, (r[VPV] as number) ?? 0];
+        slot = [0, 0, -1, visitor, (r[BOUNCE] as number) ?? 0, (r[DUR] as number) ?? 0, (r[VPV] as number) ?? 0, -1];
         grp.visits.set(vid, slot);
       }
       if (engagement) {
         slot[2] = (slot[2] < 0 ? 0 : slot[2]) + ((r[ENG] as number) ?? 0);
+        const sd = r[SD] as number | null;
+        if (sd !== null && sd > slot[7]) slot[7] = sd;
       } else {
         slot[0]++;
         grp.events++;
@@ -124,14 +129,20 @@ export function aggregate(data: EventRows, groupings: Grouping[]): SourceRow[][]
       }
     }
   }
-  return maps.map((map) => {
+  return maps.map((map, g) => {
     const out: SourceRow[] = [];
+    const scroll = groupings[g].scroll === true;
     for (const grp of map.values()) {
       if (grp.events === 0) continue;
       const seen = new Set<number>();
-      let visits = 0, pageviews = 0, bounces = 0, dur = 0, vpv = 0, eng = 0, engVisits = 0;
+      let visits = 0, pageviews = 0, bounces = 0, dur = 0, vpv = 0, eng = 0, engVisits = 0, sdSum = 0, sdN = 0;
       for (const [vid, s] of grp.visits) {
         pageviews += s[1];
+        // Any visit id, 0 included, as the SQL's count(sd) per (group, visit_id).
+        if (s[7] >= 0) {
+          sdSum += s[7];
+          sdN++;
+        }
         if (s[2] >= 0) {
           eng += s[2];
           if (vid !== 0) engVisits++;
@@ -145,6 +156,7 @@ export function aggregate(data: EventRows, groupings: Grouping[]): SourceRow[][]
         }
       }
       const base: Base = [seen.size, visits, pageviews, grp.events, bounces, dur, vpv, grp.bytes, grp.loadMs, grp.loadN, eng, engVisits];
+      if (scroll) base.push(sdSum, sdN);
       out.push({ day: grp.day, hour: grp.hour, keys: grp.keys, base });
     }
     return out;

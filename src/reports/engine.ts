@@ -37,8 +37,8 @@ export interface ReportContext {
   /** Set while reading a filtered query's unfiltered rows (complement-cache.ts). */
   complement?: boolean;
   /**
-   * Read the raw SQL path with scroll depth's sums (set by compute for a query asking for
-   * scroll_depth: only raw-source.ts reads the events' scroll_depth column; see plan.ts).
+   * Read scroll depth's two sums too (metrics.ts SCROLL_SUM, SCROLL_N), set by fetchRange for the
+   * rows a query asking for scroll_depth shows; every source counts them (see plan.ts).
    */
   scroll?: boolean;
   /**
@@ -159,11 +159,13 @@ const rowList = (rows: Map<string, Row>): Array<[string[], Base]> => [...rows.va
  */
 function fetchRange(ctx: ReportContext, q: Query, r: Range, used: Used, complete: boolean): RangeSums {
   const k = ctx.site.minVisitors;
-  // The rows the answer shows (and the aggregate row) read scroll depth's sums where asked; the
-  // totals and complements that only check k read as usual.
+  // The rows the answer shows read scroll depth's sums where asked; the totals and complements
+  // that only check k (or are percentages' divisors) read as usual. The total is the answer's row
+  // only without dimensions (then a page filter is required): a site's whole-site total has no
+  // scroll depth of its own, and reading one would send it past the rollups.
   const shown: ReportContext = q.metrics.includes('scroll_depth') ? { ...ctx, scroll: true } : ctx;
   // The aggregate row is the total itself: it reads every column its metrics need.
-  const out: RangeSums = { total: total(shown, r, q.filter, used, baseColumns(q.metrics)) };
+  const out: RangeSums = { total: total(q.dims.length ? ctx : shown, r, q.filter, used, baseColumns(q.metrics)) };
   if (q.metrics.includes('conversion_rate')) out.convBase = total(ctx, r, withoutGoalFilters(q.filter), used)[B.visitors];
   if (q.filter) {
     out.all = total(ctx, r, null, used)[B.visitors];

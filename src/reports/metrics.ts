@@ -11,10 +11,11 @@ export type Base = number[];
 export const B = Object.fromEntries(BASE.map((k, i) => [k, i])) as Record<(typeof BASE)[number], number>;
 
 /**
- * Scroll depth's two sums, after the twelve and only on the raw SQL path (raw-source.ts, asked
- * with `scroll`): the sum over visits of each visit's deepest scroll on the row's page(s), and the
- * number of those visits. Rollups, segments and imports do not carry them: a query asking for
- * scroll_depth is read raw (plan.ts), and rows from elsewhere simply lack the two slots.
+ * Scroll depth's two sums, after the twelve and only when a read asks for them (ReportContext
+ * `scroll`): the sum over visits of each visit's deepest scroll on the row's page(s), and the
+ * number of those visits. The raw SQL (raw-source.ts), the JS aggregation (aggregate.ts), day
+ * segments (segment-aggregate.ts) and the rollups' page rows (rollups.ts, outside BASE: their own
+ * columns) count them alike; imports do not have them, and rows from there lack the two slots.
  */
 export const SCROLL_SUM = BASE.length, SCROLL_N = BASE.length + 1;
 

@@ -2,7 +2,9 @@
 // filters, grouped by at most one rolled-up dimension, read the daily (or hourly) rollups for
 // the days that are built and raw events for the days that are not yet (skipping days with no
 // events at all); everything else reads raw events. Base sums add up per day, so the pieces
-// merge exactly.
+// merge exactly. Scroll depth (ctx.scroll) is read the same way: the rollups' page rows carry its
+// sums (a built day whose page rows lack them is read from events instead), and day segments,
+// the row cache and the SQL path all count them.
 import type { Dimension } from './dimensions.ts';
 import type { Compiled, Filter } from './filters.ts';
 import type { Goal } from '../store/goals.ts';
@@ -13,7 +15,7 @@ import { aggregate } from './aggregate.ts';
 import { cachedRows } from './row-cache.ts';
 import { segmentRows } from './segment-source.ts';
 import { complementRows } from './complement-cache.ts';
-import { builtDays, dailyRows, dirtyDays, hourlyRows } from './rollups.ts';
+import { builtDays, dailyRows, daysWithoutScroll, dirtyDays, hourlyRows, SCROLL_DIM } from './rollups.ts';
 import { dayStart } from './time-zone.ts';
 import { importedRows } from './imported.ts';
 import { rollupReader } from './rollup-reader.ts';
@@ -47,26 +49,38 @@ function nativeBase(ctx: ReportContext, r: Range, dims: Dimension[], hourly: boo
   where: Where | null, used: Used, cols?: number[]): SourceRow[] {
   const siteId = ctx.site.id;
   const filter = where?.sql ?? null;
+  const scroll = ctx.scroll === true;
   const raw = (start: number, end: number) => {
     used.add('raw');
     // forceRaw (tests) runs the SQL path; otherwise cached day segments, or for what they do
     // not hold (custom properties, status filters) one cached read aggregated in JS.
-    // Scroll depth (ctx.scroll) is only on this SQL path too: segments, the row cache and the
-    // rollups do not carry the scroll_depth column, so a query asking for it reads here.
-    if (ctx.forceRaw || ctx.scroll) return rawRows(ctx.sqlite, { siteId, start, end, tz: r.tz, dims, hourly, collapseDays: collapse, filter, scroll: ctx.scroll });
+    if (ctx.forceRaw) return rawRows(ctx.sqlite, { siteId, start, end, tz: r.tz, dims, hourly, collapseDays: collapse, filter, scroll });
     if (!ctx.noSegments) {
       const rows = segmentRows(ctx.sqlite, {
         siteId, goals: ctx.goals, match: ctx.match, start, end, tz: r.tz, dims, hourly, collapse, filter: where?.filter ?? null, goal: where?.goal ?? null, cols,
+        scroll,
       });
       if (rows) return rows;
     }
     const data = cachedRows(ctx.sqlite, { siteId, start, end, tz: r.tz, dims, filter });
-    return aggregate(data, [{ hourly, cols: dims.map((d) => data.dimCol.get(d.name)!) }])[0];
+    return aggregate(data, [{ hourly, cols: dims.map((d) => data.dimCol.get(d.name)!), scroll }])[0];
   };
-  const rollupable = !ctx.forceRaw && !ctx.scroll && !filter && r.whole && dims.length <= 1 && dims.every((d) => d.code !== undefined) && !(hourly && dims.length);
+  // Only page rows carry scroll depth's sums: a query for it reads rollups by page only.
+  const rollupable = !ctx.forceRaw && !filter && r.whole && dims.length <= 1 && dims.every((d) => d.code !== undefined) && !(hourly && dims.length)
+    && (!scroll || dims[0]?.code === SCROLL_DIM);
   if (!rollupable) return raw(r.start, r.end);
-  const built = builtDays(rollupReader(ctx.sqlite), siteId, r.fromDay, r.toDay);
-  const dirty = built.length === r.toDay - r.fromDay + 1 ? [] : dirtyDays(rollupReader(ctx.sqlite), siteId, r.tz, r.fromDay, r.toDay);
+  let built = builtDays(rollupReader(ctx.sqlite), siteId, r.fromDay, r.toDay);
+  let dirty = built.length === r.toDay - r.fromDay + 1 ? [] : dirtyDays(rollupReader(ctx.sqlite), siteId, r.tz, r.fromDay, r.toDay);
+  if (scroll && built.length) {
+    // Built days whose page rows lack the scroll sums (today's, while the live rollups do not
+    // write them) are read like unbuilt ones: from segments, for that day only.
+    const lacking = daysWithoutScroll(rollupReader(ctx.sqlite), siteId, r.fromDay, r.toDay);
+    if (lacking.length) {
+      const set = new Set(lacking);
+      built = built.filter((d) => !set.has(d));
+      dirty = [...new Set([...dirty, ...lacking])].sort((a, b) => a - b);
+    }
+  }
   const out: SourceRow[] = [];
   let i = 0;
   for (let d = r.fromDay; d <= r.toDay;) {
@@ -77,7 +91,7 @@ function nativeBase(ctx: ReportContext, r: Range, dims: Dimension[], hourly: boo
     if (isBuilt) {
       used.add('rollups');
       const code = dims[0]?.code ?? 0;
-      const daily = () => dailyRows(rollupReader(ctx.sqlite), siteId, code, d, e, collapse, cols);
+      const daily = () => dailyRows(rollupReader(ctx.sqlite), siteId, code, d, e, collapse, cols, scroll);
       out.push(...(hourly ? hourlyRows(rollupReader(ctx.sqlite), siteId, d, e) : ctx.complement ? complementRows(ctx.sqlite, siteId, code, d, e, collapse, cols, daily) : daily()));
       i++;
     } else {

@@ -3,9 +3,23 @@
 // `refresh` rebuilds every local day those hours touch (each day's rows replaced in one short
 // transaction) and clears a mark only if no batch bumped it meanwhile, so nothing is missed.
 // Reports then read a built day from `daily_stats` and an unbuilt one from raw events.
+//
+// Scroll depth (migration 0015): page rows (dim SCROLL_DIM = 1, event:page) also carry
+// `scroll_sum` and `scroll_n`; every other row leaves them NULL. What any writer of page rows
+// (rebuildDay here, and the live path of live-day.ts / live-rollups.ts) must store, per site,
+// local day and page value — the same numbers raw-source.ts's SCROLL_PER_VISIT/SCROLL_SUMS give:
+//   - for each visit_id with at least one engagement event (name "engagement") on that page that
+//     day whose scroll_depth is not NULL — visit_id 0 (events outside any visit) counts as one
+//     visit, and a visit whose visits row is gone counts too — take the maximum scroll_depth
+//     over those engagement events of the visit on that page that day;
+//   - scroll_sum = the sum of those maxima, scroll_n = how many visits had one (0 and 0 when
+//     none: NULL means "not computed", and reports then read that day's scroll depth from events);
+//   - only on rows that exist anyway (the page's non-engagement events that day > 0): a page seen
+//     only through engagement reports that day has no row, and its scroll is not counted (as in SQL).
+// A visit spanning local midnight counts once per day, with its maximum within each day.
 import type Database from 'better-sqlite3';
 import { ROLLUP_DIMENSIONS } from './dimensions.ts';
-import { BASE } from './metrics.ts';
+import { BASE, SCROLL_N, SCROLL_SUM } from './metrics.ts';
 import { prepared, type SourceRow } from './raw-source.ts';
 import { aggregate, fetchEventRows } from './aggregate.ts';
 import { HOUR, dayStart, localDayNumber } from './time-zone.ts';
@@ -14,6 +28,9 @@ import type { LiveRollups, RoundPlan } from './live-rollups.ts';
 
 const COLS = BASE.join(', ');
 const PH = BASE.map(() => '?').join(', ');
+
+/** The rollup code of the one dimension whose rows carry scroll depth's sums (event:page). */
+export const SCROLL_DIM = 1;
 
 export interface RefreshResult {
   days: number;
@@ -44,7 +61,7 @@ export function dayRows(sqlite: Database.Database, site: SiteZone, day: number):
   const data = fetchEventRows(sqlite, { siteId: site.id, start, end, tz: site.timezone, dims: ROLLUP_DIMENSIONS, filter: null });
   const [total, hours, ...perDim] = aggregate(data, [
     { hourly: false, cols: [] }, { hourly: true, cols: [] },
-    ...ROLLUP_DIMENSIONS.map((d) => ({ hourly: false, cols: [data.dimCol.get(d.name)!] })),
+    ...ROLLUP_DIMENSIONS.map((d) => ({ hourly: false, cols: [data.dimCol.get(d.name)!], scroll: d.code === SCROLL_DIM })),
   ]);
   return {
     daily: [
@@ -58,12 +75,13 @@ export function dayRows(sqlite: Database.Database, site: SiteZone, day: number):
 /** Rebuilds one local day of one site: every rolled-up dimension, the day total and its hours. */
 export function rebuildDay(sqlite: Database.Database, site: SiteZone, day: number, now: number): void {
   const rows = dayRows(sqlite, site, day);
-  const insDaily = sqlite.prepare(`INSERT INTO daily_stats (site_id, day, dim, value, ${COLS}) VALUES (?, ?, ?, ?, ${PH})`);
+  const insDaily = sqlite.prepare(`INSERT INTO daily_stats (site_id, day, dim, value, ${COLS}, scroll_sum, scroll_n) VALUES (?, ?, ?, ?, ${PH}, ?, ?)`);
   const insHour = sqlite.prepare(`INSERT INTO hourly_stats (site_id, hour, ${COLS}) VALUES (?, ?, ${PH})`);
   sqlite.transaction(() => {
     sqlite.prepare('DELETE FROM daily_stats WHERE site_id = ? AND day = ?').run(site.id, day);
     sqlite.prepare('DELETE FROM hourly_stats WHERE site_id = ? AND hour >= ? AND hour < ?').run(site.id, day * 24, day * 24 + 24);
-    for (const [code, value, base] of rows.daily) insDaily.run(site.id, day, code, value, ...base);
+    // Page rows carry the two scroll sums after the base sums (0 when none); other rows NULL.
+    for (const [code, value, base] of rows.daily) insDaily.run(site.id, day, code, value, ...base.slice(0, BASE.length), base[SCROLL_SUM] ?? null, base[SCROLL_N] ?? null);
     for (const [hour, base] of rows.hourly) insHour.run(site.id, hour, ...base);
     sqlite.prepare('INSERT INTO rollup_days (site_id, day, built_at) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET built_at = excluded.built_at')
       .run(site.id, day, now);
@@ -158,14 +176,25 @@ const toRows = (rows: unknown[][], nk: number): SourceRow[] => rows.map((r) => (
 }));
 
 /**
+ * Built days within [fromDay, toDay] whose page rows lack scroll depth's sums (NULL: written by a
+ * writer that does not compute them). A query for scroll depth reads those days from events.
+ */
+export function daysWithoutScroll(sqlite: Database.Database, siteId: number, fromDay: number, toDay: number): number[] {
+  return (prepared(sqlite, 'SELECT DISTINCT day FROM daily_stats WHERE site_id = ? AND dim = ? AND day BETWEEN ? AND ? AND scroll_n IS NULL ORDER BY day')
+    .all(siteId, SCROLL_DIM, fromDay, toDay) as number[][]).map((r) => r[0]);
+}
+
+/**
  * Daily rollup rows of dimension `code` (0 = the whole site) for days [fromDay, toDay]. Only the
  * base sums in `cols` are read (the rest are 0): summing all twelve costs ~2.5× more on a month
- * of a 600-page site.
+ * of a 600-page site. `scroll` (page rows only, SCROLL_DIM) adds scroll depth's two sums.
  */
 export function dailyRows(sqlite: Database.Database, siteId: number, code: number, fromDay: number, toDay: number, collapse: boolean,
-  cols: number[] = BASE.map((_, i) => i)): SourceRow[] {
+  cols: number[] = BASE.map((_, i) => i), scroll = false): SourceRow[] {
+  if (scroll && code !== SCROLL_DIM) throw new Error(`rollups of dimension ${code} carry no scroll depth`);
   const keys = code === 0 ? [] : ['value'];
-  const pick = (agg: boolean) => BASE.map((b, i) => (cols.includes(i) ? (agg ? `sum(${b})` : b) : '0')).join(', ');
+  const sums = scroll ? [...BASE, 'scroll_sum', 'scroll_n'] : BASE;
+  const pick = (agg: boolean) => sums.map((b, i) => (i >= BASE.length || cols.includes(i) ? (agg ? `sum(${b})` : b) : '0')).join(', ');
   const sql = collapse
     ? `SELECT NULL, NULL, ${[...keys, pick(true)].join(', ')} FROM daily_stats
        WHERE site_id = ? AND dim = ? AND day BETWEEN ? AND ? ${keys.length ? 'GROUP BY value' : ''}`

@@ -5,11 +5,12 @@
 // aggregation in aggregate.ts spends ~0.7 µs per row; this loop a few ns).
 // Distinct visits and visitors per group need no sets: a segment's events come ordered by
 // visitor, then visit, so "is this visit (visitor) new to this group" is a compare with the
-// last visit (visitor) the group saw.
+// last visit (visitor) the group saw. Scroll depth's two sums (asked with `scroll`) the same way:
+// each visit's deepest engagement report in the group is kept while its events go by.
 import type { Dimension } from './dimensions.ts';
-import { B, BASE, type Base } from './metrics.ts';
+import { B, BASE, SCROLL_N, SCROLL_SUM, type Base } from './metrics.ts';
 import type { SourceRow } from './raw-source.ts';
-import { EVENT_COLS, NULL_INT, totalsBytes, type Dict, type EventCol, type Segment } from './segments.ts';
+import { EVENT_COLS, NO_SCROLL, NULL_INT, totalsBytes, type Dict, type EventCol, type Segment } from './segments.ts';
 import { everyEvent, matching, passingVisits, type Pred } from './segment-filter.ts';
 import { pickVisits, sumVisits, visitSumsBytes, type VisitSums } from './visit-sums.ts';
 import { noteGrowth } from './segment-cache.ts';
@@ -30,6 +31,8 @@ export interface SegmentQuery {
   ids: { pageview: number; engagement: number };
   /** The base sums wanted (others may stay 0: a panel of visitors and page views skips 8 of 12). */
   cols?: number[];
+  /** Add scroll depth's two sums after the base sums (metrics.ts SCROLL_SUM, SCROLL_N). */
+  scroll?: boolean;
   /** A dimension value as the answer shows it. */
   text: (dim: Dimension, raw: number | null) => string | null;
 }
@@ -45,6 +48,7 @@ export function aggregateSegments(segs: Segment[], q: SegmentQuery): SourceRow[]
   // Collapsed (no time dimension): days merge by their raw values, decoded to text once at the end.
   const merged = new Map<number | string | null, { raw: Array<number | null>; base: Float64Array }>();
   const nd = q.dims.length;
+  const nb = q.scroll ? NB + 2 : NB;
   for (const s of segs) {
     if (s.n === 0 || q.end <= s.start || q.start >= s.end) continue;
     const dicts: Dict[] = q.dims.map((d) => (d.name in EVENT_COLS ? s[(EVENT_COLS as Record<string, EventCol>)[d.name]] : s.attrs.get(d.name)!));
@@ -66,12 +70,12 @@ export function aggregateSegments(segs: Segment[], q: SegmentQuery): SourceRow[]
       if (q.collapse) {
         const key = nd === 1 ? raw[0] : raw.join('\u0001');
         let m = merged.get(key);
-        if (!m) merged.set(key, (m = { raw, base: new Float64Array(NB) }));
+        if (!m) merged.set(key, (m = { raw, base: new Float64Array(nb) }));
         const base = m.base;
-        for (let b = 0; b < NB; b++) base[b] += sums[b][g];
+        for (let b = 0; b < nb; b++) base[b] += sums[b][g];
       } else {
-        const base: Base = new Array(NB);
-        for (let b = 0; b < NB; b++) base[b] = sums[b][g];
+        const base: Base = new Array(nb);
+        for (let b = 0; b < nb; b++) base[b] = sums[b][g];
         out.push({ day: s.day, hour: q.hourly ? s.day * 24 + rest : null, keys: raw.map((v, k) => q.text(q.dims[k], v)), base });
       }
     }
@@ -106,7 +110,7 @@ function count(s: Segment, q: SegmentQuery, dicts: Dict[], perVisit: boolean[], 
   // per visit from the filter's per-visit sums: a pass over the visits the filter touched
   // instead of over their events.
   // Totals are kept and shared, so they count everything; groupings only what is asked.
-  const want = totalKey !== null || !q.cols ? ALL_WANTED : wanted(q.cols);
+  const want = { ...(totalKey !== null || !q.cols ? ALL_WANTED : wanted(q.cols)), scroll: totalKey !== null || q.scroll === true };
   const sums = whole && !q.hourly && perVisit.every(Boolean) ? byVisit(s, q, dicts, sizes, G, want) : tallied(s, q, dicts, perVisit, sizes, G, want);
   if (totalKey !== null) {
     let freed = 0;
@@ -122,8 +126,11 @@ function count(s: Segment, q: SegmentQuery, dicts: Dict[], perVisit: boolean[], 
   return sums;
 }
 
-/** Which groups of base sums a loop adds: visits (bounces, duration, visit page views), bytes, load times, engagement. */
-interface Wanted { visits: boolean; bytes: boolean; load: boolean; eng: boolean }
+/**
+ * Which groups of base sums a loop adds: visits (bounces, duration, visit page views), bytes, load
+ * times, engagement; and scroll depth's two sums (two more arrays after the base sums).
+ */
+interface Wanted { visits: boolean; bytes: boolean; load: boolean; eng: boolean; scroll?: boolean }
 const ALL_WANTED: Wanted = { visits: true, bytes: true, load: true, eng: true };
 function wanted(cols: number[]): Wanted {
   const has = (...bs: number[]) => bs.some((b) => cols.includes(b));
@@ -151,10 +158,11 @@ function tallied(s: Segment, q: SegmentQuery, dicts: Dict[], perVisit: boolean[]
       if (t < lo || t >= hi) group[j] = -1;
     }
   }
-  const sums = Array.from({ length: NB }, () => new Float64Array(G));
+  const sums = Array.from({ length: want.scroll ? NB + 2 : NB }, () => new Float64Array(G));
   // … then one loop with nothing but typed arrays: V8 keeps a single fast version of it.
   tally(pos, group, G, s.name.codes, s.name.values.indexOf(q.ids.pageview), s.name.values.indexOf(q.ids.engagement),
-    s.visit, s.bytes, s.load, s.eng, s.real, s.visitor, s.bounce, s.dur, s.vpv, sums, want.visits, want.bytes, want.load, want.eng);
+    s.visit, s.bytes, s.load, s.eng, s.scroll, s.real, s.visitor, s.bounce, s.dur, s.vpv, sums, want.visits, want.bytes, want.load, want.eng,
+    want.scroll === true);
   return sums;
 }
 
@@ -186,20 +194,29 @@ function byVisit(s: Segment, q: SegmentQuery, dicts: Dict[], sizes: number[], G:
     const codes = dicts[d].codes, size = sizes[d];
     for (let t = 0; t < k; t++) group[t] = group[t] * size + codes[vs.visit[t]];
   }
-  const sums = Array.from({ length: NB }, () => new Float64Array(G));
-  tallyVisits(vs.visit, group, G, vs.events, vs.pageviews, vs.bytes, vs.loadMs, vs.loadN, vs.engMs, vs.engaged,
-    s.real, s.visitor, s.bounce, s.dur, s.vpv, sums, want.visits, want.bytes, want.load, want.eng);
+  const sums = Array.from({ length: want.scroll ? NB + 2 : NB }, () => new Float64Array(G));
+  tallyVisits(vs.visit, group, G, vs.events, vs.pageviews, vs.bytes, vs.loadMs, vs.loadN, vs.engMs, vs.engaged, vs.scroll,
+    s.real, s.visitor, s.bounce, s.dur, s.vpv, sums, want.visits, want.bytes, want.load, want.eng, want.scroll === true);
   return sums;
 }
 
+const NO_SUMS = new Float64Array(0);
+
 function tallyVisits(visit: Int32Array, group: Int32Array, G: number, n: Int32Array, pv: Int32Array, bytesA: Float64Array, loadA: Float64Array,
-  loadNA: Int32Array, engA: Float64Array, engagedA: Uint8Array, real: Uint8Array, visitorOf: Int32Array, bounce: Uint8Array, dur: Float64Array,
-  vpv: Int32Array, sums: Float64Array[], wantVisits: boolean, wantBytes: boolean, wantLoad: boolean, wantEng: boolean): void {
+  loadNA: Int32Array, engA: Float64Array, engagedA: Uint8Array, scrollA: Int16Array, real: Uint8Array, visitorOf: Int32Array, bounce: Uint8Array,
+  dur: Float64Array, vpv: Int32Array, sums: Float64Array[], wantVisits: boolean, wantBytes: boolean, wantLoad: boolean, wantEng: boolean,
+  wantScroll: boolean): void {
   const [visitors, visits, pageviews, events, bounces, durMs, vpvs, bytes, loadMs, loadN, engMs, engVisits] = sums;
+  const sdSum = wantScroll ? sums[SCROLL_SUM] : NO_SUMS, sdN = wantScroll ? sums[SCROLL_N] : NO_SUMS;
   const lastVisitor = new Int32Array(G).fill(-1);
   for (let t = 0; t < visit.length; t++) {
     const g = group[t], v = visit[t];
     events[g] += n[t];
+    // Every visit index with a deepest scroll counts, the pseudo-visit of visit_id 0 too (as in SQL).
+    if (wantScroll && scrollA[t] >= 0) {
+      sdSum[g] += scrollA[t];
+      sdN[g]++;
+    }
     pageviews[g] += pv[t];
     if (wantBytes) bytes[g] += bytesA[t];
     if (wantLoad) {
@@ -226,11 +243,14 @@ function tallyVisits(visit: Int32Array, group: Int32Array, G: number, n: Int32Ar
 }
 
 function tally(pos: Int32Array, group: Int32Array, G: number, names: Uint16Array, pv: number, en: number,
-  visit: Int32Array, bytesA: Float64Array, load: Int32Array, eng: Int32Array,
+  visit: Int32Array, bytesA: Float64Array, load: Int32Array, eng: Int32Array, scroll: Uint8Array,
   real: Uint8Array, visitorOf: Int32Array, bounce: Uint8Array, dur: Float64Array, vpv: Int32Array, sums: Float64Array[],
-  wantVisits: boolean, wantBytes: boolean, wantLoad: boolean, wantEng: boolean): void {
+  wantVisits: boolean, wantBytes: boolean, wantLoad: boolean, wantEng: boolean, wantScroll: boolean): void {
   const [visitors, visits, pageviews, events, bounces, durMs, vpvs, bytes, loadMs, loadN, engMs, engVisits] = sums;
   const lastVisit = new Int32Array(G).fill(-1), lastVisitor = new Int32Array(G).fill(-1), lastEng = new Int32Array(G).fill(-1);
+  // Scroll depth: the visit whose deepest report the group holds last, and that deepest value.
+  const sdSum = wantScroll ? sums[SCROLL_SUM] : NO_SUMS, sdN = wantScroll ? sums[SCROLL_N] : NO_SUMS;
+  const lastSd = new Int32Array(wantScroll ? G : 0).fill(-1), maxSd = new Int32Array(wantScroll ? G : 0);
   const n = pos.length;
   for (let j = 0; j < n; j++) {
     const g = group[j];
@@ -239,6 +259,19 @@ function tally(pos: Int32Array, group: Int32Array, G: number, names: Uint16Array
     const v = visit[i];
     const name = names[i];
     if (name === en) {
+      const sd = scroll[i];
+      if (wantScroll && sd !== NO_SCROLL) {
+        // A visit's events are adjacent, so a visit new to the group is one unlike the last.
+        if (lastSd[g] !== v) {
+          lastSd[g] = v;
+          maxSd[g] = sd;
+          sdSum[g] += sd;
+          sdN[g]++;
+        } else if (sd > maxSd[g]) {
+          sdSum[g] += sd - maxSd[g];
+          maxSd[g] = sd;
+        }
+      }
       const e = eng[i];
       if (wantEng && e !== NULL_INT) {
         engMs[g] += e;

@@ -32,6 +32,8 @@ export interface SegmentRead {
   goal: Goal | null;
   /** The base sums the caller reads (others may be left 0); all when absent. */
   cols?: number[];
+  /** Add scroll depth's two sums after the base sums (metrics.ts SCROLL_SUM, SCROLL_N). */
+  scroll?: boolean;
 }
 
 export function segmentRows(sqlite: SqlConnection, q: SegmentRead): SourceRow[] | undefined {
@@ -46,7 +48,7 @@ export function segmentRows(sqlite: SqlConnection, q: SegmentRead): SourceRow[] 
     throw e;
   }
   return aggregateSegments(segs, {
-    start: q.start, end: q.end, dims: q.dims, hourly: q.hourly, collapse: q.collapse, pred, cols: q.cols,
+    start: q.start, end: q.end, dims: q.dims, hourly: q.hourly, collapse: q.collapse, pred, cols: q.cols, scroll: q.scroll,
     key: pred ? JSON.stringify([q.filter, q.goal, q.goals.map((g) => [g.name, g.kind, g.value])]) : '', ids: nameIds(sqlite, q.siteId),
     text: (dim, raw) => dimensionText(sqlite, dim, raw),
   });

@@ -9,7 +9,9 @@
 // and a breakdown counts into dense arrays indexed by code. Events are ordered by visitor, then
 // visit, then time: all events of a visit (and all visits of a visitor) are adjacent, which lets
 // the aggregation count distinct visits and visitors with one "last seen" stamp per group
-// instead of per-visit Maps. Sizes: ~45 bytes per event plus ~60 per visit (see bytesOf).
+// instead of per-visit Maps. Sizes: ~46 bytes per event plus ~62 per visit (see bytesOf).
+// Scroll depth is one byte per event (0–100 as stored, NO_SCROLL for none), so the Pages panel's
+// scroll_depth is counted here too, with the same per-visit maxima as raw-source.ts's SQL.
 import type { SqlConnection, SqlStatement } from '../store/sql.ts';
 import { ROLLUP_DIMENSIONS, VISIT_JOINS, type Dimension } from './dimensions.ts';
 import { prepared } from './raw-source.ts';
@@ -33,6 +35,14 @@ export interface Dict {
 
 /** Thrown by buildSegment when a column of the day has more values than a Dict holds. */
 export class TooManyValues extends Error {}
+/**
+ * Thrown by buildSegment for a value its one-byte scroll column cannot hold (not a whole number
+ * 0–254; the collector stores 0–100 only): the day is read from events like a too-wide one.
+ */
+export class UnheldValue extends TooManyValues {}
+
+/** In Segment.scroll: the event carries no scroll depth. */
+export const NO_SCROLL = 255;
 
 /** The visit dimensions, each read from `visits v` with its own SQL (source maps NULL to 0). */
 export const VISIT_DIMS: Dimension[] = ROLLUP_DIMENSIONS.filter((d) => d.kind === 'visit');
@@ -64,6 +74,8 @@ export interface Segment {
   /** NULL_INT for NULL: load times and engagement count only where present. */
   load: Int32Array;
   eng: Int32Array;
+  /** Scroll depth (percent) of engagement reports, NO_SCROLL where NULL. */
+  scroll: Uint8Array;
   /** Visits, including a pseudo-visit for visit_id 0 and any visit whose row is gone. */
   m: number;
   /** 1 when visit_id ≠ 0 (counts as a visit). */
@@ -83,9 +95,9 @@ export interface Segment {
   totals: Map<string, Float64Array[]>;
   /** Where each visit's events start (events are grouped by visit): visit v has [visitStart[v], visitStart[v + 1]). */
   visitStart: Int32Array;
-  /** Every event summed per visit (visit-sums.ts), 41 bytes per visit. */
+  /** Every event summed per visit (visit-sums.ts), 43 bytes per visit. */
   own: VisitSums;
-  /** The last filter's sums per visit (segment-aggregate.ts), 41 bytes per visit it touched. */
+  /** The last filter's sums per visit (segment-aggregate.ts), 43 bytes per visit it touched. */
   visitSums: { key: string; sums: VisitSums; bytes: number } | null;
   /** Memory held, bytes (arrays; matches added as cached). */
   size: number;
@@ -110,7 +122,8 @@ function dict(raw: Array<number | null>, order: Int32Array | null): Dict {
 }
 
 const EVENTS_SQL = `SELECT json_group_array(ts - ?), json_group_array(visit_id), json_group_array(name_id), json_group_array(host_id),
-  json_group_array(page_id), json_group_array(bytes), json_group_array(status), json_group_array(load_ms), json_group_array(engagement_ms), count(*)
+  json_group_array(page_id), json_group_array(bytes), json_group_array(status), json_group_array(load_ms), json_group_array(engagement_ms), count(*),
+  json_group_array(scroll_depth)
   FROM events WHERE site_id = ? AND ts >= ? AND ts < ?`;
 // Visits by id from a sorted JSON list: a rowid seek each (3.5× faster than `id IN (…)`), rows
 // as one JSON text (2.4 µs per visit as row arrays, 1.2 µs as JSON, on the 1M bench).
@@ -121,7 +134,7 @@ const V_FIXED = 7;
 
 /** Reads local day `day` ([start, end) in ms) of a site into a segment. */
 export function buildSegment(sqlite: SqlConnection, siteId: number, tz: string, day: number, start: number, end: number): Segment {
-  const row = prepared(sqlite, EVENTS_SQL).get(start, siteId, start, end) as [string, string, string, string, string, string, string, string, string, number];
+  const row = prepared(sqlite, EVENTS_SQL).get(start, siteId, start, end) as [string, string, string, string, string, string, string, string, string, number, string];
   const n = row[9];
   const col = (i: number) => (n ? JSON.parse(row[i] as string) : []) as Array<number | null>;
   const ts = col(0), vids = col(1) as number[];
@@ -163,8 +176,8 @@ export function buildSegment(sqlite: SqlConnection, siteId: number, tz: string, 
   for (let i = 0; i < n; i++) order[counts[vOf[i]]++] = i;
 
   const tsA = new Int32Array(n), hour = new Uint8Array(n), visit = new Int32Array(n);
-  const bytes = new Float64Array(n), load = new Int32Array(n), eng = new Int32Array(n);
-  const bytesRaw = col(5), loadRaw = col(7), engRaw = col(8);
+  const bytes = new Float64Array(n), load = new Int32Array(n), eng = new Int32Array(n), scroll = new Uint8Array(n);
+  const bytesRaw = col(5), loadRaw = col(7), engRaw = col(8), scrollRaw = col(10);
   const segs = offsetSegments(start, end, tz);
   const base = day * 24;
   for (let j = 0; j < n; j++) {
@@ -179,6 +192,10 @@ export function buildSegment(sqlite: SqlConnection, siteId: number, tz: string, 
     bytes[j] = (bytesRaw[i] as number | null) ?? 0;
     load[j] = (loadRaw[i] as number | null) ?? NULL_INT;
     eng[j] = (engRaw[i] as number | null) ?? NULL_INT;
+    const sd = scrollRaw[i];
+    if (sd === null) scroll[j] = NO_SCROLL;
+    else if (Number.isInteger(sd) && sd >= 0 && sd < NO_SCROLL) scroll[j] = sd;
+    else throw new UnheldValue();
   }
 
   const real = new Uint8Array(m), visitor = new Int32Array(m), bounce = new Uint8Array(m), dur = new Float64Array(m), vpv = new Int32Array(m);
@@ -198,7 +215,7 @@ export function buildSegment(sqlite: SqlConnection, siteId: number, tz: string, 
   const seg: Segment = {
     siteId, tz, day, start, end, n, ts: tsA, hour, visit,
     page: dict(col(4), order), host: dict(col(3), order), name: dict(col(2), order), status: dict(col(6), order),
-    bytes, load, eng, m, real, visitor, bounce, dur, vpv, attrs, reach, matches: new Map(), totals: new Map(), visitStart,
+    bytes, load, eng, scroll, m, real, visitor, bounce, dur, vpv, attrs, reach, matches: new Map(), totals: new Map(), visitStart,
     own: undefined as unknown as VisitSums, visitSums: null, size: 0,
   };
   const all = new Int32Array(n);
@@ -214,7 +231,7 @@ export const totalsBytes = (t: Float64Array[]) => t.reduce((a, x) => a + x.byteL
 export function bytesOf(s: Segment): number {
   const d = (x: Dict) => x.codes.byteLength + x.values.length * 16;
   let b = 256 + s.ts.byteLength + s.hour.byteLength + s.visit.byteLength + d(s.page) + d(s.host) + d(s.name) + d(s.status)
-    + s.bytes.byteLength + s.load.byteLength + s.eng.byteLength
+    + s.bytes.byteLength + s.load.byteLength + s.eng.byteLength + s.scroll.byteLength
     + s.real.byteLength + s.visitor.byteLength + s.bounce.byteLength + s.dur.byteLength + s.vpv.byteLength;
   for (const a of s.attrs.values()) b += d(a);
   for (const x of s.matches.values()) b += x.byteLength;

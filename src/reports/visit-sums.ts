@@ -3,7 +3,7 @@
 // then a pass over visits instead of over their events (~2.3 events per visit on the bench).
 // A segment keeps its own (all events) from when it is read; a filter on visit attributes only
 // picks the passing visits' rows out of them without reading an event.
-import { NULL_INT } from './segments.ts';
+import { NO_SCROLL, NULL_INT } from './segments.ts';
 
 export interface VisitSums {
   /** Visit index (ascending, as the segment orders visits). */
@@ -17,15 +17,18 @@ export interface VisitSums {
   engMs: Float64Array;
   /** 1 when an engagement report with a time is among them (the visit counts as engaged). */
   engaged: Uint8Array;
+  /** The deepest scroll depth among their engagement reports, -1 without one. */
+  scroll: Int16Array;
 }
 
-/** Bytes per visit row: 4 × 4 + 3 × 8 + 1. */
-export const visitSumsBytes = (v: VisitSums) => v.visit.length * 41;
+/** Bytes per visit row: 4 × 4 + 3 × 8 + 1 + 2. */
+export const visitSumsBytes = (v: VisitSums) => v.visit.length * 43;
 
 function empty(k: number): VisitSums {
   return {
     visit: new Int32Array(k), events: new Int32Array(k), pageviews: new Int32Array(k), bytes: new Float64Array(k),
     loadMs: new Float64Array(k), loadN: new Int32Array(k), engMs: new Float64Array(k), engaged: new Uint8Array(k),
+    scroll: new Int16Array(k).fill(-1),
   };
 }
 
@@ -35,6 +38,7 @@ interface Events {
   bytes: Float64Array;
   load: Int32Array;
   eng: Int32Array;
+  scroll: Uint8Array;
 }
 
 /** Sums the events at `pos` (ascending positions, so a visit's events are adjacent) per visit. */
@@ -46,13 +50,13 @@ export function sumVisits(s: Events, pos: Int32Array, ids: { pageview: number; e
   }
   const out = empty(k);
   fill(pos, s.visit, s.name.codes, s.name.values.indexOf(ids.pageview), s.name.values.indexOf(ids.engagement),
-    s.bytes, s.load, s.eng, out.visit, out.events, out.pageviews, out.bytes, out.loadMs, out.loadN, out.engMs, out.engaged);
+    s.bytes, s.load, s.eng, s.scroll, out.visit, out.events, out.pageviews, out.bytes, out.loadMs, out.loadN, out.engMs, out.engaged, out.scroll);
   return out;
 }
 
 function fill(pos: Int32Array, visit: Int32Array, names: Uint16Array, pv: number, en: number, bytesA: Float64Array, load: Int32Array,
-  eng: Int32Array, vOut: Int32Array, events: Int32Array, pageviews: Int32Array, bytes: Float64Array, loadMs: Float64Array, loadN: Int32Array,
-  engMs: Float64Array, engaged: Uint8Array): void {
+  eng: Int32Array, scrollA: Uint8Array, vOut: Int32Array, events: Int32Array, pageviews: Int32Array, bytes: Float64Array, loadMs: Float64Array,
+  loadN: Int32Array, engMs: Float64Array, engaged: Uint8Array, scroll: Int16Array): void {
   let t = -1, last = -1;
   for (let j = 0; j < pos.length; j++) {
     const i = pos[j];
@@ -68,6 +72,8 @@ function fill(pos: Int32Array, visit: Int32Array, names: Uint16Array, pv: number
         engMs[t] += e;
         engaged[t] = 1;
       }
+      const sd = scrollA[i];
+      if (sd !== NO_SCROLL && sd > scroll[t]) scroll[t] = sd;
       continue;
     }
     events[t]++;
@@ -96,6 +102,7 @@ export function pickVisits(all: VisitSums, visits: Int32Array): VisitSums {
     out.loadN[t] = all.loadN[v];
     out.engMs[t] = all.engMs[v];
     out.engaged[t] = all.engaged[v];
+    out.scroll[t] = all.scroll[v];
   }
   return out;
 }

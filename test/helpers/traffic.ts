@@ -30,6 +30,8 @@ export interface PlannedPage {
   load?: number;
   /** Engagement reported when leaving the page (ms visible). */
   engaged?: number;
+  /** Scroll depth (`sd`, percent) sent with that engagement report. */
+  scroll?: number;
 }
 
 export interface PlannedVisit {
@@ -59,6 +61,8 @@ export interface ModelEvent {
   status: number | null;
   load: number | null;
   engaged: number | null;
+  /** Scroll depth of an engagement report, as stored (null: none sent). */
+  scroll?: number | null;
   props: Record<string, string>;
   attrs: Record<string, string | null>;
 }
@@ -136,8 +140,8 @@ export async function play(h: Harness, domain: string, tz: string, plan: Planned
       }
       if (p.engaged) {
         t += p.engaged;
-        add(t, { n: 'engagement', u: `https://${host}${p.path}`, d: domain, e: p.engaged }, {
-          name: 'engagement', page: p.path, bytes: null, status: null, load: null, engaged: p.engaged, props: {},
+        add(t, { n: 'engagement', u: `https://${host}${p.path}`, d: domain, e: p.engaged, sd: p.scroll }, {
+          name: 'engagement', page: p.path, bytes: null, status: null, load: null, engaged: p.engaged, scroll: p.scroll ?? null, props: {},
         });
       }
     });
@@ -184,6 +188,9 @@ export function randomPlan(seed: number, n: number, firstMs: number, days: numbe
       width: pick([390, 800, 1280, 1920, undefined]),
     });
   }
+  // Scroll depth on most engagement reports, 0–100, derived from the engaged time so that the
+  // generator draws no more numbers (the plans of every existing seed stay the same).
+  for (const v of plan) for (const p of v.pages) if (p.engaged && p.engaged % 7 !== 0) p.scroll = p.engaged % 101;
   // One visitor (address + agent) a day keeps one visit: later ones start over 30 min apart.
   plan.sort((a, b) => a.start - b.start);
   const lastEnd = new Map<string, number>();
