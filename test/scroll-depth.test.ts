@@ -1,8 +1,8 @@
 // Scroll depth end to end without a browser: `sd` on engagement events through the real app into
 // events.scroll_depth, then the Stats API's scroll_depth (Plausible's semantics: per page, the mean
 // of each visit's deepest scroll, ties to even) checked against values worked out by hand and
-// against the stored rows, its 400s and k-anonymity. (The dashboard's Pages panel does not show it
-// yet: see src/web/dashboard.ts.)
+// against the stored rows, its 400s, k-anonymity, the sources it is read from (rollups' page rows,
+// day segments) and the Pages panel of the dashboard.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import Database from 'better-sqlite3';
@@ -100,12 +100,24 @@ s('stored on engagement rows only: the deepest point each report carried, NULL e
 s('scroll_depth by event:page: the mean of each visit\'s deepest scroll, rounded half to even', async () => {
   const res = await ok({ metrics: ['visitors', 'pageviews', 'scroll_depth'], dimensions: ['event:page'] });
   assert.equal(byPage(res), { '/a': [4, 4, 80], '/b': [2, 2, 70], '/c': [2, 2, 50] });
-  assert.is(res.meta.source, 'raw', 'read from raw events');
-  // The other metrics are those of the same query without scroll depth (rollups or segments).
+  assert.is(res.meta.source, 'raw', 'a day not rolled up yet: read from events (day segments)');
+  // The other metrics are those of the same query without scroll depth.
   h.core.refreshRollups();
   const plain = await ok({ metrics: ['visitors', 'pageviews'], dimensions: ['event:page'] });
   assert.equal(byPage(plain), { '/a': [4, 4], '/b': [2, 2], '/c': [2, 2] });
-  assert.equal(byPage(await ok({ metrics: ['visitors', 'pageviews', 'scroll_depth'], dimensions: ['event:page'] })), byPage(res), 'same after the rollups are built');
+  const built = await ok({ metrics: ['visitors', 'pageviews', 'scroll_depth'], dimensions: ['event:page'] });
+  assert.equal(byPage(built), byPage(res), 'same after the rollups are built');
+  assert.is(built.meta.source, 'rollups', 'then read from the rollups\' page rows');
+  const db = new Database(h.dbPath, { readonly: true });
+  try {
+    // /a: A 80, B 60, C 100 (D sent none) → 240 over 3 visits.
+    const row = db.prepare(`SELECT d.scroll_sum, d.scroll_n FROM daily_stats d JOIN sites s ON s.id = d.site_id
+      WHERE s.domain = 'example.com' AND d.dim = 1 AND d.value = '/a'`).raw(true).get();
+    assert.equal(row, [240, 3]);
+    assert.is(db.prepare('SELECT count(*) FROM daily_stats WHERE dim != 1 AND scroll_n IS NOT NULL').pluck().get(), 0, 'only page rows carry them');
+  } finally {
+    db.close();
+  }
 });
 
 s('scroll_depth with a page filter: per visit, the deepest among the filtered pages', async () => {
@@ -142,6 +154,41 @@ s('k-anonymity: pages with fewer than k visitors fold into "(other)", whose dept
   const filtered = await ask({ metrics: ['scroll_depth'], filters: [['is', 'event:page', ['/b']]] }, smallKey, 'small.example');
   assert.is(filtered.json.results[0].metrics[0], null, 'a page of 2 visitors is suppressed');
   assert.ok(filtered.json.meta.suppressed);
+});
+
+s('the dashboard\'s Pages panel shows a Scroll depth column with the Stats API\'s numbers, unfiltered and filtered by a page', async () => {
+  const cookies = new Map<string, string>();
+  const go = async (path: string, form?: Record<string, string>) => {
+    const headers: Record<string, string> = { Cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join('; ') };
+    if (form) headers['Content-Type'] = 'application/x-www-form-urlencoded';
+    const r = await h.core.app.request(path, { method: form ? 'POST' : 'GET', headers, body: form && new URLSearchParams(form).toString() }, { peer: '198.51.100.7' });
+    for (const c of r.headers.getSetCookie()) {
+      const [k, v] = c.split(';')[0].split('=');
+      if (v) cookies.set(k, v); else cookies.delete(k);
+    }
+    return r;
+  };
+  // A page no engagement report came from: "—", as for any metric without a value.
+  assert.is((await h.post({ n: 'pageview', u: 'https://example.com/plain', d: 'example.com' }, { ip: '81.2.9.9', ua: UA.firefox })).status, 202);
+  h.core.refreshRollups();
+  const csrf = /name="csrf" value="([^"]+)"/.exec(await (await go('/setup')).text())![1];
+  const pw = 'correct horse battery';
+  assert.is((await go('/setup', { csrf, email: 'admin@example.com', password: pw, password2: pw })).status, 303);
+  const panel = async (query: string) => {
+    const page = await (await go(`/sites/example.com?period=day${query}`)).text();
+    const at = page.indexOf('aria-label="Pages"');
+    return page.slice(at, page.indexOf('</section>', at));
+  };
+  const pages = await panel('');
+  assert.match(pages, /<th scope="col" class="num">Scroll depth<\/th>/);
+  const api = byPage(await ok({ metrics: ['visitors', 'pageviews', 'scroll_depth'], dimensions: ['event:page'] }));
+  assert.equal(api['/plain'], [1, 1, null]);
+  for (const [p, [v, pv, sd]] of Object.entries(api) as Array<[string, Array<number | null>]>) {
+    assert.match(pages, new RegExp(`>${p}</a></td><td class="num">${v}</td><td class="num">${pv}</td><td class="num">${sd === null ? '—' : `${sd}%`}</td>`), p);
+  }
+  // Filtered by a page (a click on its row): that page's row, from day segments.
+  const filtered = await panel(`&f=${encodeURIComponent('event:page:/a')}`);
+  assert.match(filtered, />\/a<\/a><\/td><td class="num">4<\/td><td class="num">4<\/td><td class="num">80%<\/td>/);
 });
 
 s.run();

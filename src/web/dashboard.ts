@@ -38,10 +38,10 @@ const ROWS = 10;
 const COUNTRY_LIMIT = 300;
 
 const PANELS: PanelSpec[] = [
-  // No scroll depth column yet: only the raw SQL path carries its sums (reports/plan.ts), and on the
-  // 10M-event bench the panel took 19-31 s for a month and ~0.9 s for a day with it, 16-64 ms
-  // without. It comes back once day segments and rollups carry the sums; the Stats API has it.
-  { title: 'Pages', dim: 'event:page', metrics: ['visitors', 'pageviews'], heads: ['Visitors', 'Views'] },
+  // Scroll depth: the mean of each visit's deepest scroll on the page (engagement reports; "—"
+  // where none carried one), read from the rollups' page rows or day segments like the rest of
+  // the panel (reports/plan.ts; on the raw SQL path a month took 19-31 s on the 10M bench).
+  { title: 'Pages', dim: 'event:page', metrics: ['visitors', 'pageviews', 'scroll_depth'], heads: ['Visitors', 'Views', 'Scroll depth'] },
   { title: 'Entry pages', dim: 'visit:entry_page', metrics: ['visitors', 'visits'], heads: ['Visitors', 'Entrances'] },
   { title: 'Exit pages', dim: 'visit:exit_page', metrics: ['visitors', 'visits'], heads: ['Visitors', 'Exits'] },
   { title: 'Sources', dim: 'visit:source', metrics: ['visitors', 'bounce_rate'], heads: ['Visitors', 'Bounce'] },
