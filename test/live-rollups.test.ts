@@ -47,11 +47,14 @@ function hitMaker(rand: () => number, siteId: number) {
     const name = log ? (rand() < 0.5 ? 'request' : 'pageview') : r < 0.6 ? 'pageview' : r < 0.8 ? 'engagement' : pick(['signup', 'download']);
     const [source, channel] = SOURCES[visitor % SOURCES.length];
     return {
-      siteId, ts, visitorId: BigInt(visitor) * 1_000_003n, prevVisitorId: null, name, hostname: rand() < 0.9 ? 'example.com' : 'blog.example.com',
+      siteId, ts, visitorId: BigInt(visitor) * 1_000_003n * (visitor % 2 ? -1n : 1n), // signed 64-bit, as hmac64 gives
+      prevVisitorId: null, name, hostname: rand() < 0.9 ? 'example.com' : 'blog.example.com',
       pathname: pick(PAGES), bytes: rand() < 0.7 ? Math.floor(rand() * 50_000) : null, status: log ? pick([200, 304, 404]) : null,
       loadMs: name === 'pageview' && rand() < 0.6 ? Math.floor(rand() * 3000) : null,
       // Now and then a long read: it may reach back into a visit closed hours ago.
       engagementMs: name === 'engagement' ? (rand() < 0.1 ? Math.floor(rand() * 3 * HOUR) : Math.floor(rand() * 120_000)) : null,
+      // Scroll depth on most engagement reports, from the time (no draw: the sequence stays as it was).
+      scrollDepth: name === 'engagement' && ts % 7 !== 0 ? ts % 101 : null,
       props: null, revenueAmount: null, revenueCurrency: null, interactive: rand() < 0.7, sourceType: log ? 'log' : 'script',
       referrerHost: source ? `${source.toLowerCase()}.com` : null, referrerPath: null, source, channel: channel as Hit['channel'],
       utmSource: visitor % 5 === 0 ? 'news' : null, utmMedium: null, utmCampaign: visitor % 7 === 0 ? 'spring' : null, utmContent: null, utmTerm: null,
@@ -71,8 +74,10 @@ function tableRows(db: OpenDb, siteId: number): Snapshot {
     if (!l) out.set(day, (l = []));
     l.push(line);
   };
-  for (const r of db.sqlite.prepare('SELECT day, dim, value, visitors, visits, pageviews, events, bounces, duration_ms, visit_pageviews, bytes, load_ms, load_n, engaged_ms, engaged_visits FROM daily_stats WHERE site_id = ?').raw(true).all(siteId) as unknown[][]) {
-    push(r[0] as number, `d ${r.slice(1).join(' ')}`);
+  // Page rows carry scroll depth's two sums after the twelve (NULL elsewhere, as dayRows leaves them out).
+  for (const r of db.sqlite.prepare('SELECT day, dim, value, visitors, visits, pageviews, events, bounces, duration_ms, visit_pageviews, bytes, load_ms, load_n, engaged_ms, engaged_visits, scroll_sum, scroll_n FROM daily_stats WHERE site_id = ?').raw(true).all(siteId) as unknown[][]) {
+    const scroll = r.slice(-2);
+    push(r[0] as number, `d ${[...r.slice(1, -2), ...(scroll[0] === null ? [] : scroll)].join(' ')}`);
   }
   for (const r of db.sqlite.prepare('SELECT hour, visitors, visits, pageviews, events, bounces, duration_ms, visit_pageviews, bytes, load_ms, load_n, engaged_ms, engaged_visits FROM hourly_stats WHERE site_id = ?').raw(true).all(siteId) as unknown[][]) {
     push(Math.floor((r[0] as number) / 24), `h ${r.join(' ')}`);
@@ -176,6 +181,9 @@ function play(seed: number, tz: string, midnightDay: number, opts: { foreign: bo
     round(now + 3 * HOUR);
     settle(now + 3 * HOUR);
     checkEqual(db, site, `seed ${seed} ${tz} after the last round`);
+    // The comparison covered scroll depth's sums too: some page rows hold visits with one.
+    const scrolled = db.sqlite.prepare('SELECT max(scroll_n) FROM daily_stats WHERE site_id = ?').raw(true).get(site.id) as number[];
+    assert.ok(scrolled[0] > 0, 'no scroll depth in the rollups');
     assert.ok(rounds > 10, `${rounds} refresh rounds`);
     if (opts.foreign) assert.ok(foreign > 3, `${foreign} foreign batches`);
   } finally {

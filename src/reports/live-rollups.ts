@@ -19,8 +19,9 @@ import { ROLLUP_DIMENSIONS, VISIT_JOINS } from './dimensions.ts';
 import { DAY, HOUR, dayStart, localDayNumber, offsetSegments } from './time-zone.ts';
 import { nameIds } from './string-ids.ts';
 import { prepared } from './raw-source.ts';
-import { decodeDigest, type DecodedDigest } from '../store/batch-digest.ts';
-import { HOUR_CODE, LiveDay, S_BYTES, S_ENG, S_EVENTS, S_LOAD_MS, S_LOAD_N, S_PAGEVIEWS, newSlot, type Contribution, type Group, type Slot, type VisitorDay } from './live-day.ts';
+import { decodeDigest, digestLast, type DecodedDigest } from '../store/batch-digest.ts';
+import { EMPTY_SLOT, HOUR_CODE, LiveDay, SLOT, S_BYTES, S_ENG, S_EVENTS, S_LOAD_MS, S_LOAD_N, S_PAGEVIEWS, S_SCROLL, type Contribution } from './live-day.ts';
+import { RecordPool } from './record-pool.ts';
 
 /**
  * A visit idle this long is final: its record is folded into its visitor's groups and dropped.
@@ -32,9 +33,9 @@ export const FREEZE_MS = 75 * 60_000;
 const QUEUE_BYTES = 64 * 2 ** 20;
 
 // Event rows: only the event's own columns (the visit join and wide rows cost ~4× more per event).
-const E_ID = 0, E_TS = 1, E_VID = 2, E_NAME = 3, E_BYTES = 4, E_LOAD = 5, E_ENG = 6, E_DIMS = 7;
+const E_ID = 0, E_TS = 1, E_VID = 2, E_NAME = 3, E_BYTES = 4, E_LOAD = 5, E_ENG = 6, E_SCROLL = 7, E_DIMS = 8;
 const EVENT_DIMS = ROLLUP_DIMENSIONS.filter((d) => d.kind === 'event');
-const EVENT_SQL = `SELECT e.id, e.ts, e.visit_id, e.name_id, e.bytes, e.load_ms, e.engagement_ms, ${EVENT_DIMS.map((d) => d.sql).join(', ')}
+const EVENT_SQL = `SELECT e.id, e.ts, e.visit_id, e.name_id, e.bytes, e.load_ms, e.engagement_ms, e.scroll_depth, ${EVENT_DIMS.map((d) => d.sql).join(', ')}
   FROM events e WHERE e.site_id = ? AND e.ts >= ? AND e.ts < ? AND e.id > ? AND e.id <= ?`;
 // The event dimensions' values follow, then readEvents() appends the local day and hour.
 const E_DAY = E_DIMS + EVENT_DIMS.length, E_HOUR = E_DAY + 1;
@@ -49,58 +50,37 @@ type Row = unknown[];
 
 /** Requests outside any visit: no visit, visitor or engagement visit. */
 const OUTSIDE: Contribution = { counted: false, bounce: 0, duration: 0, visitPageviews: 0 };
-const NONE: Array<number | null> = VISIT_DIMS.map(() => null);
+const ND = VISIT_DIMS.length;
 
-/** A visit's events of one day within one event dimension value or local hour. */
-interface EvSlot {
-  code: number;
-  value: number | null;
-  slot: Slot;
-  group: Group;
-}
-
-/** One visit's events of one live day. */
-class VisitDay {
-  /** Its visitor on that day (null outside any visit). */
-  who: VisitorDay | null = null;
-  /** All of them: counted in the total and in every visit dimension's value of the visit. */
-  tot: Slot = newSlot();
-  totGroups: Group[];
-  /** Per page, host, name, status and local hour. */
-  ev: EvSlot[] = [];
-
-  constructor(readonly day: LiveDay, dims: Array<number | null>) {
-    this.totGroups = totGroups(day, dims);
-  }
-
-  /** The groups it counts its visit in (as a visit, and so for its visitor). */
-  countedKeys(): number[] {
-    const keys: number[] = [];
-    if (this.tot[S_EVENTS] > 0) for (const g of this.totGroups) keys.push(g.key);
-    for (const e of this.ev) if (e.slot[S_EVENTS] > 0) keys.push(e.group.key);
-    return keys;
-  }
-}
-
-/** A visit still open, with what it adds to each group (its Contribution) and its records per day. */
-interface VisitState extends Contribution {
-  visitor: string;
-  /** The visit's value of each visit dimension (VISIT_DIMS order). */
-  dims: Array<number | null>;
-  endTs: number;
-  start: number | null;
-  /** The `events` sequence value its row is as of: an older row (a late digest) never replaces it. */
-  version: number;
-  /** Usually one; two or three for a visit across midnight. */
-  days: VisitDay[];
-}
+// The open visits are records in three pools per site (record-pool.ts), linked by offsets:
+// a visit → its records per live day (usually one; two or three across midnight) → per day, its
+// events' slots per event dimension value and local hour. The visit-wide slot and the groups it
+// counts in (the total and each visit dimension's value) sit in the day record itself.
+/** A visit: its row's numbers (start NaN when null), the first of its day records, its dimension ids (NaN null). */
+const VR_VID = 0, VR_BOUNCE = 1, VR_DURATION = 2, VR_VPV = 3, VR_END = 4, VR_START = 5, VR_VERSION = 6, VR_HI = 7, VR_LO = 8, VR_HEAD = 9, VR_DIMS = 10;
+/** One visit's events of one live day: next record of the visit, day, visitor, first slot, the visit-wide slot, its groups. */
+const DR_NEXT = 0, DR_DAY = 1, DR_WHO = 2, DR_EV = 3, DR_TOT = 4, DR_TOTG = DR_TOT + SLOT;
+/** A slot of one event dimension value or local hour: next slot, code, value (-1 null), group, the slot. */
+const ER_NEXT = 0, ER_CODE = 1, ER_VALUE = 2, ER_GROUP = 3, ER_SLOT = 4;
+const NONE = -1;
+/** A visit whose row was removed meanwhile: one visitor for all such, as the row read gives none. */
+const NO_VISITOR = 0xffffffff;
 
 interface SiteState {
   tz: string;
   frozeAt: number;
   days: Map<number, LiveDay>;
-  visits: Map<number, VisitState>;
+  /** Open visits: visit id → offset of its record in `visitPool`. */
+  visits: Map<number, number>;
+  visitPool: RecordPool;
+  dayPool: RecordPool;
+  slotPool: RecordPool;
 }
+
+const newSite = (tz: string): SiteState => ({
+  tz, frozeAt: -Infinity, days: new Map(), visits: new Map(),
+  visitPool: new RecordPool(VR_DIMS + ND), dayPool: new RecordPool(DR_TOTG + 1 + ND), slotPool: new RecordPool(ER_SLOT + SLOT, 1024),
+});
 
 /**
  * What a round takes from the writer's digests (plan()): the digests to apply, the id ranges
@@ -126,7 +106,12 @@ const NO_VISIT: Row = [0, null, null, null, 0, 0, 0, ...VISIT_DIMS.map(() => nul
 
 export class LiveRollups {
   private readonly sites = new Map<number, SiteState>();
-  private queue: DecodedDigest[] = [];
+  /**
+   * Digests as they arrived, decoded only when a round takes them: decoded at once, a second's
+   * rows (~5k arrays) lived until the round and every scavenge copied them (measured with
+   * --trace-gc: the reports thread's scavenges took ~14 ms each, as long as the writer's).
+   */
+  private queue: Float64Array[] = [];
   /** Every event with an id up to this is in (from digests, or read for the gaps between them). */
   private applied = 0;
   /** The `events` sequence at the previous plan(): ids up to it not in a digest by now are another writer's. */
@@ -144,7 +129,7 @@ export class LiveRollups {
       this.queue = [];
       this.queuedBytes = buf.byteLength;
     }
-    this.queue.push(decodeDigest(buf));
+    this.queue.push(buf);
   }
 
   /**
@@ -157,8 +142,9 @@ export class LiveRollups {
     if (this.prevSeq < 0) this.applied = this.prevSeq = seq; // days are read whole at first
     const digests: DecodedDigest[] = [], gaps: Array<[number, number]> = [];
     let cursor = this.applied;
-    for (const d of this.queue) {
-      if (d.last <= cursor) continue; // read from SQLite already (it was late)
+    for (const buf of this.queue) {
+      if (digestLast(buf) <= cursor) continue; // read from SQLite already (it was late)
+      const d = decodeDigest(buf);
       if (d.prev > cursor) gaps.push([cursor, d.prev]);
       cursor = d.last;
       digests.push(d);
@@ -185,7 +171,7 @@ export class LiveRollups {
       days += s.days.size;
       visits += s.visits.size;
       for (const d of s.days.values()) bytes += d.bytes;
-      bytes += s.visits.size * 700;
+      bytes += s.visitPool.bytes + s.dayPool.bytes + s.slotPool.bytes + s.visits.size * 24;
     }
     return { days, visits, bytes };
   }
@@ -204,7 +190,7 @@ export class LiveRollups {
     let st = this.sites.get(site.id);
     // A new time zone makes other local days: start over.
     if (st && st.tz !== site.timezone) st = undefined;
-    if (!st) this.sites.set(site.id, (st = { tz: site.timezone, frozeAt: -Infinity, days: new Map(), visits: new Map() }));
+    if (!st) this.sites.set(site.id, (st = newSite(site.timezone)));
     const state = st;
     const tz = state.tz;
     const today = localDayNumber(now, tz);
@@ -233,7 +219,7 @@ export class LiveRollups {
         const seq = (prepared(sqlite, "SELECT value FROM sequences WHERE name = 'events'").get() as number[] | undefined)?.[0] ?? 0;
         for (const day of load) {
           this.forgetDay(state, day);
-          const d = new LiveDay(site.id, day);
+          const d = new LiveDay(site.id, day, (rec) => countedGroups(state, rec));
           d.seq = seq;
           state.days.set(day, d);
           events += this.apply(sqlite, state, readEvents(sqlite, site.id, tz, dayStart(day, tz), dayStart(day + 1, tz), -1, seq), ids, needed, false, seq);
@@ -280,8 +266,20 @@ export class LiveRollups {
     if (!state.days.has(day)) return;
     state.days.delete(day);
     for (const [vid, v] of state.visits) {
-      v.days = v.days.filter((vd) => vd.day.day !== day);
-      if (v.days.length === 0) state.visits.delete(vid);
+      const V = state.visitPool.data, D = state.dayPool.data;
+      let prev = NONE;
+      for (let d = V[v + VR_HEAD]; d !== NONE;) {
+        const next = D[d + DR_NEXT];
+        if (D[d + DR_DAY] === day) {
+          if (prev === NONE) V[v + VR_HEAD] = next; else D[prev + DR_NEXT] = next;
+          releaseDay(state, d);
+        } else prev = d;
+        d = next;
+      }
+      if (V[v + VR_HEAD] === NONE) {
+        state.visitPool.release(v);
+        state.visits.delete(vid);
+      }
     }
   }
 
@@ -330,53 +328,66 @@ export class LiveRollups {
       if (vid === 0) {
         // Requests outside any visit only add: no visit total can change under them.
         for (const r of list) {
-          const vd = new VisitDay(state.days.get(r[E_DAY] as number)!, NONE);
-          record(vd, r, ids);
-          contribute(vd, OUTSIDE, 1);
+          const d = newDayRecord(state, state.days.get(r[E_DAY] as number)!, NONE);
+          record(state, d, r, ids);
+          contribute(state, d, OUTSIDE, 1);
+          releaseDay(state, d);
         }
         continue;
       }
       let v = state.visits.get(vid);
-      const vr = given?.get(vid) ?? read.get(vid) ?? (v ? null : NO_VISIT);
-      if (v) for (const vd of v.days) contribute(vd, v, -1);
+      const vr = given?.get(vid) ?? read.get(vid) ?? (v !== undefined ? null : NO_VISIT);
+      if (v !== undefined) contributeVisit(state, v, -1);
       else {
-        state.visits.set(vid, (v = {
-          visitor: `${vr![V_HI]}:${vr![V_LO]}`, counted: true, bounce: 0, duration: 0, visitPageviews: 0,
-          dims: VISIT_DIMS.map(() => null), endTs: 0, start: null, version: -1, days: [],
-        }));
+        v = state.visitPool.alloc();
+        const V = state.visitPool.data;
+        V[v + VR_VID] = vid;
+        V[v + VR_BOUNCE] = V[v + VR_DURATION] = V[v + VR_VPV] = V[v + VR_END] = 0;
+        V[v + VR_START] = NaN;
+        V[v + VR_VERSION] = -1;
+        V[v + VR_HI] = (vr![V_HI] as number | null) ?? NO_VISITOR;
+        V[v + VR_LO] = (vr![V_LO] as number | null) ?? NO_VISITOR;
+        V[v + VR_HEAD] = NONE;
+        for (let i = 0; i < ND; i++) V[v + VR_DIMS + i] = NaN;
+        state.visits.set(vid, v);
       }
-      if (vr && version > v.version) {
-        v.version = version;
+      const V = state.visitPool.data;
+      if (vr && version > V[v + VR_VERSION]) {
+        V[v + VR_VERSION] = version;
         const start = vr[V_START] as number | null, end = vr[V_END] as number;
-        v.bounce = (vr[V_BOUNCE] as number) ?? 0;
-        v.duration = start === null ? 0 : end - start;
-        v.visitPageviews = (vr[V_PV] as number) ?? 0;
-        v.endTs = end;
-        v.start = start;
+        V[v + VR_BOUNCE] = (vr[V_BOUNCE] as number) ?? 0;
+        V[v + VR_DURATION] = start === null ? 0 : end - start;
+        V[v + VR_VPV] = (vr[V_PV] as number) ?? 0;
+        V[v + VR_END] = end;
+        V[v + VR_START] = start ?? NaN;
         let moved = false;
-        for (let i = 0; i < VISIT_DIMS.length; i++) {
-          const x = vr[V_DIMS + i] as number | null;
-          if (x !== v.dims[i]) { v.dims[i] = x; moved = true; }
+        for (let i = 0; i < ND; i++) {
+          const x = (vr[V_DIMS + i] as number | null) ?? NaN;
+          if (!Object.is(x, V[v + VR_DIMS + i])) { V[v + VR_DIMS + i] = x; moved = true; }
         }
         // The exit page changed: the visit's records move to the groups of its new value.
-        if (moved) for (const vd of v.days) vd.totGroups = totGroups(vd.day, v.dims);
+        if (moved) for (let d = V[v + VR_HEAD]; d !== NONE; d = state.dayPool.data[d + DR_NEXT]) setTotGroups(state, d, state.days.get(state.dayPool.data[d + DR_DAY])!, v);
       }
-      const start = v.start;
       for (const r of list) {
         const dayNo = r[E_DAY] as number;
-        let vd = v.days.find((x) => x.day.day === dayNo);
-        if (!vd) {
-          const created = new VisitDay(state.days.get(dayNo)!, v.dims);
-          created.who = created.day.visitor(v.visitor, created);
-          v.days.push((vd = created));
-          created.day.openVisits++;
+        let d = V[v + VR_HEAD];
+        while (d !== NONE && state.dayPool.data[d + DR_DAY] !== dayNo) d = state.dayPool.data[d + DR_NEXT];
+        if (d === NONE) {
+          const day = state.days.get(dayNo)!;
+          d = newDayRecord(state, day, v);
+          const D = state.dayPool.data;
+          D[d + DR_NEXT] = V[v + VR_HEAD];
+          V[v + VR_HEAD] = d;
+          D[d + DR_WHO] = day.visitor(V[v + VR_HI], V[v + VR_LO], d);
+          day.openVisits++;
         }
-        record(vd, r, ids);
+        record(state, d, r, ids);
       }
-      for (const vd of v.days) contribute(vd, v, 1);
+      contributeVisit(state, v, 1);
       // A visit that began on a day not held: that day's totals for it change too.
+      const start = V[v + VR_START];
       const lastDay = list.length ? (list[list.length - 1][E_DAY] as number) : -Infinity;
-      if (start !== null && list.length && start < dayStart(lastDay, state.tz)) {
+      if (!Number.isNaN(start) && list.length && start < dayStart(lastDay, state.tz)) {
         for (let d = localDayNumber(start, state.tz); d < lastDay; d++) if (!state.days.has(d)) needed.add(d);
       }
     }
@@ -389,12 +400,18 @@ export class LiveRollups {
     if (now - state.frozeAt < 60_000 && now >= state.frozeAt) return;
     state.frozeAt = now;
     for (const [vid, v] of state.visits) {
-      if (v.endTs >= now - FREEZE_MS) continue;
-      for (const vd of v.days) {
-        vd.day.freeze(vd.who!, vd.countedKeys());
-        vd.day.frozenVisits.add(vid);
-        vd.day.openVisits--;
+      const V = state.visitPool.data, D = state.dayPool.data;
+      if (V[v + VR_END] >= now - FREEZE_MS) continue;
+      for (let d = V[v + VR_HEAD]; d !== NONE;) {
+        const next = D[d + DR_NEXT];
+        const day = state.days.get(D[d + DR_DAY])!;
+        day.freeze(D[d + DR_WHO], countedGroups(state, d));
+        day.frozenVisits.add(vid);
+        day.openVisits--;
+        releaseDay(state, d);
+        d = next;
       }
+      state.visitPool.release(v);
       state.visits.delete(vid);
     }
   }
@@ -433,46 +450,113 @@ function withLocalTime(rows: Row[], tz: string, start?: number, end?: number): R
   return rows;
 }
 
-function totGroups(day: LiveDay, dims: Array<number | null>): Group[] {
-  const out = [day.group(0, null)];
-  for (let i = 0; i < VISIT_DIMS.length; i++) out.push(day.group(VISIT_DIMS[i], dims[i]));
+/** A new day record of visit `v` (NONE: requests outside any visit) on `day`, empty. */
+function newDayRecord(state: SiteState, day: LiveDay, v: number): number {
+  const d = state.dayPool.alloc(), D = state.dayPool.data;
+  D[d + DR_NEXT] = NONE;
+  D[d + DR_DAY] = day.day;
+  D[d + DR_WHO] = NONE;
+  D[d + DR_EV] = NONE;
+  D.set(EMPTY_SLOT, d + DR_TOT);
+  setTotGroups(state, d, day, v);
+  return d;
+}
+
+/** The groups a day record's visit-wide slot goes to: the total and the visit's dimension values. */
+function setTotGroups(state: SiteState, d: number, day: LiveDay, v: number): void {
+  const D = state.dayPool.data, V = state.visitPool.data;
+  D[d + DR_TOTG] = day.group(0, null).idx;
+  for (let i = 0; i < ND; i++) {
+    const x = v === NONE ? NaN : V[v + VR_DIMS + i];
+    D[d + DR_TOTG + 1 + i] = day.group(VISIT_DIMS[i], Number.isNaN(x) ? null : x).idx;
+  }
+}
+
+/** Frees a day record and its slots. */
+function releaseDay(state: SiteState, d: number): void {
+  const E = state.slotPool.data;
+  for (let e = state.dayPool.data[d + DR_EV]; e !== NONE;) {
+    const next = E[e + ER_NEXT];
+    state.slotPool.release(e);
+    e = next;
+  }
+  state.dayPool.release(d);
+}
+
+/** The groups (indices in its day) a day record counts its visit in (as a visit, and so for its visitor). */
+function countedGroups(state: SiteState, d: number): number[] {
+  const D = state.dayPool.data, E = state.slotPool.data, out: number[] = [];
+  if (D[d + DR_TOT + S_EVENTS] > 0) for (let i = 0; i <= ND; i++) out.push(D[d + DR_TOTG + i]);
+  for (let e = D[d + DR_EV]; e !== NONE; e = E[e + ER_NEXT]) if (E[e + ER_SLOT + S_EVENTS] > 0) out.push(E[e + ER_GROUP]);
   return out;
 }
 
-/** Adds one event row to a visit's slots of its day. */
-function record(vd: VisitDay, r: Row, ids: { pageview: number; engagement: number }): void {
+/** Adds one event row to a day record's slots. */
+function record(state: SiteState, d: number, r: Row, ids: { pageview: number; engagement: number }): void {
   const name = r[E_NAME] as number;
-  const eng = name === ids.engagement;
-  const pv = name === ids.pageview;
-  const addTo = (s: Slot) => {
-    if (eng) {
-      s[S_ENG] = (s[S_ENG] < 0 ? 0 : s[S_ENG]) + ((r[E_ENG] as number) ?? 0);
-      return;
-    }
-    s[S_EVENTS]++;
-    s[S_BYTES] += (r[E_BYTES] as number) ?? 0;
-    if (pv) {
-      s[S_PAGEVIEWS]++;
-      if (r[E_LOAD] !== null) { s[S_LOAD_MS] += r[E_LOAD] as number; s[S_LOAD_N]++; }
-    }
-  };
-  addTo(vd.tot);
-  for (let i = 0; i < EVENT_DIMS.length; i++) addTo(slotOf(vd, EVENT_DIMS[i].code!, r[E_DIMS + i] as number | null));
-  addTo(slotOf(vd, HOUR_CODE, r[E_HOUR] as number));
+  const kind = name === ids.engagement ? ENGAGEMENT : name === ids.pageview ? PAGEVIEW : OTHER;
+  const engMs = (r[E_ENG] as number) ?? 0, bytes = (r[E_BYTES] as number) ?? 0, load = (r[E_LOAD] as number | null) ?? -1;
+  const depth = kind === ENGAGEMENT ? ((r[E_SCROLL] as number | null) ?? -1) : -1;
+  addEvent(state.dayPool.data, d + DR_TOT, kind, engMs, bytes, load, depth);
+  for (let i = 0; i < EVENT_DIMS.length; i++) {
+    const e = slotOf(state, d, EVENT_DIMS[i].code!, r[E_DIMS + i] as number | null);
+    addEvent(state.slotPool.data, e + ER_SLOT, kind, engMs, bytes, load, depth);
+  }
+  const e = slotOf(state, d, HOUR_CODE, r[E_HOUR] as number);
+  addEvent(state.slotPool.data, e + ER_SLOT, kind, engMs, bytes, load, depth);
 }
 
-function slotOf(vd: VisitDay, code: number, value: number | null): Slot {
-  for (const e of vd.ev) if (e.code === code && e.value === value) return e.slot;
-  const e = { code, value, slot: newSlot(), group: vd.day.group(code, value) };
-  vd.ev.push(e);
-  return e.slot;
+const OTHER = 0, PAGEVIEW = 1, ENGAGEMENT = 2;
+
+/** Adds one event to the slot at `at` (a function of its own, not a closure per event: ~1 % of a round). */
+function addEvent(s: Float64Array, at: number, kind: number, engMs: number, bytes: number, load: number, depth: number): void {
+  if (kind === ENGAGEMENT) {
+    s[at + S_ENG] = (s[at + S_ENG] < 0 ? 0 : s[at + S_ENG]) + engMs;
+    if (depth > s[at + S_SCROLL]) s[at + S_SCROLL] = depth;
+    return;
+  }
+  s[at + S_EVENTS]++;
+  s[at + S_BYTES] += bytes;
+  if (kind === PAGEVIEW) {
+    s[at + S_PAGEVIEWS]++;
+    if (load >= 0) { s[at + S_LOAD_MS] += load; s[at + S_LOAD_N]++; }
+  }
 }
 
-/** Adds (1) or takes out (-1) a visit's day from every group it is in. */
-function contribute(vd: VisitDay, c: Contribution, sign: 1 | -1): void {
-  const day = vd.day, who = vd.who;
-  for (const g of vd.totGroups) day.add(g, vd.tot, c, who, sign);
-  for (const e of vd.ev) day.add(e.group, e.slot, c, who, sign);
+/** The slot of a dimension value in a day record (created empty). */
+function slotOf(state: SiteState, d: number, code: number, value: number | null): number {
+  const v = value ?? -1, D = state.dayPool.data;
+  let E = state.slotPool.data;
+  for (let e = D[d + DR_EV]; e !== NONE; e = E[e + ER_NEXT]) if (E[e + ER_CODE] === code && E[e + ER_VALUE] === v) return e;
+  const e = state.slotPool.alloc();
+  E = state.slotPool.data;
+  E[e + ER_NEXT] = D[d + DR_EV];
+  E[e + ER_CODE] = code;
+  E[e + ER_VALUE] = v;
+  E[e + ER_GROUP] = state.days.get(D[d + DR_DAY])!.group(code, value).idx;
+  E.set(EMPTY_SLOT, e + ER_SLOT);
+  D[d + DR_EV] = e;
+  return e;
+}
+
+/** Adds (1) or takes out (-1) a day record from every group it is in. */
+function contribute(state: SiteState, d: number, c: Contribution, sign: 1 | -1): void {
+  const D = state.dayPool.data, E = state.slotPool.data;
+  const day = state.days.get(D[d + DR_DAY])!, who = D[d + DR_WHO], groups = day.groups;
+  for (let i = 0; i <= ND; i++) day.add(groups[D[d + DR_TOTG + i]], D, d + DR_TOT, c, who, sign);
+  for (let e = D[d + DR_EV]; e !== NONE; e = E[e + ER_NEXT]) day.add(groups[E[e + ER_GROUP]], E, e + ER_SLOT, c, who, sign);
+}
+
+/** A visit's contribution (reused: day.add only reads it). */
+const visitC: Contribution = { counted: true, bounce: 0, duration: 0, visitPageviews: 0 };
+
+/** Adds (1) or takes out (-1) all of a visit's day records. */
+function contributeVisit(state: SiteState, v: number, sign: 1 | -1): void {
+  const V = state.visitPool.data;
+  visitC.bounce = V[v + VR_BOUNCE];
+  visitC.duration = V[v + VR_DURATION];
+  visitC.visitPageviews = V[v + VR_VPV];
+  for (let d = V[v + VR_HEAD]; d !== NONE; d = state.dayPool.data[d + DR_NEXT]) contribute(state, d, visitC, sign);
 }
 
 /**

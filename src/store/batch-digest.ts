@@ -1,7 +1,7 @@
 // What a committed batch wrote, packed for the reports thread's live rollups: every event's and
 // every touched visit's string ids and numbers in one Float64Array, transferred (not copied) once
 // per batch. Reading the same rows back from SQLite cost more per event than writing them did
-// (measured: ~1.6× the writer's own time per hit); this costs ~11 + 25 numbers per hit.
+// (measured: ~1.6× the writer's own time per hit); this costs ~12 + 25 numbers per hit.
 //
 // Layout: [prev, last, events, visits], then per event EVENT_FIELDS and per visit VISIT_FIELDS.
 // `prev` is the `events` sequence value before the batch's ids were reserved and `last` its last
@@ -10,7 +10,7 @@ import { ROLLUP_DIMENSIONS } from '../reports/dimensions.ts';
 
 const HEADER = 4;
 /** Per event: id, site, ts, visit id, then the columns live-rollups reads (see decodeDigest). */
-const EVENT_FIELDS = 11;
+const EVENT_FIELDS = 12;
 const VISIT_DIMS = ROLLUP_DIMENSIONS.filter((d) => d.kind === 'visit');
 const VISIT_FIELDS = 7 + VISIT_DIMS.length;
 
@@ -40,8 +40,8 @@ export class BatchDigest {
   }
 
   event(id: number, site: number, ts: number, visitId: number, name: number, host: number, page: number, status: number | null,
-    bytes: number | null, loadMs: number | null, engagementMs: number | null): void {
-    this.events.push(id, site, ts, visitId, name, n(bytes), n(loadMs), n(engagementMs), page, host, n(status));
+    bytes: number | null, loadMs: number | null, engagementMs: number | null, scrollDepth: number | null): void {
+    this.events.push(id, site, ts, visitId, name, n(bytes), n(loadMs), n(engagementMs), page, host, n(status), n(scrollDepth));
   }
 
   visit(id: number, visitorId: bigint, start: number, end: number, bounce: number, pageviews: number, ids: Array<number | null>): void {
@@ -74,11 +74,14 @@ export class BatchDigest {
 export interface DecodedDigest {
   prev: number;
   last: number;
-  /** Per site: event rows [id, ts, visit id, name, bytes, load ms, engagement ms, page, host, name, status]. */
+  /** Per site: event rows [id, ts, visit id, name, bytes, load ms, engagement ms, scroll depth, page, host, name, status]. */
   events: Map<number, unknown[][]>;
   /** Visit rows [id, visitor hi, visitor lo, start, end, bounce, page views, ...visit dimensions]. */
   visits: Map<number, unknown[]>;
 }
+
+/** The last event id a digest holds (without decoding it). */
+export const digestLast = (buf: Float64Array): number => buf[1];
 
 /** Unpacks a digest into the rows live-rollups reads from SQL (same columns, same order). */
 export function decodeDigest(buf: Float64Array): DecodedDigest {
@@ -89,7 +92,7 @@ export function decodeDigest(buf: Float64Array): DecodedDigest {
     let list = out.events.get(site);
     if (!list) out.events.set(site, (list = []));
     // Two slots more: the reader appends the local day and hour.
-    list.push([buf[i], buf[i + 2], buf[i + 3], buf[i + 4], back(buf[i + 5]), back(buf[i + 6]), back(buf[i + 7]), buf[i + 8], buf[i + 9], buf[i + 4], back(buf[i + 10]), 0, 0]);
+    list.push([buf[i], buf[i + 2], buf[i + 3], buf[i + 4], back(buf[i + 5]), back(buf[i + 6]), back(buf[i + 7]), back(buf[i + 11]), buf[i + 8], buf[i + 9], buf[i + 4], back(buf[i + 10]), 0, 0]);
   }
   for (let k = 0; k < buf[3]; k++, i += VISIT_FIELDS) {
     const row: unknown[] = new Array(VISIT_FIELDS);
