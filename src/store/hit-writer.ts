@@ -131,8 +131,7 @@ export class HitWriter {
     const id = this.nextEventId++, name = d.id(site, h.name), host = d.id(site, h.hostname), page = d.id(site, h.pathname);
     this.insertEvent.run(
       id, site, h.ts, visitId, name, host, page, h.bytes, h.status, h.loadMs,
-      h.engagementMs, h.scrollDepth ?? null, h.props, h.revenueAmount, h.revenueCurrency,
-      (h.interactive ? 0 : NOT_INTERACTIVE) | (h.sourceType === 'log' ? FROM_LOG : 0),
+      h.engagementMs, h.scrollDepth ?? null, h.props, h.revenueAmount, h.revenueCurrency, h.interactive ? 1 : 0, h.sourceType === 'log' ? 1 : 0,
     );
     this.digest?.event(id, site, h.ts, visitId, name!, host!, page!, h.status, h.bytes, h.loadMs, h.engagementMs, h.scrollDepth ?? null);
   }
