@@ -429,6 +429,7 @@ function readEvents(sqlite: Database.Database, siteId: number, tz: string, start
 /** Appends each event row's local day and hour (from the zone's offsets over the rows' span). */
 function withLocalTime(rows: Row[], tz: string, start?: number, end?: number): Row[] {
   if (!rows.length) return rows;
+  let segs: Array<[number, number]>;
   if (start === undefined || end === undefined) {
     start = end = rows[0][E_TS] as number;
     for (const r of rows) {
@@ -436,8 +437,8 @@ function withLocalTime(rows: Row[], tz: string, start?: number, end?: number): R
       if (ts < start) start = ts;
       if (ts >= end) end = ts + 1;
     }
-  }
-  const segs = offsetSegments(start, end, tz);
+    segs = daySegments(start, end, tz);
+  } else segs = offsetSegments(start, end, tz);
   for (const r of rows) {
     const ts = r[E_TS] as number;
     let off = segs[0][1];
@@ -449,6 +450,22 @@ function withLocalTime(rows: Row[], tz: string, start?: number, end?: number): R
   }
   return rows;
 }
+
+/**
+ * The zone's offsets over the whole UTC days around [start, end), kept for the next digests: each
+ * digest (~100 hits) searched them again, ~2 % of a round (Intl calls) for the same answer.
+ */
+function daySegments(start: number, end: number, tz: string): Array<[number, number]> {
+  const from = Math.floor(start / DAY) * DAY, to = (Math.floor((end - 1) / DAY) + 1) * DAY;
+  const key = `${tz} ${from} ${to}`;
+  let segs = segmentCache.get(key);
+  if (!segs) {
+    if (segmentCache.size >= 16) segmentCache.clear();
+    segmentCache.set(key, (segs = offsetSegments(from, to, tz)));
+  }
+  return segs;
+}
+const segmentCache = new Map<string, Array<[number, number]>>();
 
 /** A new day record of visit `v` (NONE: requests outside any visit) on `day`, empty. */
 function newDayRecord(state: SiteState, day: LiveDay, v: number): number {
