@@ -139,12 +139,15 @@ export class Importer {
     // The address is truncated here, as in the collector; the fingerprint sees only the prefix.
     const prefix = truncateIp(r.ip, this.deps.precision);
     if (!prefix) return this.malformed(lineNo, line);
-    let fp = '';
-    if (this.seen.inWindow(r.ts) || this.next.inWindow(r.ts)) {
-      fp = fingerprint(r, prefix.text, this.agentKey(r.userAgent));
+    if (this.seen.consults(r.ts)) {
+      // Inside the window an earlier import ended with: a duplicate only if its fingerprint is there.
+      const fp = fingerprint(r, prefix.text, this.agentKey(r.userAgent));
+      if (this.seen.seen(r.ts, fp)) return this.skip('duplicate');
+      this.next.add(r.ts, fp);
+    } else {
+      if (this.seen.seen(r.ts, '')) return this.skip('duplicate'); // older than that window
+      if (this.next.inWindow(r.ts)) this.next.addLine(r, prefix.text, this.agentKey(r.userAgent));
     }
-    if (this.seen.seen(r.ts, fp)) return this.skip('duplicate');
-    this.next.add(r.ts, fp);
     this.hit(r, lineNo, line);
   }
 
