@@ -145,41 +145,40 @@ class PendingLines {
       this.bytes = grown;
     }
     const b = this.bytes;
-    at = this.num(r.ts, at);
+    // Numbers as a template literal prints them (String() of a recent number is cached by V8).
+    at = this.text(String(r.ts), at);
     b[at++] = NL;
-    at += b.write(prefix, at, 'utf8');
+    at = this.text(prefix, at);
     b[at++] = NL;
-    at += b.write(r.method, at, 'utf8');
+    at = this.text(r.method, at);
     b[at++] = NL;
-    at += b.write(path, at, 'utf8');
+    at = this.text(path, at);
     b[at++] = NL;
-    at = this.num(r.status, at);
+    at = this.text(String(r.status), at);
     b[at++] = NL;
-    at = r.bytes === null ? this.text('null', at) : this.num(r.bytes, at);
+    at = this.text(String(r.bytes), at);
     b[at++] = NL;
-    at += b.write(referrer === null ? 'null' : referrer, at, 'utf8');
+    at = this.text(referrer === null ? 'null' : referrer, at);
     b[at++] = NL;
-    at += b.write(agent, at, 'utf8');
+    at = this.text(agent, at);
     this.ts[this.n] = r.ts;
     this.start[++this.n] = at;
     return true;
   }
 
+  /**
+   * Writes a string as UTF-8: ASCII byte by byte here (five Buffer.write calls per line cost
+   * ~1.5 µs, more than building and hashing the string did), the rest from the first other
+   * character on by Buffer.write.
+   */
   private text(s: string, at: number): number {
-    return at + this.bytes.write(s, at, 'latin1');
-  }
-
-  /** A number as a template literal prints it: digits by hand for whole ones, String() otherwise. */
-  private num(x: number, at: number): number {
-    if (!(Number.isSafeInteger(x) && x >= 0)) return this.text(String(x), at);
     const b = this.bytes;
-    let digits = 1;
-    for (let t = x; t >= 10; t = Math.floor(t / 10)) digits++;
-    for (let i = at + digits - 1; i >= at; i--) {
-      b[i] = 48 + (x % 10);
-      x = Math.floor(x / 10);
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) return at + b.write(i === 0 ? s : s.slice(i), at, 'utf8');
+      b[at++] = c;
     }
-    return at + digits;
+    return at;
   }
 }
 
