@@ -3,7 +3,7 @@
 // visit, so a visit's bounce, duration and page count count once per day it touched. The daily
 // rollups are built by this same query, one day at a time, so both paths count alike.
 import type { SqlConnection, SqlStatement } from '../store/sql.ts';
-import { VISIT_JOINS, type Dimension } from './dimensions.ts';
+import { visitJoins, type Dimension } from './dimensions.ts';
 import type { Compiled } from './filters.ts';
 import { B, BASE, type Base } from './metrics.ts';
 import { localMsSql, offsetSegments } from './time-zone.ts';
@@ -99,7 +99,7 @@ export function rawRows(sqlite: SqlConnection, q: SourceRequest): SourceRow[] {
   const timeCols = ['day', ...(q.hourly ? ['hr'] : [])];
   let sql = `WITH g AS (
     SELECT ${inner.join(', ')}, e.visit_id AS vid, ${perVisit(ids.pageview, ids.engagement)}${q.scroll ? SCROLL_PER_VISIT(ids.engagement) : ''}
-    FROM events e LEFT JOIN visits v ON v.id = e.visit_id ${VISIT_JOINS}
+    FROM events e LEFT JOIN visits v ON v.id = e.visit_id ${visitJoins(`${inner.join(' ')} ${q.filter?.sql ?? ''}`)}
     WHERE e.site_id = ? AND e.ts >= ? AND e.ts < ?${q.filter ? ` AND ${q.filter.sql}` : ''}
     GROUP BY ${innerGroup.join(', ')})
   SELECT day, ${q.hourly ? 'hr' : 'NULL'}, ${[...keys, ...SUMS, ...(q.scroll ? SCROLL_SUMS : [])].join(', ')}
