@@ -7,7 +7,7 @@ import type { Hit } from '../collector/hit.ts';
 import type { EventInput } from '../collector/payload.ts';
 import { runPipeline, type HitContext, type PipelineDeps } from '../collector/pipeline.ts';
 import type { Agent } from '../collector/user-agent.ts';
-import { truncateIp } from '../pseudonymize/truncate.ts';
+import { truncateIp, type IpPrefix } from '../pseudonymize/truncate.ts';
 import { detectFormat, parserFor, type FormatName, type LineParser, type LogRecord } from './formats.ts';
 import { isPage, type PageRules } from './classify.ts';
 import { fingerprint, WatermarkStore, type ImportStateRow, type Watermark } from './watermark.ts';
@@ -76,7 +76,7 @@ export class Importer {
       name: '', url: '', domains: [opts.domain], referrer: null, props: null, revenue: null, interactive: true, hashMode: false,
       screenWidth: null, screenHeight: null, language: null, bytes: null, status: null, loadMs: null, engagementMs: null,
     };
-    this.ctx = { ip: '', userAgent: '', acceptLanguage: null, optOut: false, now: 0, sourceType: 'log' };
+    this.ctx = { ip: '', userAgent: '', acceptLanguage: null, optOut: false, now: 0, sourceType: 'log', prefix: undefined };
   }
 
   private skip(reason: SkipReason): void {
@@ -148,7 +148,7 @@ export class Importer {
       if (this.seen.seen(r.ts, '')) return this.skip('duplicate'); // older than that window
       if (this.next.inWindow(r.ts)) this.next.addLine(r, prefix.text, this.agentKey(r.userAgent));
     }
-    this.hit(r, lineNo, line);
+    this.hit(r, prefix, lineNo, line);
   }
 
   /** The browser/OS families of a user-agent as the fingerprint hashes them, once per cached agent. */
@@ -159,7 +159,7 @@ export class Importer {
     return key;
   }
 
-  private hit(r: LogRecord, lineNo: number, line: string): void {
+  private hit(r: LogRecord, prefix: IpPrefix, lineNo: number, line: string): void {
     const page = isPage(r, this.opts.rules);
     // One event and one context object for the whole import, refilled per line: the pipeline
     // reads them synchronously and keeps nothing of them (its hits copy what they need). Two
@@ -173,8 +173,10 @@ export class Importer {
     ctx.ip = r.ip;
     ctx.userAgent = r.userAgent;
     ctx.now = r.ts;
+    ctx.prefix = prefix; // truncated above: the pipeline need not do it again
     const result = runPipeline(ev, ctx, this.deps);
     ctx.ip = ctx.userAgent = ''; // the raw address and user-agent are not kept past their line
+    ctx.prefix = undefined;
     if (result.kind === 'invalid') return this.malformed(lineNo, line);
     if (result.kind === 'drop') return this.skip(result.reason);
     if (page) this.summary.pageviews++;
