@@ -59,8 +59,9 @@ export function fillReportDb(file: string, total: number, end: number, days = 30
   const addSite = db.prepare("INSERT INTO sites (domain, timezone, created_at) VALUES (?, ?, 0)");
   const zones = ['Europe/Berlin', 'America/New_York', 'UTC', 'Asia/Tokyo', 'Europe/Helsinki'];
   for (let i = 0; i < 50; i++) addSite.run(`site${i}.example`, zones[i % zones.length]);
+  // flags 0: interactive, from the script.
   const ins = db.prepare(`INSERT INTO events (id, site_id, ts, visit_id, name_id, host_id, page_id, bytes, status, load_ms, engagement_ms, props,
-    interactive, from_log) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 0)`);
+    flags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`);
   let eventId = 0;
   const insVisit = db.prepare(`INSERT INTO visits (id, site_id, visitor_id, start_ts, duration_ms, entry_page_id, exit_page_id, pageviews,
     bounce, referrer_id, country_id, language_id, platform_id, acquisition_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);

@@ -159,16 +159,23 @@ export const events = sqliteTable('events', {
   engagementMs: integer('engagement_ms'),
   /**
    * Engagement rows only: the deepest point of the page seen so far, percent 0–100 (Plausible's
-   * `sd`). NULL on every other row (a NULL costs nothing in SQLite's record format).
+   * `sd`). NULL on every other row (one byte: its type in the record header, no value).
    */
   scrollDepth: integer('scroll_depth'),
   /** Custom properties as a JSON object of strings. */
   props: text('props'),
   revenueAmount: real('revenue_amount'),
   revenueCurrency: text('revenue_currency'),
-  interactive: integer('interactive').notNull().default(1),
-  /** 1 when imported from an access log, 0 from the script. */
-  fromLog: integer('from_log').notNull().default(0),
+  /**
+   * Bit 0: not interactive (the event does not end a bounce), bit 1: imported from an access log.
+   * One column for two flags: every column costs each row a header byte even when its value does
+   * not (0 and 1 are stored in the header alone): 1 byte per event (migration 0018).
+   */
+  flags: integer('flags').notNull().default(0),
+  /** Whether the event counts against bounce (virtual: read from `flags`). */
+  interactive: integer('interactive').generatedAlwaysAs(sql`1 - (flags & 1)`, { mode: 'virtual' }),
+  /** 1 when imported from an access log, 0 from the script (virtual: read from `flags`). */
+  fromLog: integer('from_log').generatedAlwaysAs(sql`(flags >> 1) & 1`, { mode: 'virtual' }),
 }, (t) => [
   // Clustered (WITHOUT ROWID, set in migration 0010): a site's events in time order are stored
   // together, so a report scans contiguous pages and needs no separate index (~17 B/event less).

@@ -114,8 +114,7 @@ export const INVENTORY: Record<string, Table> = {
     props: f('custom properties the site sends with an event', 'custom event reports', 'site owner via the script', SITE_RETENTION),
     revenue_amount: f('revenue of a conversion', 'revenue reports', 'site owner via the script', SITE_RETENTION),
     revenue_currency: f('ISO 4217 currency', 'revenue reports', 'site owner via the script', SITE_RETENTION),
-    interactive: f('whether the event counts against bounce', 'bounce rate', 'site owner via the script', SITE_RETENTION),
-    from_log: f('1 when imported from an access log, 0 from the script', 'telling beacon and log data apart', 'Hush', SITE_RETENTION),
+    flags: f('two flags (also readable as the virtual columns interactive and from_log): whether the event counts against bounce, and whether it was imported from an access log', 'bounce rate; telling beacon and log data apart', 'site owner via the script; Hush', SITE_RETENTION),
   },
   sequences: {
     name: f('which counter (events, visits)', 'unique ids across writing processes', 'Hush', UNTIL_REMOVED),

@@ -16,8 +16,10 @@ const HOUR_MS = 3_600_000;
 
 const EVENT_COLS = [
   'id', 'site_id', 'ts', 'visit_id', 'name_id', 'host_id', 'page_id', 'bytes', 'status', 'load_ms', 'engagement_ms', 'scroll_depth', 'props',
-  'revenue_amount', 'revenue_currency', 'interactive', 'from_log',
+  'revenue_amount', 'revenue_currency', 'flags',
 ];
+/** events.flags (migration 0018): bit 0 not interactive, bit 1 from an access log. */
+const NOT_INTERACTIVE = 1, FROM_LOG = 2;
 
 /**
  * Visit fields kept as text in memory and as string ids in the table: on the visit row itself, or
@@ -131,7 +133,8 @@ export class HitWriter {
     const id = this.nextEventId++, name = d.id(site, h.name), host = d.id(site, h.hostname), page = d.id(site, h.pathname);
     this.insertEvent.run(
       id, site, h.ts, visitId, name, host, page, h.bytes, h.status, h.loadMs,
-      h.engagementMs, h.scrollDepth ?? null, h.props, h.revenueAmount, h.revenueCurrency, h.interactive ? 1 : 0, h.sourceType === 'log' ? 1 : 0,
+      h.engagementMs, h.scrollDepth ?? null, h.props, h.revenueAmount, h.revenueCurrency,
+      (h.interactive ? 0 : NOT_INTERACTIVE) | (h.sourceType === 'log' ? FROM_LOG : 0),
     );
     this.digest?.event(id, site, h.ts, visitId, name!, host!, page!, h.status, h.bytes, h.loadMs, h.engagementMs, h.scrollDepth ?? null);
   }
