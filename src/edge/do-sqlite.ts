@@ -142,9 +142,14 @@ export class DoSqlite implements SqlConnection {
     return this;
   }
 
-  /** better-sqlite3's transaction(): a function that runs `fn` in one transaction. */
-  transaction<F extends VariableArgFunction>(fn: F): (...params: ArgumentTypes<F>) => ReturnType<F> {
-    return (...args: ArgumentTypes<F>) => this.storage.transactionSync(() => fn(...args) as ReturnType<F>);
+  /**
+   * better-sqlite3's transaction(): a function that runs `fn` in one transaction, with its
+   * .deferred/.immediate/.exclusive variants (drizzle's transactions call them by name). In a
+   * Durable Object they are the same: the object is the only writer of its database.
+   */
+  transaction<F extends VariableArgFunction>(fn: F): ((...params: ArgumentTypes<F>) => ReturnType<F>) & Record<'deferred' | 'immediate' | 'exclusive', (...params: ArgumentTypes<F>) => ReturnType<F>> {
+    const run = (...args: ArgumentTypes<F>) => this.storage.transactionSync(() => fn(...args) as ReturnType<F>);
+    return Object.assign(run, { deferred: run, immediate: run, exclusive: run });
   }
 
   /** Only the PRAGMAs Cloudflare allows; others throw SQLITE_AUTH. */

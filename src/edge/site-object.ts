@@ -26,6 +26,7 @@ import { doKeyStore } from './key-store.ts';
 import { applyMigrations } from './migrations.ts';
 import { fetchSums, firstEventAt, queryFor, runQuery, type QueryResponse, type QuerySums } from '../reports/engine.ts';
 import { jsStringMatch, type StringMatch } from '../reports/string-match.ts';
+import { propKeys } from '../reports/prop-keys.ts';
 import { QueryError } from '../reports/query-error.ts';
 import type { Goal } from '../store/goals.ts';
 import type { Site } from '../store/sites.ts';
@@ -175,6 +176,16 @@ export class SiteStore extends DurableObject<EdgeEnv> {
       if (e instanceof QueryError) return { error: e.message };
       throw e;
     }
+  }
+
+  /** Custom property keys of an event in a period, in this shard (the dashboard's property panels; Node's propKeys). */
+  propKeys(site: Pick<Site, 'id' | 'timezone'>, eventName: string, dateRange: string | string[], now: number): string[] {
+    return propKeys(this.db, site, eventName, dateRange, now);
+  }
+
+  /** When the current daily key was made (shard 0 holds the keys), or null: the site's privacy page says how old it is. */
+  keyCreatedAt(): number | null {
+    return (this.db.prepare('SELECT max(created_at) AS t FROM daily_keys').get() as { t: number | null }).t;
   }
 
   /** The site's first event (or imported day) in this shard, or null. */

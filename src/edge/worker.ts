@@ -4,8 +4,15 @@
 // Cloudflare sets), the site directory and the daily keys (Durable Objects, cached per isolate),
 // the country table (a packed binary module) and where hits go (the site's Durable Object).
 // The raw IP is truncated in this isolate, inside the request; a site's object receives the
-// finished hit — visitor hash, country, families — and nothing else.
-import { Hono } from 'hono';
+// finished hit — visitor hash, country, families — and nothing else. The account and dashboard
+// pages are served by the directory object (it holds accounts and sessions); the Worker forwards
+// them with the address replaced by its truncated prefix.
+import { Hono, type Context } from 'hono';
+import { html } from 'hono/html';
+import { page, SECURITY_HEADERS } from '../web/layout.ts';
+import { truncateIp } from '../pseudonymize/truncate.ts';
+import { edgeSettings } from './edge-config.ts';
+import { CLIENT_PREFIX_HEADER } from './directory-object.ts';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createApp } from '../server/app.ts';
 import { Collector, type HitSink } from '../collector/collect.ts';
@@ -14,11 +21,7 @@ import { ClientIpResolver } from '../collector/client-ip.ts';
 import type { Hit } from '../collector/hit.ts';
 import type { Precision } from '../pseudonymize/truncate.ts';
 import { privacyDocument } from '../privacy/document.ts';
-import { QueryError } from '../reports/query-error.ts';
-import { finish, mergeSums, type QueryResponse, type QuerySums } from '../reports/engine.ts';
-import { parseQuery, type Query } from '../reports/query.ts';
-import type { Site } from '../store/sites.ts';
-import type { Goal } from '../store/goals.ts';
+import { edgeQuery, shardOf, siteStore as siteStoreOf } from './edge-query.ts';
 import type { DurableObjectNamespace, ExecutionContext } from './cf-types.ts';
 import { unpackCountries } from './country-pack.ts';
 import { EdgeKeys } from './edge-keys.ts';
@@ -42,20 +45,9 @@ export interface Env {
   HUSH_ROLLUP_MS?: string;
 }
 
-/**
- * The Durable Object of a site's shard: `site:<id>:<shard>`. A site is split over N objects by
- * visitor (N = 1 unless the site was made with more): a hit goes to shard visitorId mod N. The
- * visitor id is a hash under the day's key, so a visitor keeps its shard all day and each
- * shard's daily uniques and visits are exact and add up. Daily keys live in shard 0.
- */
-export const siteObjectName = (siteId: number, shard = 0): string => `site:${siteId}:${shard}`;
-
 function siteStore(env: Env, siteId: number, shard = 0) {
-  return env.SITES.get(env.SITES.idFromName(siteObjectName(siteId, shard)));
+  return siteStoreOf(env.SITES, siteId, shard);
 }
-
-/** A visitor's shard of a site split over `n` objects. */
-export const shardOf = (visitorId: bigint, n: number): number => (n > 1 ? Number(BigInt.asUintN(64, visitorId) % BigInt(n)) : 0);
 
 function directory(env: Env) {
   return env.DIRECTORY.get(env.DIRECTORY.idFromName('directory'));
@@ -69,8 +61,8 @@ function bearerMatches(header: string | undefined, expected: string): boolean {
 
 /** Everything an isolate builds once: the app and its caches. */
 function buildHost(env: Env, clock: () => number) {
-  const precision: Precision = env.HUSH_IP_PRECISION === 'strict' ? 'strict' : 'default';
-  const kFloor = Number(env.HUSH_MIN_K_FLOOR) > 0 ? Number(env.HUSH_MIN_K_FLOOR) : 2;
+  // Node's settings, parsed by Node's loadConfig: the same defaults (k floor 3) and the same checks.
+  const { precision, kFloor } = edgeSettings(env);
   const sites = new EdgeSites(() => directory(env).copy());
   const keys = new EdgeKeys((siteId, now) => siteStore(env, siteId).visitorKeys(now));
   const sink: HitSink = {
@@ -97,17 +89,7 @@ function buildHost(env: Env, clock: () => number) {
     sites,
     apiKeys: sites,
     // Node's report engine, run by the site's object over its own SQLite.
-    query: async (site, body) => {
-      const goals = await directory(env).goals(site.id);
-      const n = sites.shards(site.id);
-      if (n > 1) return shardedQuery(env, site, goals, body, n, clock());
-      // (Workers' RPC types cannot map the response's open records: the shape is the object's.)
-      const r = (await siteStore(env, site.id).report(
-        { id: site.id, domain: site.domain, timezone: site.timezone, minVisitors: site.minVisitors }, goals, body, clock())) as unknown as
-        { response?: QueryResponse; error?: string };
-      if (r.error !== undefined || !r.response) throw new QueryError(r.error ?? 'the query could not be answered');
-      return r.response;
-    },
+    query: async (site, body) => edgeQuery(env.SITES, site, await directory(env).goals(site.id), body, sites.shards(site.id), clock()),
     exportCsv: () => { throw new Error('CSV export is not available at the edge yet'); },
     // Cloudflare sets CF-Connecting-IP to the client's address on every request it forwards.
     peer: (c) => c.req.header('cf-connecting-ip') ?? '',
@@ -160,6 +142,22 @@ function buildHost(env: Env, clock: () => number) {
     await sites.reload();
     return c.json({ key }, 201);
   });
+  // A dashboard account (as `hush user add`): the first one is made here — the edge has no
+  // first-run /setup page, which would let whoever finds a new deployment first claim it.
+  admin.post('/users', async (c) => {
+    let body: Record<string, unknown>;
+    try {
+      body = await c.req.json();
+    } catch {
+      return c.json({ error: 'the request body is not valid JSON' }, 400);
+    }
+    const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+    if (typeof body.email !== 'string') return c.json({ error: '"email" is required' }, 400);
+    if (body.admin !== undefined && typeof body.admin !== 'boolean') return c.json({ error: '"admin" must be true or false' }, 400);
+    const r = await directory(env).addUser({ email: body.email, password: str(body.password), admin: body.admin === true, site: str(body.site), role: str(body.role) });
+    if (!r.ok) return c.json({ error: r.error }, 400);
+    return c.json({ user: r.user, ...(r.site ? { site: r.site, role: r.role } : {}) }, r.created ? 201 : 200);
+  });
   // The alarm's work on demand in every shard of a site, optionally as if at `now` (ms): deletes
   // keys older than yesterday, enforces the site's retention, builds rollups (tests set the clock).
   admin.post('/housekeeping', async (c) => {
@@ -175,38 +173,24 @@ function buildHost(env: Env, clock: () => number) {
   });
   app.route('/_hush/admin', admin);
 
-  return { app, sites };
-}
+  // Node's first-run page makes the first account; here that is the admin API's job (above).
+  const setup = async (c: Context) => {
+    const none = (await directory(env).userCount()) === 0;
+    const body = html`<section class="card"><h1>Set up Hush at the edge</h1>
+<p>${none ? 'No account exists yet.' : 'The first account exists: log in.'} Accounts at the edge are made with the admin API, which
+needs the deployment's <code>HUSH_ADMIN_TOKEN</code> secret (<code>wrangler secret put HUSH_ADMIN_TOKEN</code>):</p>
+<pre><code>curl -X POST ${new URL(c.req.url).origin}/_hush/admin/users \
+  -H "Authorization: Bearer $HUSH_ADMIN_TOKEN" \
+  -d '{"email": "you@example.com", "password": "…", "admin": true}'</code></pre>
+<p>See the README, "Running at the edge". <a href="/login">Log in</a></p></section>`;
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) c.header(k, v);
+    return c.html(page('Set up', body), none ? 200 : 404);
+  };
+  app.get('/setup', setup);
+  app.post('/setup', setup);
 
-/**
- * A Stats API query over a site split over n objects: every shard reads its base sums, the
- * Worker adds them up and only then applies k-anonymity and derives the metrics (engine.ts
- * finish), so the answer is the one a single object holding every hit would give.
- */
-async function shardedQuery(env: Env, site: Site, goals: Goal[], body: Record<string, unknown>, n: number, now: number): Promise<QueryResponse> {
-  const shards = Array.from({ length: n }, (_, i) => siteStore(env, site.id, i));
-  const s = { id: site.id, domain: site.domain, timezone: site.timezone, minVisitors: site.minVisitors };
-  // "all" starts at the site's first event in any shard: asked of every shard only when the
-  // query needs it (parseQuery calls for it), then parsed again with the answer.
-  let first: number | null | undefined;
-  let q: Query;
-  try {
-    q = parseQuery(body, site.timezone, now, () => { throw new NeedFirstEvent(); });
-  } catch (e) {
-    if (!(e instanceof NeedFirstEvent)) throw e;
-    const firsts = await Promise.all(shards.map((o) => o.firstEvent({ id: site.id, timezone: site.timezone })));
-    const known = firsts.filter((t): t is number => t !== null);
-    const at = known.length ? Math.min(...known) : null;
-    first = at;
-    q = parseQuery(body, site.timezone, now, () => at);
-  }
-  const parts = (await Promise.all(shards.map((o) => o.sums(s, goals, body, now, first)))) as unknown as Array<{ sums?: QuerySums; error?: string }>;
-  const bad = parts.find((p) => p.error !== undefined || !p.sums);
-  if (bad) throw new QueryError(bad.error ?? 'the query could not be answered');
-  return finish(s, q, mergeSums(parts.map((p) => p.sums!)));
+  return { app, sites, precision };
 }
-
-class NeedFirstEvent extends Error {}
 
 /**
  * The Worker's fetch handler over a clock. Production (the default export, wrangler.toml's main)
@@ -218,11 +202,34 @@ export function makeWorker(clock: () => number = Date.now) {
   return {
     async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
       host ??= buildHost(env, clock);
+      if (!workerPath(new URL(request.url).pathname)) return toDirectory(request, env, host.precision);
       // The directory copy is refreshed before the request when stale (once per 10 s per isolate).
       await host.sites.fresh();
       return host.app.fetch(request, env, ctx as never);
     },
   };
+}
+
+/** The paths the Worker answers itself: the endpoints, the Stats API, the admin API; the rest are pages. */
+function workerPath(p: string): boolean {
+  return p === '/api/event' || p === '/api/event.gif' || p === '/hush.js' || p === '/healthz' || p === '/api/privacy' || p === '/setup'
+    || p.startsWith('/api/v2/') || p.startsWith('/_hush/');
+}
+
+/** Headers that may carry the client's address: none of them leaves the Worker. */
+const ADDRESS_HEADERS = ['cf-connecting-ip', 'cf-connecting-ipv6', 'true-client-ip', 'x-real-ip', 'x-forwarded-for', 'forwarded', 'cf-pseudo-ipv4'];
+
+/**
+ * A page request, passed to the directory object that serves the pages: the client's address is
+ * truncated here (as every hit's is) and only its prefix goes along, for the login limiter.
+ */
+function toDirectory(request: Request, env: Env, precision: Precision): Promise<Response> {
+  const headers = new Headers(request.headers);
+  const prefix = truncateIp(request.headers.get('cf-connecting-ip') ?? '', precision)?.text ?? 'unknown';
+  for (const h of ADDRESS_HEADERS) headers.delete(h);
+  headers.set(CLIENT_PREFIX_HEADER, prefix);
+  // (The stub's fetch is typed with workers-types' Request and Response; these are the runtime's own.)
+  return directory(env).fetch(new Request(request, { headers }) as never) as unknown as Promise<Response>;
 }
 
 export default makeWorker();

@@ -33,7 +33,8 @@ export interface ApiKeyLookup {
 }
 
 export interface AppDeps {
-  collector: Collector;
+  /** The event endpoints' pipeline; absent where an app serves only pages (the edge's directory object). */
+  collector?: Collector;
   /** Runs a Stats API query for a site the caller may read (throws QueryError when invalid). */
   query: (site: Site, body: Record<string, unknown>) => QueryResponse | Promise<QueryResponse>;
   /** The CSV lines of one report (GET /api/v2/export). */
@@ -81,15 +82,18 @@ export function createApp(deps: AppDeps): Hono {
   // Before any route: no handler ever buffers more than its path's limit.
   app.use('*', limitBodies);
 
-  app.options('/api/event', () => new Response(null, { status: 204, headers: PREFLIGHT }));
+  const collector = deps.collector;
+  if (collector) {
+    app.options('/api/event', () => new Response(null, { status: 204, headers: PREFLIGHT }));
 
-  app.post('/api/event', async (c) => {
-    const body = await c.req.text();
-    const r = collectResponse(await deps.collector.collectBody(body, eventRequest(c.req.raw.headers, deps.peer(c))));
-    return new Response(r.body, { status: r.status, headers: r.headers });
-  });
+    app.post('/api/event', async (c) => {
+      const body = await c.req.text();
+      const r = collectResponse(await collector.collectBody(body, eventRequest(c.req.raw.headers, deps.peer(c))));
+      return new Response(r.body, { status: r.status, headers: r.headers });
+    });
 
-  app.get('/api/event.gif', (c) => pixel(c, deps.collector, eventRequest(c.req.raw.headers, deps.peer(c))));
+    app.get('/api/event.gif', (c) => pixel(c, collector, eventRequest(c.req.raw.headers, deps.peer(c))));
+  }
 
   // The page script: revalidated daily against a content-hash ETag, so an upgrade reaches
   // every site within a day while repeat visits cost a 304 at most.

@@ -20,8 +20,8 @@ export interface DashboardDeps extends AuthDeps, FunnelPanelDeps {
   siteByDomain: (domain: string) => Site | undefined;
   query: (site: Site, body: Record<string, unknown>) => QueryResponse | Promise<QueryResponse>;
   hasGoals: (siteId: number) => boolean;
-  /** Custom property keys of an event in a period (shown when the dashboard is filtered by it). */
-  propKeys: (site: Site, eventName: string, dateRange: unknown) => string[];
+  /** Custom property keys of an event in a period (shown when the dashboard is filtered by it; at the edge, asked of the site's objects). */
+  propKeys: (site: Site, eventName: string, dateRange: unknown) => string[] | Promise<string[]>;
 }
 
 interface PanelSpec {
@@ -146,7 +146,7 @@ export async function renderDashboard(c: Context, deps: RenderDeps, site: Site, 
   // Filtered by a custom event: a panel for each of its properties.
   const eventName = state.filters.find(([d]) => d === 'event:name')?.[1];
   const props: PanelSpec[] = eventName && eventName !== 'pageview'
-    ? deps.propKeys(site, eventName, common.date_range).map((k) => ({ title: `${eventName}: ${k}`, dim: `event:props:${k}`, metrics: ['visitors', 'events'], heads: ['Visitors', 'Events'] }))
+    ? (await deps.propKeys(site, eventName, common.date_range)).map((k) => ({ title: `${eventName}: ${k}`, dim: `event:props:${k}`, metrics: ['visitors', 'events'], heads: ['Visitors', 'Events'] }))
     : [];
   const panels = [...PANELS, ...(deps.hasGoals(site.id) ? [GOALS] : []), ...props];
   // The funnel panel (when the site has funnels) runs beside the other queries.

@@ -14,8 +14,8 @@ export interface PrivacyPageDeps extends AuthDeps {
   siteByDomain: (domain: string) => Site | undefined;
   precision: Precision;
   kFloor: number;
-  /** When today's daily key was created (null before the first hit of the day). */
-  keyCreatedAt: () => number | null;
+  /** When the site's current daily key was created (null before the first hit of the day; on Node one key ring serves every site). */
+  keyCreatedAt: (siteId: number) => number | null | Promise<number | null>;
 }
 
 const hours = (ms: number) => (ms < 3_600_000 ? `${Math.round(ms / 60_000)} minutes` : `${(ms / 3_600_000).toFixed(1)} hours`);
@@ -31,7 +31,7 @@ export function privacyRoutes(app: Hono, deps: PrivacyPageDeps): void {
     const doc = privacyDocument(deps.precision, deps.kFloor, [site]) as {
       ip_addresses: { truncated_to: { ipv4: string; ipv6: string } }; visitor_hash: { scheme: string; key_lifetime: string };
     };
-    const created = deps.keyCreatedAt();
+    const created = await deps.keyCreatedAt(site.id);
     const fields = (table: 'events' | 'visits') => Object.entries(INVENTORY[table]).map(([col, f]) => html`<tr><td><code>${col}</code></td><td>${f.what}</td><td>${f.purpose}</td></tr>`);
     const body = html`<p><a href="/sites/${encodeURIComponent(site.domain)}">← ${site.domain} dashboard</a></p>
 <h1>Privacy of ${site.domain}</h1>

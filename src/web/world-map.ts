@@ -22,6 +22,15 @@ import { SMALL_COUNTRIES } from './small-countries.ts';
 
 export const MAP_WIDTH = 960;
 const require = createRequire(import.meta.url);
+type Countries = Topology<{ countries: GeometryCollection<{ name: string }> }>;
+/** The 1:110m geometry: read from world-atlas on first use on Node; a Worker has no files and bundles it (useMapData). */
+let topology: () => Countries = () => require('world-atlas/countries-110m.json') as Countries;
+
+/** Gives the map its geometry as a value (the edge imports world-atlas's JSON as a module). */
+export function useMapData(data: Countries): void {
+  topology = () => data;
+  shapes = null;
+}
 
 /** The shading steps (CSS classes s1..s5); a country's step is by the square root of its share of the top country. */
 export const STEPS = 5;
@@ -79,7 +88,7 @@ function splitAtAntimeridian(ring: Ring): Ring[] {
 }
 
 function load(): Shapes {
-  const topo = require('world-atlas/countries-110m.json') as Topology<{ countries: GeometryCollection<{ name: string }> }>;
+  const topo = topology();
   const fc = feature(topo, topo.objects.countries);
   const RAD = Math.PI / 180;
   const xMax = naturalEarth(Math.PI, 0)[0];
