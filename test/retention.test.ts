@@ -81,15 +81,23 @@ r('values only the deleted rows used are deleted with them; values still in use 
   assert.is((await h.post({ n: 'pageview', u: 'https://gc.example/shared', d: 'gc.example' }, { ip: '9.9.9.9' })).status, 202);
   const values = () => (h.core.store.sqlite.prepare('SELECT value FROM strings ORDER BY value').pluck().all() as string[]);
   assert.ok(values().includes('/only-old') && values().includes('old-referrer.example/x'));
+  const q = (sql: string) => h.core.store.sqlite.prepare(sql).pluck().get() as number;
+  const acquisitionBefore = q("SELECT acquisition_id FROM visits WHERE referrer_id = (SELECT id FROM strings WHERE value = 'old-referrer.example/x')");
   const [res] = h.core.retention(now).filter((x) => x.domain === 'gc.example');
   assert.ok(res.events === 2 && res.strings >= 2, JSON.stringify(res));
+  assert.equal([q('SELECT count(*) FROM acquisitions WHERE id NOT IN (SELECT acquisition_id FROM visits)'), q('SELECT count(*) FROM acquisitions')], [0, 1]);
   assert.not.ok(values().includes('/only-old'));
   assert.not.ok(values().includes('old-referrer.example/x'));
   assert.ok(values().includes('/shared') && values().includes('pageview'));
-  // New hits after the deletion get fresh ids, not the deleted ones.
-  assert.is((await h.post(pv('/only-old'), { ip: '9.9.9.9' })).status, 202);
+  // New hits after the deletion get fresh ids, not the deleted ones (a new visitor: a new visit with the old referrer).
+  assert.is((await h.post(pv('/only-old'), { ip: '1.1.1.1' })).status, 202);
+  const acquisitionAfter = q("SELECT acquisition_id FROM visits WHERE referrer_id = (SELECT id FROM strings WHERE value = 'old-referrer.example/x')");
   const dangling = h.core.store.sqlite.prepare('SELECT count(*) FROM events WHERE page_id NOT IN (SELECT id FROM strings)').pluck().get();
   assert.is(dangling, 0);
+  // The old visit's acquisition row (its referrer's source) went with it, and its id was not handed out again.
+  assert.ok(acquisitionAfter > acquisitionBefore, `${acquisitionAfter} > ${acquisitionBefore}`);
+  assert.is(q(`SELECT count(*) FROM visits v WHERE NOT EXISTS (SELECT 1 FROM platforms p WHERE p.id = v.platform_id)
+    OR NOT EXISTS (SELECT 1 FROM acquisitions a WHERE a.id = v.acquisition_id)`), 0);
 });
 
 r('large backlogs go in batches and all of it goes', () => {
