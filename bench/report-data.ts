@@ -61,7 +61,7 @@ export function fillReportDb(file: string, total: number, end: number, days = 30
   for (let i = 0; i < 50; i++) addSite.run(`site${i}.example`, zones[i % zones.length]);
   // flags 0: interactive, from the script.
   const ins = db.prepare(`INSERT INTO events (id, site_id, ts, visit_id, name_id, host_id, page_id, bytes, status, load_ms, engagement_ms, props,
-    flags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`);
+    scroll_depth, flags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`);
   let eventId = 0;
   const insVisit = db.prepare(`INSERT INTO visits (id, site_id, visitor_id, start_ts, duration_ms, entry_page_id, exit_page_id, pageviews,
     bounce, referrer_id, country_id, language_id, platform_id, acquisition_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
@@ -115,15 +115,17 @@ export function fillReportDb(file: string, total: number, end: number, days = 30
         if (p === 0) entry = path;
         exit = path;
         const status = r() < 0.015 ? 404 : 200;
-        rows.push([t, [site, t, id, 'pageview', host, path, 10_000 + Math.floor(r() * 200_000), status, 100 + Math.floor(r() * 2500), null, null]]);
+        rows.push([t, [site, t, id, 'pageview', host, path, 10_000 + Math.floor(r() * 200_000), status, 100 + Math.floor(r() * 2500), null, null, null]]);
         if (r() < 0.06) {
-          rows.push([t + 5000, [site, t + 5000, id, r() < 0.5 ? 'Signup' : 'Download', host, path, null, null, null, null, r() < 0.5 ? '{"plan":"pro"}' : '{"plan":"free"}']]);
+          rows.push([t + 5000, [site, t + 5000, id, r() < 0.5 ? 'Signup' : 'Download', host, path, null, null, null, null, r() < 0.5 ? '{"plan":"pro"}' : '{"plan":"free"}', null]]);
           custom++;
         }
         if (r() < 0.7) {
           const e = 3000 + Math.floor(r() * 90_000);
           engaged += e;
-          rows.push([t + e, [site, t + e, id, 'engagement', host, path, null, null, null, e, null]]);
+          // Scroll depth as Plausible's tracker sends it, deeper the longer the page was seen (from
+          // the engaged time: no number drawn, so the rest of the data is what it was without it).
+          rows.push([t + e, [site, t + e, id, 'engagement', host, path, null, null, null, e, null, Math.min(100, 5 + Math.floor(e / 900))]]);
           t += e;
         }
         t += 5000 + Math.floor(r() * 60_000);
