@@ -62,7 +62,7 @@ wm('lazy hashing leaves the rows, copies and duplicate checks that hashing every
   }
 });
 
-wm('a line kept as bytes hashes to its fingerprint', () => {
+wm('the fields kept of a line hash to its fingerprint', () => {
   const w = new Watermark();
   const r = record(1_767_600_000_000);
   for (const path of [...paths, LONG]) {

@@ -6,12 +6,14 @@
 // and the browser/OS families — never the address or the full user-agent.
 //
 // Only the lines still inside the window when the watermark is saved (or copied) need their
-// fingerprint, so a line's fingerprint input is written as bytes into one buffer and hashed then:
-// a string built and hashed per line cost ~1.7 µs and ~670 bytes of garbage (14 % of what an
-// import allocated); the bench log (4 lines/s) keeps ~1,200 of every ~6,400 lines in the window.
+// fingerprint, so a line's fields are kept and hashed then: a string built and hashed per line
+// cost ~1.7 µs and ~670 bytes of garbage (14 % of what an import allocated); the bench log
+// (4 lines/s) keeps ~1,200 of every ~6,400 lines in the window. (Writing each line's input as
+// UTF-8 bytes into one buffer instead cost ~1.4 µs a line in the profile: kept fields ~0.2.)
 import crypto from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { LogRecord } from './formats.ts';
+import { Lru } from '../collector/lru.ts';
 
 export const WINDOW_MS = 5 * 60_000;
 
@@ -65,10 +67,8 @@ export class Watermark {
     if (ts > this.lastTs) this.lastTs = ts;
     if (ts < this.lastTs - WINDOW_MS) return;
     const p = (this.pending ??= new PendingLines());
-    if (!p.write(r, prefix, agent)) {
-      this.settle();
-      this.count(ts, fingerprint(r, prefix, agent)); // too long for the buffer: hashed now
-    } else if (p.full()) this.settle();
+    p.add(r, prefix, agent);
+    if (p.n === PENDING_LINES) this.settle();
   }
 
   /** Hashes the pending lines that are still inside the window. */
@@ -78,7 +78,7 @@ export class Watermark {
     const from = this.lastTs - WINDOW_MS;
     for (let i = 0; i < p.n; i++) {
       const ts = p.ts[i];
-      if (ts >= from) this.count(ts, hashBytes(p.bytes.subarray(p.start[i], p.start[i + 1])));
+      if (ts >= from) this.count(ts, fingerprintOf(ts, p.prefix[i], p.method[i], p.path[i], p.status[i], p.bytes[i], p.referrer[i], p.agent[i]));
     }
     p.clear();
   }
@@ -100,85 +100,66 @@ export class Watermark {
   }
 }
 
-const oneShot = (crypto as unknown as { hash?: (alg: string, data: string | Buffer, enc: string) => string }).hash;
-const hashLine: (s: string | Buffer) => string = typeof oneShot === 'function'
+const oneShot = (crypto as unknown as { hash?: (alg: string, data: string, enc: string) => string }).hash;
+const hashLine: (s: string) => string = typeof oneShot === 'function'
   ? (s) => oneShot('sha1', s, 'base64url').slice(0, 20)
   : (s) => crypto.createHash('sha1').update(s).digest('base64url').slice(0, 20);
-/** The fingerprint of a line's input already encoded as UTF-8 (the same bytes the string gives). */
-const hashBytes = (b: Buffer) => hashLine(b);
 
 export function fingerprint(r: LogRecord, prefix: string, agent: string): string {
-  // One-shot crypto.hash (Node ≥ 20.12) avoids a Hash object per line; 120 bits of SHA-1 are
-  // plenty to tell lines of the same 5 minutes apart.
-  return hashLine(`${r.ts}\n${prefix}\n${r.method}\n${r.path}\n${r.status}\n${r.bytes}\n${r.referrer}\n${agent}`);
+  return fingerprintOf(r.ts, prefix, r.method, r.path, r.status, r.bytes, r.referrer, agent);
 }
 
-const NL = 0x0a;
-/** Lines held before they are hashed or dropped, and the most bytes one line may take. */
-const PENDING_LINES = 8192, PENDING_BYTES = 4 << 20, MAX_LINE_INPUT = 64 << 10;
+function fingerprintOf(ts: number, prefix: string, method: string, path: string, status: number, bytes: number | null, referrer: string | null, agent: string): string {
+  // One-shot crypto.hash (Node ≥ 20.12) avoids a Hash object per line; 120 bits of SHA-1 are
+  // plenty to tell lines of the same 5 minutes apart.
+  return hashLine(`${ts}\n${prefix}\n${method}\n${path}\n${status}\n${bytes}\n${referrer}\n${agent}`);
+}
 
-/** Fingerprint inputs — fingerprint()'s string, as UTF-8 — of lines waiting to be hashed. */
+/** Lines held before they are hashed or dropped. */
+const PENDING_LINES = 8192;
+/** Longer texts are copied per line rather than kept in the table of copies. */
+const MAX_SHARED = 1024;
+
+/** The fingerprint fields of lines waiting to be hashed, in columns reused from batch to batch. */
 class PendingLines {
-  bytes = Buffer.allocUnsafe(1 << 20);
-  /** Line i's bytes are start[i] … start[i + 1]. */
-  readonly start = new Float64Array(PENDING_LINES + 1);
   readonly ts = new Float64Array(PENDING_LINES);
+  readonly status: number[] = new Array(PENDING_LINES).fill(0);
+  readonly bytes: Array<number | null> = new Array(PENDING_LINES).fill(null);
+  readonly prefix: string[] = new Array(PENDING_LINES).fill('');
+  readonly method: string[] = new Array(PENDING_LINES).fill('');
+  readonly path: string[] = new Array(PENDING_LINES).fill('');
+  readonly referrer: Array<string | null> = new Array(PENDING_LINES).fill(null);
+  readonly agent: string[] = new Array(PENDING_LINES).fill('');
   n = 0;
+  /** Copies of the texts kept, shared by the lines that repeat them. */
+  private readonly copies = new Lru<string, string>(4096);
 
-  full(): boolean {
-    return this.n === PENDING_LINES || this.start[this.n] > PENDING_BYTES;
+  add(r: LogRecord, prefix: string, agent: string): void {
+    const i = this.n++;
+    this.ts[i] = r.ts;
+    this.status[i] = r.status;
+    this.bytes[i] = r.bytes;
+    this.prefix[i] = prefix;
+    this.agent[i] = agent;
+    this.method[i] = this.own(r.method);
+    this.path[i] = this.own(r.path);
+    this.referrer[i] = r.referrer === null ? null : this.own(r.referrer);
   }
 
   clear(): void {
     this.n = 0;
   }
 
-  /** Appends a line's input; false when it is too long to keep (the caller hashes it at once). */
-  write(r: LogRecord, prefix: string, agent: string): boolean {
-    const path = r.path, referrer = r.referrer;
-    const most = 3 * (prefix.length + r.method.length + path.length + (referrer?.length ?? 4) + agent.length) + 120;
-    if (most > MAX_LINE_INPUT) return false;
-    let at = this.start[this.n];
-    if (at + most > this.bytes.length) {
-      const grown = Buffer.allocUnsafe(Math.max(this.bytes.length * 2, at + most));
-      this.bytes.copy(grown, 0, 0, at);
-      this.bytes = grown;
-    }
-    const b = this.bytes;
-    // Numbers as a template literal prints them (String() of a recent number is cached by V8).
-    at = this.text(String(r.ts), at);
-    b[at++] = NL;
-    at = this.text(prefix, at);
-    b[at++] = NL;
-    at = this.text(r.method, at);
-    b[at++] = NL;
-    at = this.text(path, at);
-    b[at++] = NL;
-    at = this.text(String(r.status), at);
-    b[at++] = NL;
-    at = this.text(String(r.bytes), at);
-    b[at++] = NL;
-    at = this.text(referrer === null ? 'null' : referrer, at);
-    b[at++] = NL;
-    at = this.text(agent, at);
-    this.ts[this.n] = r.ts;
-    this.start[++this.n] = at;
-    return true;
-  }
-
   /**
-   * Writes a string as UTF-8: ASCII byte by byte here (five Buffer.write calls per line cost
-   * ~1.5 µs, more than building and hashing the string did), the rest from the first other
-   * character on by Buffer.write.
+   * A copy of a text cut from the log line: V8 keeps a substring as a view of its parent string,
+   * and a kept view would keep the whole line — its client address too — until the line is hashed
+   * or dropped. The copy is flattened from a concatenation, so it shares nothing with the line.
    */
-  private text(s: string, at: number): number {
-    const b = this.bytes;
-    for (let i = 0; i < s.length; i++) {
-      const c = s.charCodeAt(i);
-      if (c >= 0x80) return at + b.write(i === 0 ? s : s.slice(i), at, 'utf8');
-      b[at++] = c;
-    }
-    return at;
+  private own(s: string): string {
+    if (s.length > MAX_SHARED) return (s + ' ').slice(0, -1);
+    let c = this.copies.get(s);
+    if (c === undefined) this.copies.set((c = (s + ' ').slice(0, -1)), c);
+    return c;
   }
 }
 
