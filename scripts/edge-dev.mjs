@@ -6,7 +6,8 @@
 //   anything else    passed to `wrangler dev` (e.g. a script to run instead of wrangler.toml's main: tests start
 //                    test/helpers/edge-clock-worker.ts, whose clock a request may set; never deployed)
 // HUSH_ADMIN_TOKEN in the environment turns on the admin API (/_hush/admin/sites) for this run
-// (a `.dev.vars` file does the same for every run); HUSH_ROLLUP_MS sets the objects' rollup round. Prints the URL once workerd serves.
+// (a `.dev.vars` file does the same for every run); HUSH_ROLLUP_MS sets the objects' rollup round,
+// HUSH_JURISDICTION their jurisdiction (e.g. eu). Prints the URL once workerd serves.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,7 +36,7 @@ const inspector = option('--inspector-port', undefined);
 // The rest of the arguments go to wrangler first (`--var` takes every value after it).
 const wranglerArgs = ['dev', ...args, '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state, '--show-interactive-dev-session=false'];
 if (inspector) wranglerArgs.push('--inspector-port', inspector);
-const vars = ['HUSH_ADMIN_TOKEN', 'HUSH_ROLLUP_MS'].filter((v) => process.env[v]).map((v) => `${v}:${process.env[v]}`);
+const vars = ['HUSH_ADMIN_TOKEN', 'HUSH_ROLLUP_MS', 'HUSH_JURISDICTION'].filter((v) => process.env[v]).map((v) => `${v}:${process.env[v]}`);
 if (vars.length) wranglerArgs.push('--var', ...vars);
 
 const child = spawn(path.join(root, 'node_modules/.bin/wrangler'), wranglerArgs, {

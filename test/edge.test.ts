@@ -6,7 +6,7 @@
 // run here — once it can, a failure to start is the repo's fault and fails.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import net from 'node:net';
@@ -16,8 +16,8 @@ import ipaddr from 'ipaddr.js';
 import http from 'node:http';
 import Database from 'better-sqlite3';
 import { build } from 'esbuild';
-import { tempDir, UA } from './helpers/harness.ts';
-import { freePort } from './helpers/edge-dev.ts';
+import { UA } from './helpers/harness.ts';
+import { startEdgeDev, type EdgeDev } from './helpers/edge-dev.ts';
 import { HAVE_CHROME, CHROME_UA, launch, skipNotice } from './helpers/browser.ts';
 import { loadCountryTables } from '../src/pseudonymize/country-data.ts';
 import { lookupCountry } from '../src/pseudonymize/country.ts';
@@ -32,46 +32,19 @@ const DAY_MS = 86_400_000;
 const probe = spawnSync(WORKERD, ['--version'], { encoding: 'utf8', timeout: 15_000 });
 const WORKERD_OK = probe.status === 0;
 
-let child: ChildProcess | null = null;
-let output = '';
+let edgeDev: EdgeDev | null = null;
 let base = '';
-let state = { dir: '', cleanup: () => {} };
-
-function killEdge(): void {
-  if (child?.pid && child.exitCode === null && child.signalCode === null) {
-    try {
-      process.kill(-child.pid, 'SIGKILL'); // wrangler and the workerd it started
-    } catch {
-      /* already gone */
-    }
-  }
-}
-process.on('exit', killEdge);
-
+/** What wrangler and workerd printed so far. */
+const output = { includes: (x: string) => edgeDev!.output().includes(x), tail: (n: number) => edgeDev!.output().split('\n').filter((l) => !l.includes('/api/event 202')).join('\n').slice(-n) };
+const stateDir = () => edgeDev!.stateDir;
 
 let starting: Promise<void> | null = null;
-/** Starts the edge once for all suites (the last suite's `after` kills it). */
-const ensureEdge = () => (starting ??= startEdge());
-
-async function startEdge(): Promise<void> {
-  state = tempDir();
-  const [port, inspector] = [await freePort(), await freePort()];
-  child = spawn(process.execPath, [path.join(ROOT, 'scripts/edge-dev.mjs'), '--port', String(port), '--state', path.join(state.dir, 'state'),
-    '--inspector-port', String(inspector)], {
-    // Rollups a second after a write (60 s by default at the edge), so the real alarm runs in the test.
-    cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HUSH_ADMIN_TOKEN: TOKEN, HUSH_ROLLUP_MS: '1000' },
-  });
-  const c = child;
-  c.stdout!.on('data', (d) => { output += d; });
-  c.stderr!.on('data', (d) => { output += d; });
-  const until = Date.now() + 25_000;
-  while (!/listening on (http:\/\/127\.0\.0\.1:\d+)/.test(output)) {
-    if (c.exitCode !== null || c.signalCode !== null) throw new Error(`npm run edge:dev exited before serving:\n${output.slice(-3000)}`);
-    if (Date.now() > until) throw new Error(`npm run edge:dev did not serve within 25 s:\n${output.slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  base = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)![1];
-}
+/** Starts the edge once for all suites (the last suite's `after` stops it; the helper also does on exit). */
+const ensureEdge = () => (starting ??= (async () => {
+  // Rollups a second after a write (an hour by default at the edge), so the real alarm runs in the test.
+  edgeDev = await startEdgeDev({ HUSH_ADMIN_TOKEN: TOKEN, HUSH_ROLLUP_MS: '1000' });
+  base = edgeDev.base;
+})());
 
 const admin = (p: string, init: RequestInit = {}) =>
   fetch(`${base}/_hush/admin${p}`, { ...init, headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' } });
@@ -81,7 +54,7 @@ function post(body: unknown, headers: Record<string, string>): Promise<Response>
 }
 
 /** Every file under the state folder, recursively: the objects' SQLite files, WALs, metadata. */
-function stateFiles(dir = path.join(state.dir, 'state')): string[] {
+function stateFiles(dir = stateDir()): string[] {
   return readdirSync(dir).flatMap((n) => {
     const f = path.join(dir, n);
     return statSync(f).isDirectory() ? stateFiles(f) : [f];
@@ -90,7 +63,7 @@ function stateFiles(dir = path.join(state.dir, 'state')): string[] {
 
 /** The database file of a site's object (read-only: workerd holds it open), found by its rows. */
 function siteDb(siteId: number): Database.Database {
-  const dir = path.join(state.dir, 'state/v3/do/hush-SiteStore');
+  const dir = path.join(stateDir(), 'v3/do/hush-SiteStore');
   for (const f of readdirSync(dir).filter((n) => n.endsWith('.sqlite') && n !== 'metadata.sqlite')) {
     const db = new Database(path.join(dir, f), { readonly: true });
     if (db.prepare('SELECT 1 FROM events WHERE site_id = ? LIMIT 1').get(siteId)) return db;
@@ -101,7 +74,7 @@ function siteDb(siteId: number): Database.Database {
 
 /** The database file of the object holding a site's (first) shard, found by its edge_site row, or null. */
 function objectDb(siteId: number): Database.Database | null {
-  const dir = path.join(state.dir, 'state/v3/do/hush-SiteStore');
+  const dir = path.join(stateDir(), 'v3/do/hush-SiteStore');
   for (const f of readdirSync(dir).filter((n) => n.endsWith('.sqlite') && n !== 'metadata.sqlite')) {
     const db = new Database(path.join(dir, f), { readonly: true });
     try {
@@ -374,8 +347,7 @@ privacy.before(async () => {
   if (WORKERD_OK) await ensureEdge();
 });
 privacy.after(() => {
-  killEdge();
-  state.cleanup();
+  edgeDev?.stop();
 });
 
 ptest('no client IP in any form and no full user-agent in any file the objects persisted', async () => {
@@ -409,9 +381,9 @@ ptest('the daily key lives in the site object and is gone, bytes and all, after 
   assert.is(keys.length, 1);
   assert.is(keys[0].key.length, 32);
   const r = await admin(`/housekeeping?site_id=1&now=${Date.now() + 2 * DAY_MS}`, { method: 'POST' }).catch((e) => {
-    throw new Error(`${e}: ${e.cause}\n${output.split("\n").filter((l) => !l.includes("/api/event 202")).join("\n").slice(-4000)}`);
+    throw new Error(`${e}: ${e.cause}\n${output.tail(4000)}`);
   });
-  assert.is(r.status, 200, `${await r.clone().text()}\n${output.slice(-3000)}`);
+  assert.is(r.status, 200, `${await r.clone().text()}\n${output.tail(3000)}`);
   const [shard] = (await r.json()).shards;
   assert.equal([shard.keysDeleted, shard.keyDays], [1, []]);
   const after = siteDb(1);
@@ -436,7 +408,7 @@ ptest('the daily key lives in the site object and is gone, bytes and all, after 
     await new Promise((r) => setTimeout(r, 500));
     left = holding();
   }
-  assert.equal(left.map((f) => path.relative(state.dir, f)), [], 'the deleted key\'s bytes are in no file once the object is idle');
+  assert.equal(left.map((f) => path.relative(stateDir(), f)), [], 'the deleted key\'s bytes are in no file once the object is idle');
   console.log(`  the deleted key left every file ${((Date.now() - t0) / 1000).toFixed(1)} s after the rotation`);
 });
 

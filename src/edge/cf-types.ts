@@ -3,5 +3,5 @@
 // globals in the one tsconfig that checks both hosts.
 export type {
   DurableObjectState, DurableObjectStorage, DurableObjectNamespace, DurableObjectStub, SqlStorage, SqlStorageValue,
-  ExecutionContext,
+  ExecutionContext, DurableObjectJurisdiction,
 } from '@cloudflare/workers-types/index.ts';

@@ -29,7 +29,7 @@ import { useMapData } from '../web/world-map.ts';
 import countries110m from 'world-atlas/countries-110m.json' with { type: 'json' };
 import type { SiteStore } from './site-object.ts';
 import { edgePropKeys, edgeQuery, siteStore } from './edge-query.ts';
-import { edgeSettings } from './edge-config.ts';
+import { edgeSettings, inJurisdiction } from './edge-config.ts';
 
 // The dashboard's world map reads its geometry from a file on Node; here it is bundled (108 KB).
 useMapData(countries110m as never);
@@ -39,6 +39,7 @@ export const CLIENT_PREFIX_HEADER = 'x-hush-client-prefix';
 
 interface DirectoryEnv {
   SITES?: DurableObjectNamespace<SiteStore>;
+  HUSH_JURISDICTION?: string;
   HUSH_IP_PRECISION?: string;
   HUSH_MIN_K_FLOOR?: string;
 }
@@ -100,8 +101,8 @@ export class Directory extends DurableObject<DirectoryEnv> {
   }
 
   private buildWeb(): Hono {
-    const ns = this.env.SITES;
-    if (!ns) throw new Error('the directory object has no SITES binding');
+    if (!this.env.SITES) throw new Error('the directory object has no SITES binding');
+    const ns = inJurisdiction(this.env.SITES, this.env);
     const { precision, kFloor } = edgeSettings(this.env);
     const shards = (siteId: number) => this.shardsOf(siteId);
     return createApp({

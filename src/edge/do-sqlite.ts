@@ -66,7 +66,9 @@ export class DoStatement implements SqlStatement {
   }
 
   run(...params: unknown[]): RunResult {
-    this.db.sql.exec(this.source, ...bindAll(params)).toArray();
+    const cursor = this.db.sql.exec(this.source, ...bindAll(params));
+    cursor.toArray();
+    this.db.count(cursor);
     return this.db.ran();
   }
 
@@ -92,6 +94,7 @@ export class DoStatement implements SqlStatement {
       out.push(this.shapeOne(names, r.map(fromSql)));
       if (out.length >= limit) break;
     }
+    this.db.count(cursor);
     return out;
   }
 
@@ -114,11 +117,13 @@ export class DoStatement implements SqlStatement {
     const q = (n: string) => `"${n.replace(/"/g, '""')}"`;
     const cols = names.map((n) => `typeof(${q(n)}), CAST(${q(n)} AS TEXT), ${q(n)}`).join(', ');
     const out: Array<{ names: string[]; values: unknown[] }> = [];
-    for (const r of this.db.sql.exec(`SELECT ${cols} FROM (${inner})`, ...bound).raw()) {
+    const cursor = this.db.sql.exec(`SELECT ${cols} FROM (${inner})`, ...bound);
+    for (const r of cursor.raw()) {
       const values = names.map((_, i) => (r[i * 3] === 'integer' ? BigInt(r[i * 3 + 1] as string) : fromSql(r[i * 3 + 2])));
       out.push({ names, values });
       if (out.length >= limit) break;
     }
+    this.db.count(cursor);
     return out;
   }
 }
@@ -138,8 +143,22 @@ export class DoSqlite implements SqlConnection {
   }
 
   exec(source: string): this {
-    this.sql.exec(source).toArray();
+    const cursor = this.sql.exec(source);
+    cursor.toArray();
+    this.count(cursor);
     return this;
+  }
+
+  /**
+   * Rows read and written by the statements run through this connection since it was made, as
+   * the runtime counts them — what Cloudflare bills a SQLite-backed Durable Object's storage by
+   * (the bench reads them per hit and per rollup round).
+   */
+  readonly usage = { rowsRead: 0, rowsWritten: 0 };
+
+  count(cursor: { rowsRead: number; rowsWritten: number }): void {
+    this.usage.rowsRead += cursor.rowsRead;
+    this.usage.rowsWritten += cursor.rowsWritten;
   }
 
   /**

@@ -22,6 +22,7 @@ import { invalidateSite, refreshRollups } from '../reports/rollups.ts';
 import { rollupReader } from '../reports/rollup-reader.ts';
 import { HOUR, localDayNumber } from '../reports/time-zone.ts';
 import { DoSqlite } from './do-sqlite.ts';
+import { inJurisdiction } from './edge-config.ts';
 import { doKeyStore } from './key-store.ts';
 import { applyMigrations } from './migrations.ts';
 import { fetchSums, firstEventAt, queryFor, runQuery, type QueryResponse, type QuerySums } from '../reports/engine.ts';
@@ -51,11 +52,14 @@ export function nextRotation(now: number): number {
 export const RETENTION_MS = 3_600_000;
 /**
  * How long after a write the rollups of its days are built (HUSH_ROLLUP_MS; Node's default is
- * 1 s). An alarm is a billed request, so the edge waits longer: with writes every second a
- * 60 s round is 43,200 alarms a month per object, a 1 s round 2.6 million. Reports do not wait
- * for it: a day written since its rollups were built is read from its events (report()).
+ * 1 s). A round rebuilds each written day whole, and storage is billed by rows: a round over a
+ * day of the demo site (~1,300 hits, ~200 rollup rows) writes ~400 rows and reads the day's
+ * events, so rounds a minute apart would write ~590,000 rows a day for the hits' ~4,000 (the free
+ * plan allows 100,000). An hour apart: ~10,000. Reports do not wait for a round: a day written
+ * since its rollups were built is read from its events (readyToRead), so the answers are the
+ * same; only a query over today reads events rather than rollups.
  */
-export const EDGE_ROLLUP_MS = 60_000;
+export const EDGE_ROLLUP_MS = 3_600_000;
 
 /** What a site's object needs of its settings (from the directory). */
 export type SiteSettings = Pick<Site, 'id' | 'domain' | 'timezone' | 'retentionDays'>;
@@ -69,10 +73,15 @@ export interface Maintenance {
   rollupDays: number;
   /** When the alarm runs next (ms), or null: the object sleeps until a write. */
   nextAlarm: number | null;
+  /** The object's jurisdiction ("eu" with HUSH_JURISDICTION=eu), or null. */
+  jurisdiction: string | null;
+  /** SQLite rows read and written through the store since the object was loaded, before and after this round (what storage is billed by). */
+  rows: { before: { rowsRead: number; rowsWritten: number }; after: { rowsRead: number; rowsWritten: number } };
 }
 
 interface EdgeEnv {
   DIRECTORY?: DurableObjectNamespace<Directory>;
+  HUSH_JURISDICTION?: string;
   HUSH_ROLLUP_MS?: string;
 }
 
@@ -237,6 +246,7 @@ export class SiteStore extends DurableObject<EdgeEnv> {
    * copy of the directory); otherwise they are asked of the directory.
    */
   async housekeeping(now: number, site?: SiteSettings): Promise<Maintenance> {
+    const before = { ...this.db.usage };
     const keysDeleted = this.keys.rotate(now);
     this.writer.prune(now);
     let retention: RetentionResult | null = null;
@@ -255,13 +265,14 @@ export class SiteStore extends DurableObject<EdgeEnv> {
       rollupDays = refreshRollups(rollupReader(this.db), [{ id: settings.id, timezone: settings.timezone }], now).days;
     }
     const keyDays = this.keys.days();
-    return { keysDeleted, keyDays, retention, rollupDays, nextAlarm: this.nextAlarm(Date.now(), keyDays.length > 0) };
+    const nextAlarm = this.nextAlarm(Date.now(), keyDays.length > 0);
+    return { keysDeleted, keyDays, retention, rollupDays, nextAlarm, jurisdiction: this.ctx.id.jurisdiction ?? null, rows: { before, after: { ...this.db.usage } } };
   }
 
   /** The site's settings from the directory (null if the site is gone from it). */
   private async settingsOf(siteId: number): Promise<SiteSettings | null> {
-    const ns = this.env.DIRECTORY;
-    if (!ns) return null;
+    if (!this.env.DIRECTORY) return null;
+    const ns = inJurisdiction(this.env.DIRECTORY, this.env);
     return (await ns.get(ns.idFromName('directory')).siteSettings(siteId)) as SiteSettings | null;
   }
 

@@ -11,7 +11,8 @@ import { Hono, type Context } from 'hono';
 import { html } from 'hono/html';
 import { page, SECURITY_HEADERS } from '../web/layout.ts';
 import { truncateIp } from '../pseudonymize/truncate.ts';
-import { edgeSettings } from './edge-config.ts';
+import { edgeSettings, inJurisdiction } from './edge-config.ts';
+import { ConfigError } from '../config.ts';
 import { CLIENT_PREFIX_HEADER } from './directory-object.ts';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createApp } from '../server/app.ts';
@@ -41,16 +42,19 @@ export interface Env {
   HUSH_ADMIN_TOKEN?: string;
   HUSH_IP_PRECISION?: string;
   HUSH_MIN_K_FLOOR?: string;
-  /** How long after a write a site object builds the rollups of its days (ms; default 60 s, see site-object.ts). */
+  /** Where Cloudflare keeps the objects: unset (anywhere) or "eu" (edge-config.ts; chosen before the first hit). */
+  HUSH_JURISDICTION?: string;
+  /** How long after a write a site object builds the rollups of its days (ms; default an hour, see site-object.ts). */
   HUSH_ROLLUP_MS?: string;
 }
 
 function siteStore(env: Env, siteId: number, shard = 0) {
-  return siteStoreOf(env.SITES, siteId, shard);
+  return siteStoreOf(inJurisdiction(env.SITES, env), siteId, shard);
 }
 
 function directory(env: Env) {
-  return env.DIRECTORY.get(env.DIRECTORY.idFromName('directory'));
+  const ns = inJurisdiction(env.DIRECTORY, env);
+  return ns.get(ns.idFromName('directory'));
 }
 
 /** Compares a bearer token with the expected one in constant time (as hashes: no length leak). */
@@ -89,7 +93,7 @@ function buildHost(env: Env, clock: () => number) {
     sites,
     apiKeys: sites,
     // Node's report engine, run by the site's object over its own SQLite.
-    query: async (site, body) => edgeQuery(env.SITES, site, await directory(env).goals(site.id), body, sites.shards(site.id), clock()),
+    query: async (site, body) => edgeQuery(inJurisdiction(env.SITES, env), site, await directory(env).goals(site.id), body, sites.shards(site.id), clock()),
     exportCsv: () => { throw new Error('CSV export is not available at the edge yet'); },
     // Cloudflare sets CF-Connecting-IP to the client's address on every request it forwards.
     peer: (c) => c.req.header('cf-connecting-ip') ?? '',
@@ -201,7 +205,13 @@ export function makeWorker(clock: () => number = Date.now) {
   let host: ReturnType<typeof buildHost> | null = null;
   return {
     async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
-      host ??= buildHost(env, clock);
+      try {
+        host ??= buildHost(env, clock);
+      } catch (e) {
+        // A bad variable (wrangler.toml [vars]) says which, as Node's start-up does.
+        if (e instanceof ConfigError) return Response.json({ error: `configuration: ${e.message}` }, { status: 500 });
+        throw e;
+      }
       if (!workerPath(new URL(request.url).pathname)) return toDirectory(request, env, host.precision);
       // The directory copy is refreshed before the request when stale (once per 10 s per isolate).
       await host.sites.fresh();

@@ -58,12 +58,13 @@ export async function startEdgeDev(env: Record<string, string>, extra: string[] 
     state.cleanup();
   };
   process.on('exit', stop);
-  const until = Date.now() + 40_000;
+  // wrangler builds the bundle first: ~10 s on a quiet machine, much longer with several test files at once.
+  const until = Date.now() + 90_000;
   while (!/listening on (http:\/\/127\.0\.0\.1:\d+)/.test(output)) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`npm run edge:dev exited before serving:\n${output.slice(-3000)}`);
     if (Date.now() > until) {
       stop();
-      throw new Error(`npm run edge:dev did not serve within 40 s:\n${output.slice(-3000)}`);
+      throw new Error(`npm run edge:dev did not serve within 90 s:\n${output.slice(-3000)}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
