@@ -6,6 +6,8 @@ import { ClientIpResolver, parseCidrList } from '../src/collector/client-ip.ts';
 import { truncateIp } from '../src/pseudonymize/truncate.ts';
 import { lookupCountry } from '../src/pseudonymize/country.ts';
 import { loadCountryTables } from '../src/pseudonymize/country-data.ts';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 
 const proxies = suite('client ip: proxies');
 
@@ -97,6 +99,22 @@ country('known prefixes resolve to their registry country; private ranges to non
   assert.is(c('192.168.1.1'), null);
   // strict precision still resolves (the /16 start of a registry block)
   assert.is(lookupCountry(t, truncateIp('8.8.8.8', 'strict')!), 'US');
+});
+
+country('the loaded tables hold every CSV row: bounds (IPv6: the upper 64 bits) and trimmed codes', async () => {
+  const t = await loadCountryTables();
+  const require = createRequire(import.meta.url);
+  const rows = (name: string) => readFileSync(require.resolve(`@ip-location-db/geo-whois-asn-country/${name}`), 'utf8')
+    .split('\n').map((l) => l.split(',')).filter((f) => f.length >= 3);
+  const v4 = rows('geo-whois-asn-country-ipv4-num.csv'), v6 = rows('geo-whois-asn-country-ipv6-num.csv');
+  assert.is(t.v4Start.length, v4.length);
+  assert.is(t.v6Start.length, v6.length);
+  v4.forEach(([a, b, c], i) => {
+    if (t.v4Start[i] !== Number(a) || t.v4End[i] !== Number(b) || t.codes[t.v4Code[i]] !== c.trim()) assert.unreachable(`IPv4 row ${i}: ${a},${b},${c}`);
+  });
+  v6.forEach(([a, b, c], i) => {
+    if (t.v6Start[i] !== BigInt(a) >> 64n || t.v6End[i] !== BigInt(b) >> 64n || t.codes[t.v6Code[i]] !== c.trim()) assert.unreachable(`IPv6 row ${i}: ${a},${b},${c}`);
+  });
 });
 
 country.run();
