@@ -139,12 +139,6 @@ test('hush.js and the Plausible tracker send the deepest point scrolled; the Sta
     assert.equal(got.filter((x) => x !== null).sort(), [...expected].sort(), `${page}: ${JSON.stringify(got)}`);
   }
 
-  const r = await fetch(`http://127.0.0.1:${statsPort}/api/v2/query`, {
-    method: 'POST', headers: { Authorization: `Bearer ${apiKey}` },
-    body: JSON.stringify({ site_id: 'site.test', metrics: ['visitors', 'scroll_depth'], date_range: 'day', dimensions: ['event:page'] }),
-  });
-  assert.is(r.status, 200);
-  const res = await r.json() as { results: Array<{ dimensions: string[]; metrics: number[] }> };
   // Cross-check against the stored rows: each visit's deepest report per page, averaged.
   const db = new Database(dbPath, { readonly: true });
   const stored = db.prepare(`SELECT p.value AS page, count(*) AS visits, sum(m) AS total FROM (
@@ -152,6 +146,21 @@ test('hush.js and the Plausible tracker send the deepest point scrolled; the Sta
       WHERE n.value = 'engagement' AND e.scroll_depth IS NOT NULL GROUP BY e.page_id, e.visit_id) JOIN strings p ON p.id = page_id GROUP BY p.value`)
     .all() as Array<{ page: string; visits: number; total: number }>;
   db.close();
+  // Today is read from the live rollups, which take new events in rounds (about a second): the
+  // last engagement report may be stored but not yet counted, so ask until a round has taken it
+  // (10 s at most; the assertions below then say what differs).
+  let res: { results: Array<{ dimensions: string[]; metrics: number[] }> } = { results: [] };
+  for (let i = 0; i < 50; i++) {
+    const r = await fetch(`http://127.0.0.1:${statsPort}/api/v2/query`, {
+      method: 'POST', headers: { Authorization: `Bearer ${apiKey}` },
+      body: JSON.stringify({ site_id: 'site.test', metrics: ['visitors', 'scroll_depth'], date_range: 'day', dimensions: ['event:page'] }),
+    });
+    assert.is(r.status, 200);
+    res = await r.json() as typeof res;
+    const counted = (x: { page: string; visits: number; total: number }) => res.results.find((y) => y.dimensions[0] === x.page)?.metrics[1] === halfEven(x.total, x.visits);
+    if (stored.every(counted)) break;
+    await new Promise((ok) => setTimeout(ok, 200));
+  }
   for (const [page, expected] of Object.entries(want)) {
     const row = res.results.find((x) => x.dimensions[0] === page)!;
     const s = stored.find((x) => x.page === page)!;
