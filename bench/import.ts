@@ -2,8 +2,8 @@
 // the shipped access log, random client addresses, time-ordered) through `hush import`, beside
 // a baseline measured in the same run: reading and splitting the same file with readline and
 // doing nothing else. Medians of BENCH_IMPORT_RUNS runs (default 3); peak RSS of the importer.
-// BENCH_IMPORT_NODE_FLAGS adds node flags to the import process, e.g. "--heap-growing-percent=0"
-// to measure it with V8's default heap sizing (src/import/heap-tuning.ts).
+// BENCH_IMPORT_NODE_FLAGS adds node flags to the import process, e.g. "--heap-growing-percent=0
+// --semi-space-growth-factor=2" to measure it with V8's default heap sizing (src/import/heap-tuning.ts).
 import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { execFileSync } from 'node:child_process';
