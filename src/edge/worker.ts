@@ -21,7 +21,12 @@ import { AgentCache } from '../collector/user-agent.ts';
 import { ClientIpResolver } from '../collector/client-ip.ts';
 import type { Hit } from '../collector/hit.ts';
 import type { Precision } from '../pseudonymize/truncate.ts';
-import { privacyDocument } from '../privacy/document.ts';
+import { privacyDocument, type HostFacts } from '../privacy/document.ts';
+
+/** Said at the edge only: the daily key's deletion is final on Node, not within Cloudflare's recovery window. */
+const EDGE_FACTS: HostFacts = {
+  keyBackups: "Cloudflare keeps every Durable Object's storage restorable to any point of the last 30 days (point-in-time recovery, no opt-out): until then a deleted key can be restored by whoever controls the Cloudflare account",
+};
 import { edgeQuery, shardOf, siteStore as siteStoreOf } from './edge-query.ts';
 import type { DurableObjectNamespace, ExecutionContext } from './cf-types.ts';
 import { unpackCountries } from './country-pack.ts';
@@ -98,7 +103,7 @@ function buildHost(env: Env, clock: () => number) {
     // Cloudflare sets CF-Connecting-IP to the client's address on every request it forwards.
     peer: (c) => c.req.header('cf-connecting-ip') ?? '',
     beacon: beaconText ? { body: beaconText, etag: beaconEtag } : null,
-    privacy: () => privacyDocument(precision, kFloor, sites.list().filter((s) => s.listed === 1)),
+    privacy: () => privacyDocument(precision, kFloor, sites.list().filter((s) => s.listed === 1), EDGE_FACTS),
     health: () => {
       const f = sites.failure;
       return f

@@ -11,7 +11,15 @@ export interface ListedSite {
   minVisitors: number;
 }
 
-export function privacyDocument(precision: Precision, kFloor: number, sites: ListedSite[]): Record<string, unknown> {
+/**
+ * What the host adds to the facts: at the edge, Cloudflare can restore a Durable Object's storage
+ * to any point of the last 30 days (no opt-out), a deleted daily key included.
+ */
+export interface HostFacts {
+  keyBackups?: string;
+}
+
+export function privacyDocument(precision: Precision, kFloor: number, sites: ListedSite[], host: HostFacts = {}): Record<string, unknown> {
   const bits = PREFIX_BITS[precision];
   return {
     software: 'Hush — cookieless web analytics',
@@ -25,6 +33,7 @@ export function privacyDocument(precision: Precision, kFloor: number, sites: Lis
       scheme: 'HMAC-SHA256(daily key, site ‖ truncated IP prefix ‖ user-agent), first 64 bits; fields length-prefixed',
       key: '32 random bytes per UTC day, never logged',
       key_lifetime: "the current and the previous day's key are kept; older keys are deleted within 48 hours after their day ends",
+      ...(host.keyBackups ? { key_backups: host.keyBackups } : {}),
       cross_site: 'none: the site is part of every hash input',
     },
     user_agent: { stored: false, kept: 'browser and OS family with major version, device class' },
