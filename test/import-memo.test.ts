@@ -3,7 +3,7 @@
 // values too long to be kept. (Its effect on whole imports is covered by test/import.)
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ImportMemo } from '../src/import/memo.ts';
+import { ImportMemo, PrefixCache } from '../src/import/memo.ts';
 import { parsePage } from '../src/collector/page-url.ts';
 import { acquisition } from '../src/collector/referrer.ts';
 import { lookupCountry } from '../src/pseudonymize/country.ts';
@@ -52,6 +52,17 @@ memoSuite('every cached step returns what the step itself returns', async () => 
     calls++;
   }
   assert.is(calls, 60_000);
+});
+
+memoSuite('the prefix cache truncates as truncateIp does, at both precisions, past its capacity', () => {
+  for (const precision of ['default', 'strict'] as const) {
+    const cache = new PrefixCache(precision);
+    for (let i = 0; i < 50_000; i++) {
+      const ip = rnd(10) === 0 ? pick(['2001:db8::1', '::ffff:203.0.113.9', 'not an ip', '1.2.3', '010.1.1.1', '256.1.1.1', ''])
+        : `${rnd(256)}.${rnd(256)}.${rnd(256)}.${rnd(256)}`;
+      assert.equal(cache.truncate(ip), truncateIp(ip, precision), ip);
+    }
+  }
 });
 
 memoSuite.run();

@@ -7,11 +7,12 @@ import type { Hit } from '../collector/hit.ts';
 import type { EventInput } from '../collector/payload.ts';
 import { runPipeline, type HitContext, type PipelineDeps } from '../collector/pipeline.ts';
 import type { Agent } from '../collector/user-agent.ts';
-import { truncateIp, type IpPrefix } from '../pseudonymize/truncate.ts';
+import type { IpPrefix } from '../pseudonymize/truncate.ts';
 import { detectFormat, parserFor, type FormatName, type LineParser, type LogRecord } from './formats.ts';
 import { isPage, type PageRules } from './classify.ts';
 import { fingerprint, WatermarkStore, type ImportStateRow, type Watermark } from './watermark.ts';
 import { maskLine } from './mask.ts';
+import { PrefixCache } from './memo.ts';
 
 export type SkipReason = 'past_retention' | 'bot' | 'malformed' | 'duplicate' | 'excluded' | 'referrer_spam' | 'unknown_site' | 'opt_out' | 'no_visit';
 
@@ -58,6 +59,7 @@ export class Importer {
   private readonly ev: EventInput;
   private readonly ctx: HitContext;
   private readonly agentKeys = new WeakMap<Agent, string>();
+  private readonly prefixes: PrefixCache;
 
   /**
    * @param sink where batches are committed; null for a dry run
@@ -71,6 +73,7 @@ export class Importer {
   ) {
     this.seen = start;
     this.next = this.seen.clone();
+    this.prefixes = new PrefixCache(deps.precision);
     this.batchSize = opts.batchSize ?? 5000;
     this.ev = {
       name: '', url: '', domains: [opts.domain], referrer: null, props: null, revenue: null, interactive: true, hashMode: false,
@@ -137,7 +140,7 @@ export class Importer {
     if (!r) return this.malformed(lineNo, line);
     if (r.ts < this.opts.retainFrom) return this.skip('past_retention');
     // The address is truncated here, as in the collector; the fingerprint sees only the prefix.
-    const prefix = truncateIp(r.ip, this.deps.precision);
+    const prefix = this.prefixes.truncate(r.ip);
     if (!prefix) return this.malformed(lineNo, line);
     if (this.seen.consults(r.ts)) {
       // Inside the window an earlier import ended with: a duplicate only if its fingerprint is there.

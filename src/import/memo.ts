@@ -11,7 +11,7 @@ import { parsePage, type Page } from '../collector/page-url.ts';
 import { acquisition, type Acquisition, type Utm } from '../collector/referrer.ts';
 import { Lru } from '../collector/lru.ts';
 import { lookupCountry, type CountryTables } from '../pseudonymize/country.ts';
-import type { IpPrefix } from '../pseudonymize/truncate.ts';
+import { parseIPv4, PREFIX_BITS, truncateIp, type IpPrefix, type Precision } from '../pseudonymize/truncate.ts';
 import { hmac64, visitorMessage } from '../pseudonymize/visitor-id.ts';
 import { scrub, scrubHost } from '../privacy/personal-data.ts';
 
@@ -120,4 +120,32 @@ export class ImportMemo implements PipelineMemo {
     if (s === undefined) this.hosts.set(host, (s = scrubHost(host)));
     return s;
   };
+}
+
+/**
+ * truncateIp for the import's lines, with each IPv4 network's prefix built once: its text is
+ * assembled from four numbers, ~270 bytes of short strings per line (allocation sampling, 300k
+ * bench lines, 11 % of what the import allocated). Keyed by the masked address — the prefix
+ * itself, never a client address — and bounded. Prefixes are shared: callers only read them.
+ */
+export class PrefixCache {
+  private readonly v4 = new Map<number, IpPrefix>();
+  private readonly mask: number;
+
+  constructor(private readonly precision: Precision) {
+    const bits = PREFIX_BITS[precision].v4;
+    this.mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+  }
+
+  truncate(ip: string): IpPrefix | null {
+    const n = parseIPv4(ip);
+    if (n < 0) return truncateIp(ip, this.precision);
+    const net = (n & this.mask) >>> 0;
+    let p = this.v4.get(net);
+    if (p === undefined) {
+      if (this.v4.size >= VISITORS) this.v4.clear();
+      this.v4.set(net, (p = truncateIp(ip, this.precision)!));
+    }
+    return p;
+  }
 }
