@@ -4,6 +4,16 @@
 // and when the current one fills, it becomes the old one and the old one is dropped. Entries
 // used in the last generation survive by being copied forward on their next hit.
 
+/**
+ * A copy of `s` that shares no memory with the string it was cut from. V8 keeps a substring of 13
+ * or more characters as a view of its parent, so a cache key cut from a log line would keep the
+ * whole line — client address included — for as long as the key is cached. Flattening a
+ * concatenation makes a fresh string.
+ */
+export function ownCopy(s: string): string {
+  return s.length < 13 ? s : (s + ' ').slice(0, -1);
+}
+
 export class Lru<K, V> {
   private cur = new Map<K, V>();
   private old = new Map<K, V>();

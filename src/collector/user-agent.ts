@@ -3,7 +3,7 @@
 // ~0.05 µs). Only these parsed fields leave this module; the full UA string is never stored.
 import { UAParser } from 'ua-parser-js';
 import { isbot } from 'isbot';
-import { Lru } from './lru.ts';
+import { Lru, ownCopy } from './lru.ts';
 
 export type Device = 'desktop' | 'mobile' | 'tablet' | 'tv' | 'bot';
 
@@ -73,7 +73,7 @@ export class AgentCache {
     let a = this.lru.get(ua);
     if (a === undefined) {
       a = parseAgent(ua);
-      this.lru.set(ua, a);
+      this.lru.set(ownCopy(ua), a); // not a view of the log line it may have been cut from
     }
     return a;
   }

@@ -6,10 +6,11 @@
 // is computed once while it keeps recurring and memory stays bounded; long values are not kept.
 // Nothing here is stored or printed: visitor messages (IP prefix and user-agent) live only in
 // memory, like the user-agent cache, and the entries of a daily key go when that key is replaced.
+// Texts cut from a log line are kept as copies (ownCopy), never as views of the line.
 import type { PipelineMemo } from '../collector/pipeline.ts';
 import { parsePage, type Page } from '../collector/page-url.ts';
 import { acquisition, type Acquisition, type Utm } from '../collector/referrer.ts';
-import { Lru } from '../collector/lru.ts';
+import { Lru, ownCopy } from '../collector/lru.ts';
 import { lookupCountry, type CountryTables } from '../pseudonymize/country.ts';
 import { parseIPv4, PREFIX_BITS, truncateIp, type IpPrefix, type Precision } from '../pseudonymize/truncate.ts';
 import { hmac64, visitorMessage } from '../pseudonymize/visitor-id.ts';
@@ -71,7 +72,7 @@ export class ImportMemo implements PipelineMemo {
     if (url.length > MAX_KEY) return parsePage(url, hashMode);
     const lru = hashMode ? this.hashPages : this.pages;
     let p = lru.get(url);
-    if (p === undefined) lru.set(url, (p = parsePage(url, hashMode)));
+    if (p === undefined) lru.set(ownCopy(url), (p = parsePage(url, hashMode)));
     return p;
   };
 
@@ -83,7 +84,7 @@ export class ImportMemo implements PipelineMemo {
     }
     const ref = referrer ?? ''; // '' is no referrer too (acquisition ignores a falsy one)
     let a = this.acquisitions.get(pageHost, ref);
-    if (a === undefined) this.acquisitions.set(pageHost, ref, (a = acquisition(referrer, pageHost, utm, refParam)));
+    if (a === undefined) this.acquisitions.set(pageHost, ownCopy(ref), (a = acquisition(referrer, pageHost, utm, refParam)));
     return a;
   };
 
@@ -103,7 +104,7 @@ export class ImportMemo implements PipelineMemo {
     let lru = sites.get(siteId);
     if (!lru) sites.set(siteId, (lru = new Lru2(VISITORS)));
     let id = lru.get(userAgent, prefix);
-    if (id === undefined) lru.set(userAgent, prefix, (id = hmac64(key, visitorMessage(siteId, prefix, userAgent))));
+    if (id === undefined) lru.set(ownCopy(userAgent), prefix, (id = hmac64(key, visitorMessage(siteId, prefix, userAgent))));
     return id;
   };
 

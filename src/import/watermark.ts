@@ -13,7 +13,7 @@
 import crypto from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { LogRecord } from './formats.ts';
-import { Lru } from '../collector/lru.ts';
+import { Lru, ownCopy } from '../collector/lru.ts';
 
 export const WINDOW_MS = 5 * 60_000;
 
@@ -150,15 +150,11 @@ class PendingLines {
     this.n = 0;
   }
 
-  /**
-   * A copy of a text cut from the log line: V8 keeps a substring as a view of its parent string,
-   * and a kept view would keep the whole line — its client address too — until the line is hashed
-   * or dropped. The copy is flattened from a concatenation, so it shares nothing with the line.
-   */
+  /** A text cut from the log line, as a copy (ownCopy: a view would keep the line's address). */
   private own(s: string): string {
-    if (s.length > MAX_SHARED) return (s + ' ').slice(0, -1);
+    if (s.length > MAX_SHARED) return ownCopy(s);
     let c = this.copies.get(s);
-    if (c === undefined) this.copies.set((c = (s + ' ').slice(0, -1)), c);
+    if (c === undefined) this.copies.set((c = ownCopy(s)), c);
     return c;
   }
 }
