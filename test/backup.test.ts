@@ -48,6 +48,7 @@ b('hush backup during sustained ingestion: consistent, complete up to its start,
   addSite(dbPath);
   const srv = await startServerProcess({ HUSH_DB: dbPath });
   const load = startLoad(srv.url, { concurrency: 16 });
+  const tLoad = performance.now();
   try {
     // Until a few hundred hits are acknowledged, however long that takes on this machine (it was
     // a fixed 1.5 s, too short on a loaded machine to reach the 200 checked below).
@@ -55,6 +56,8 @@ b('hush backup during sustained ingestion: consistent, complete up to its start,
     // Everything acknowledged up to here must be in the copy.
     const before = [...load.acked.keys()];
     const n0 = load.sent(), t0 = performance.now();
+    // The rate before the backup, on this machine as loaded as it is now (warm-up included).
+    const rateBefore = n0 / ((t0 - tLoad) / 1000);
     const copy = path.join(t.dir, 'copy.db');
     const r = await runCli(['backup', copy], { HUSH_DB: dbPath });
     const seconds = (performance.now() - t0) / 1000;
@@ -65,7 +68,8 @@ b('hush backup during sustained ingestion: consistent, complete up to its start,
     const m = /: ([\d.]+) MB \((\d+) bytes\) in ([\d.]+) s\. Daily keys left out\./.exec(r.stdout);
     assert.ok(m, r.stdout);
     console.log(`  backup of ${m![2]} bytes in ${m![3]} s (command ${seconds.toFixed(2)} s) while ingesting ~${Math.round(rate)} hits/s; ${before.length} hits acknowledged before it`);
-    assert.ok(rate >= 100, `sustained ingestion during the backup (${Math.round(rate)} hits/s)`);
+    // Not stalled by the backup: a fixed 100 hits/s failed on a machine loaded by other work (83).
+    assert.ok(rate >= 0.3 * rateBefore && rate >= 10, `sustained ingestion during the backup (${Math.round(rate)} hits/s, ${Math.round(rateBefore)} before it)`);
     assert.ok(before.length >= 200, `${before.length} acknowledged before the backup`);
     assert.equal(readdirSync(t.dir).filter((f) => f.includes('.partial')), [], 'no temporary file left');
     assert.is(statSync(copy).mode & 0o777, 0o600, 'only its owner may read a copy (password hashes, two-factor secrets)');
