@@ -23,10 +23,18 @@ function extension(path: string): string {
 }
 
 export function isPage(r: LogRecord, rules: PageRules): boolean {
-  if (r.method !== 'GET') return false;
-  if (!((r.status >= 200 && r.status < 400) || r.status === 404)) return false;
-  const q = r.path.indexOf('?');
-  const path = q < 0 ? r.path : r.path.slice(0, q);
+  return isPageRequest(r.method, r.status) && isPagePath(r.path, rules);
+}
+
+/** A GET answered 2xx, 3xx or 404. */
+export function isPageRequest(method: string, status: number): boolean {
+  return method === 'GET' && ((status >= 200 && status < 400) || status === 404);
+}
+
+/** Whether a path (with its query) is a page's, when the method and status are a page view's. */
+export function isPagePath(pathAndQuery: string, rules: PageRules): boolean {
+  const q = pathAndQuery.indexOf('?');
+  const path = q < 0 ? pathAndQuery : pathAndQuery.slice(0, q);
   if (rules.pages?.test(path)) return true;
   if (rules.assets?.test(path)) return false;
   return !ASSET_EXT.has(extension(path));
