@@ -20,6 +20,11 @@ const EVENT_COLS = [
 ];
 /** events.flags (migration 0018): bit 0 not interactive, bit 1 from an access log. */
 const NOT_INTERACTIVE = 1, FROM_LOG = 2;
+/**
+ * Event rows per INSERT: one statement per row cost ~3.6 µs of CPU a row, six rows per statement
+ * ~2.3 (16 rows ~1.8). Six, because a Durable Object's SQLite binds at most 100 parameters.
+ */
+const EVENTS_PER_INSERT = 6;
 
 /**
  * Visit fields kept as text in memory and as string ids in the table: on the visit row itself, or
@@ -54,6 +59,9 @@ const referrerOf = (v: Visit) => (v.referrerHost === null ? null : v.referrerHos
 
 export class HitWriter {
   private readonly insertEvent: SqlStatement;
+  private readonly insertEvents: SqlStatement;
+  /** Parameters of the event rows not inserted yet (EVENTS_PER_INSERT at most; see flushEvents). */
+  private readonly pendingEvents: unknown[] = [];
   private readonly upsertVisit: SqlStatement;
   private readonly maxVisitId: SqlStatement;
   private readonly markDirty: SqlStatement;
@@ -69,8 +77,9 @@ export class HitWriter {
 
   constructor(private readonly sqlite: SqlConnection, now = Date.now(), onCommit?: (digest: Float64Array) => void) {
     this.digest = onCommit ? new BatchDigest(onCommit, VISIT_TEXT.map(([, c]) => c)) : null;
-    this.insertEvent = sqlite.prepare(
-      `INSERT INTO events (${EVENT_COLS.join(', ')}) VALUES (${EVENT_COLS.map(() => '?').join(', ')})`);
+    const row = `(${EVENT_COLS.map(() => '?').join(', ')})`;
+    this.insertEvent = sqlite.prepare(`INSERT INTO events (${EVENT_COLS.join(', ')}) VALUES ${row}`);
+    this.insertEvents = sqlite.prepare(`INSERT INTO events (${EVENT_COLS.join(', ')}) VALUES ${Array(EVENTS_PER_INSERT).fill(row).join(', ')}`);
     this.upsertVisit = sqlite.prepare(
       `INSERT INTO visits (${VISIT_COLS.join(', ')}) VALUES (${VISIT_COLS.map(() => '?').join(', ')})
        ON CONFLICT(id) DO UPDATE SET ${VISIT_MUTABLE.map((c) => `${c} = excluded.${c}`).join(', ')}`);
@@ -131,11 +140,16 @@ export class HitWriter {
     // Who made the hit (source, country, browser, …) is stored once, on its visit.
     const d = this.dict, site = h.siteId;
     const id = this.nextEventId++, name = d.id(site, h.name), host = d.id(site, h.hostname), page = d.id(site, h.pathname);
-    this.insertEvent.run(
+    const p = this.pendingEvents;
+    p.push(
       id, site, h.ts, visitId, name, host, page, h.bytes, h.status, h.loadMs,
       h.engagementMs, h.scrollDepth ?? null, h.props, h.revenueAmount, h.revenueCurrency,
       (h.interactive ? 0 : NOT_INTERACTIVE) | (h.sourceType === 'log' ? FROM_LOG : 0),
     );
+    if (p.length === EVENTS_PER_INSERT * EVENT_COLS.length) {
+      this.insertEvents.run(...p);
+      p.length = 0;
+    }
     this.digest?.event(id, site, h.ts, visitId, name!, host!, page!, h.status, h.bytes, h.loadMs, h.engagementMs, h.scrollDepth ?? null);
   }
 
@@ -143,9 +157,17 @@ export class HitWriter {
   /** String ids of open visits' text (a WeakMap: closed visits are forgotten with the tracker's). */
   private visitIds = new WeakMap<Visit, Array<number | null>>();
 
+  /** Inserts the event rows still pending, one by one (fewer than EVENTS_PER_INSERT). */
+  private flushEvents(): void {
+    const p = this.pendingEvents, n = EVENT_COLS.length;
+    for (let i = 0; i < p.length; i += n) this.insertEvent.run(...p.slice(i, i + n));
+    p.length = 0;
+  }
+
   /** Writes the batch in one transaction; throws (and rolls back, memory included) on failure. */
   write(hits: Hit[]): WriteResult[] {
     this.touched.clear();
+    this.pendingEvents.length = 0;
     try {
       const results = this.tx(hits);
       this.digest?.send();
@@ -169,6 +191,7 @@ export class HitWriter {
     this.digest?.begin(this.nextEventId - 1, this.nextEventId + hits.length - 1);
     this.tracker.idsFrom((this.reserveIds.get(hits.length, 'visits') as number) - hits.length + 1);
     const results = hits.map((h) => this.writeOne(h));
+    this.flushEvents();
     let lastSite = -1, lastHour = -1;
     const marked = new Set<string>();
     hits.forEach((h, i) => {
