@@ -87,7 +87,9 @@ export async function importCommand(values: Record<string, string | boolean | un
     const dryRun = values['dry-run'] === true;
     const keys = new KeyRing(dryRun ? memoryKeyStore() : sqliteKeyStore(store.sqlite));
     // Batches commit on this thread: a writer thread overlapped parsing and writing for ~10 %
-    // more lines/s but held a second heap and the batches in flight (~+80 MB peak RSS).
+    // more lines/s but held a second heap and the batches in flight (~+80 MB peak RSS). Tried
+    // again with hits packed (store/hit-codec.ts) and no drizzle in the thread: 239–250 vs
+    // 142–152 MB peak RSS and ~+25 % CPU (300k lines, load 7–11), slower on a busy machine.
     const writer = new HitWriter(store.sqlite);
     const watermarks = new WatermarkStore(store.sqlite);
     const commit = store.sqlite.transaction((hits: Hit[], state: ImportStateRow, pruneTs: number) => {
