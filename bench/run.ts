@@ -1,5 +1,6 @@
-// npm run bench: every benchmark, one after the other (ingestion, live rollups, import, reports, audit, the edge).
+// npm run bench: every benchmark, one after the other (ingestion, the request pipeline alone, live rollups, import, reports, audit, the edge).
 await import('./ingest.ts');
+await import('./pipeline.ts');
 await import('./live-rollups.ts');
 await import('./import.ts');
 await (await import('./reports.ts')).runReportsBench();
