@@ -134,4 +134,27 @@ hash('the one-shot HMAC gives createHmac\'s bytes: any key length, non-ASCII, lo
   assert.is(visitorId(k, 3, '203.0.113.0/24', 'UA'), ref(k, visitorMessage(3, '203.0.113.0/24', 'UA')));
 });
 
+hash('visitorId writes the message itself: the same id as HMAC over visitorMessage, at every block length', () => {
+  const ref = (k: Buffer, m: string) => createHmac('sha256', k).update(m).digest().readBigInt64BE(0);
+  const pieces = ['Mozilla/5.0 (X11; Linux x86_64)', 'a', 'é', '日本語', '😀', '\ud800', '\udfff', '|', ':', ' ', 'AppleWebKit/537.36'];
+  let seed = 7;
+  const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+  const key = randomBytes(32);
+  // every message length from 0 to 300 ASCII bytes crosses each padding boundary (55/56, 119/120…)
+  for (let len = 0; len < 300; len++) {
+    const ua = 'x'.repeat(len);
+    assert.is(visitorId(key, 1, '203.0.113.0/24', ua), ref(key, visitorMessage(1, '203.0.113.0/24', ua)), `${len} chars`);
+  }
+  for (let i = 0; i < 500; i++) {
+    let prefix = '', ua = '';
+    for (let j = rnd(4); j > 0; j--) prefix += pieces[rnd(pieces.length)];
+    for (let j = rnd(rnd(8) === 0 ? 200 : 12); j > 0; j--) ua += pieces[rnd(pieces.length)];
+    const site = [1, 9, 10, 12345, 2 ** 31][rnd(5)];
+    assert.is(visitorId(key, site, prefix, ua), ref(key, visitorMessage(site, prefix, ua)), `site ${site}, ${prefix.length} + ${ua.length} chars`);
+  }
+  for (const ua of ['x'.repeat(1340), 'x'.repeat(1400), '😀'.repeat(680), '日'.repeat(1500)]) {
+    assert.is(visitorId(key, 1, '2001:db8:1::/48', ua), ref(key, visitorMessage(1, '2001:db8:1::/48', ua)), `${ua.length} chars`);
+  }
+});
+
 hash.run();

@@ -4,12 +4,14 @@
 // id spans two sites. node:crypto is synchronous; Web Crypto's HMAC is async and slower per
 // call, and edge runtimes offer node:crypto through their Node compatibility layers.
 //
-// The HMAC is computed as its definition reads, H(K⊕opad ‖ H(K⊕ipad ‖ m)), with the two padded
-// keys prepared once per daily key and two one-shot crypto.hash calls (Node ≥ 20.12): a
-// createHmac object per hit cost ~4.2 µs CPU, this ~3.4 µs (100k realistic messages, medians of
-// 4 runs); the result is the same bytes (test/keys checks it against createHmac). Without
-// crypto.hash, or for a message over MAX_FAST characters, createHmac does it.
-import crypto, { createHmac } from 'node:crypto';
+// The HMAC runs in JavaScript (sha256.ts) from the two padded-key states, prepared once per daily
+// key, over message bytes written straight into a scratch buffer (no message string): ~2 µs per id
+// against ~3.4–5 µs for two one-shot crypto.hash calls (Node's SHA-NI compression is nearly free,
+// its per-call overhead is not) and ~4.2 µs for a createHmac object (figures in bench/pipeline.ts's
+// commit). The result is the same bytes: test/keys checks it against createHmac. A message over
+// MAX_FAST characters goes to createHmac.
+import { createHash, createHmac } from 'node:crypto';
+import { hmacFirst64, hmacKey, type HmacKey } from './sha256.ts';
 
 /** The exact HMAC message (exported for tests of its unambiguity). */
 export function visitorMessage(siteId: number, prefix: string, userAgent: string): string {
@@ -17,38 +19,56 @@ export function visitorMessage(siteId: number, prefix: string, userAgent: string
   return `${site.length}:${site}|${prefix.length}:${prefix}|${userAgent.length}:${userAgent}`;
 }
 
-const BLOCK = 64;
-/** Messages up to this many characters (≤ 3 UTF-8 bytes each) fit the per-key scratch buffer. */
+/** Messages up to this many characters (≤ 3 UTF-8 bytes each) fit the scratch buffer. */
 const MAX_FAST = 1400;
-type OneShot = (algorithm: string, data: Buffer, outputEncoding: 'buffer') => Buffer;
-const oneShot = (crypto as unknown as { hash?: OneShot }).hash ?? null;
+/** The message's bytes, then room for SHA-256 padding. Only used synchronously. */
+const scratch = Buffer.allocUnsafeSlow(MAX_FAST * 3 + 72);
 
-/** Per key: K⊕ipad followed by room for the message, and K⊕opad followed by the inner digest. */
-interface Pads { inner: Buffer; outer: Buffer }
-const padsOf = new WeakMap<Buffer, Pads>();
+const keys = new WeakMap<Buffer, HmacKey>();
+const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest();
+function prepared(key: Buffer): HmacKey {
+  let k = keys.get(key);
+  if (!k) keys.set(key, (k = hmacKey(key, sha256)));
+  return k;
+}
 
-function pads(key: Buffer): Pads {
-  let p = padsOf.get(key);
-  if (p) return p;
-  const k = key.length > BLOCK ? crypto.createHash('sha256').update(key).digest() : key;
-  p = { inner: Buffer.alloc(BLOCK + MAX_FAST * 3, 0x36), outer: Buffer.alloc(BLOCK + 32, 0x5c) };
-  for (let i = 0; i < k.length; i++) {
-    p.inner[i] ^= k[i];
-    p.outer[i] ^= k[i];
+/**
+ * Writes `s` as UTF-8 at scratch[at …]; returns the end. ASCII byte by byte (a Buffer.write call
+ * costs more than the ~100 characters of a user-agent); from the first other character, the rest
+ * through Buffer.write, which turns lone surrogates into U+FFFD exactly as encoding the whole
+ * message did (each piece here is a whole string, so no surrogate pair is split).
+ */
+function put(s: string, at: number): number {
+  const buf = scratch;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) return at + buf.write(i === 0 ? s : s.slice(i), at, 'utf8');
+    buf[at++] = c;
   }
-  padsOf.set(key, p);
-  return p;
+  return at;
 }
 
 /** HMAC-SHA256 of `message` under `key`, the first 8 bytes as a signed 64-bit integer. */
 export function hmac64(key: Buffer, message: string): bigint {
-  if (oneShot === null || message.length > MAX_FAST) return createHmac('sha256', key).update(message).digest().readBigInt64BE(0);
-  const { inner, outer } = pads(key);
-  const n = inner.write(message, BLOCK, 'utf8');
-  oneShot('sha256', inner.subarray(0, BLOCK + n), 'buffer').copy(outer, BLOCK);
-  return oneShot('sha256', outer, 'buffer').readBigInt64BE(0);
+  if (message.length > MAX_FAST) return createHmac('sha256', key).update(message).digest().readBigInt64BE(0);
+  return hmacFirst64(prepared(key), scratch, put(message, 0));
 }
 
+/** hmac64(key, visitorMessage(…)), without building the message string. */
 export function visitorId(key: Buffer, siteId: number, prefix: string, userAgent: string): bigint {
-  return hmac64(key, visitorMessage(siteId, prefix, userAgent));
+  const site = String(siteId);
+  // the three lengths' digits and the separators take at most 40 more characters
+  if (site.length + prefix.length + userAgent.length + 40 > MAX_FAST) return hmac64(key, visitorMessage(siteId, prefix, userAgent));
+  let n = put(String(site.length), 0);
+  scratch[n++] = 0x3a; // ':'
+  n = put(site, n);
+  scratch[n++] = 0x7c; // '|'
+  n = put(String(prefix.length), n);
+  scratch[n++] = 0x3a;
+  n = put(prefix, n);
+  scratch[n++] = 0x7c;
+  n = put(String(userAgent.length), n);
+  scratch[n++] = 0x3a;
+  n = put(userAgent, n);
+  return hmacFirst64(prepared(key), scratch, n);
 }
