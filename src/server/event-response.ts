@@ -30,16 +30,18 @@ const DROPPED = new Map<DropReason, EventResponse>();
 
 export const JSON_ERROR_HEADERS = Object.freeze({ ...EVENT_CORS, 'Content-Type': 'application/json' });
 
-export function errorResponse(status: number, error: string): EventResponse {
-  return { status, headers: JSON_ERROR_HEADERS, body: JSON.stringify({ error }) };
+/**
+ * A JSON error. Its Content-Length is a header like the others: node:http would otherwise send
+ * the body chunked (writeHead before end), and the socket front (event-front.ts) writes the same
+ * bytes as node:http by writing exactly these headers.
+ */
+export function errorResponse(status: number, error: string, extra?: Record<string, string>): EventResponse {
+  const body = JSON.stringify({ error });
+  return { status, headers: { ...JSON_ERROR_HEADERS, ...extra, 'Content-Length': String(Buffer.byteLength(body)) }, body };
 }
 
 /** The store cannot take hits now (disk full, I/O error): nothing was stored; retry later. */
-export const UNAVAILABLE: EventResponse = Object.freeze({
-  status: 503,
-  headers: Object.freeze({ ...JSON_ERROR_HEADERS, 'Retry-After': String(RETRY_AFTER_S) }),
-  body: JSON.stringify({ error: 'the hit could not be stored; try again later' }),
-});
+export const UNAVAILABLE: EventResponse = Object.freeze(errorResponse(503, 'the hit could not be stored; try again later', { 'Retry-After': String(RETRY_AFTER_S) }));
 
 export const TOO_LARGE = errorResponse(413, `the request body is larger than ${LIMITS.bodyBytes} bytes`);
 

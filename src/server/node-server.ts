@@ -1,7 +1,9 @@
 // The Node server: wires the database, the pipeline and the app together, serves HTTP, runs the
-// housekeeping timers and shuts down cleanly. POST /api/event takes a lean path straight on
-// node:http (the same Collector as the Hono route): building a WHATWG Request and Response per
-// hit cost more than the whole pipeline in profiles; every other route goes through Hono.
+// housekeeping timers and shuts down cleanly. POST /api/event is read off the socket by the
+// event front (event-front.ts) when it is a plain, complete request, and otherwise takes a lean
+// path on node:http (the same Collector as the Hono route): building a WHATWG Request and
+// Response per hit cost more than the whole pipeline in profiles; every other route goes
+// through Hono.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
@@ -14,6 +16,7 @@ import { createCore } from './core.ts';
 import { loadBeacon } from './static-assets.ts';
 import { DailyBackups } from '../ops/daily-backups.ts';
 import { collectResponse, errorResponse, PREFLIGHT, TOO_LARGE, type EventResponse } from './event-response.ts';
+import { EventFront } from './event-front.ts';
 
 export interface RunningServer {
   port: number;
@@ -26,6 +29,8 @@ export interface StartOptions {
   log?: (line: string) => void;
   /** Serve POST /api/event through Hono instead of the lean path (for comparison in the bench). */
   honoOnly?: boolean;
+  /** Read plain beacon requests off the socket (default) or leave every request to node:http. */
+  front?: boolean;
   /** Commit in a worker thread (default) or on the main thread (for comparison in the bench). */
   writerThread?: boolean;
 }
@@ -56,6 +61,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const core = await createCore(config, { countries, logError, log, beacon, writerThread: opts.writerThread ?? true, peer: (c) => getConnInfo(c).remote.address ?? '' });
   const { collector, app } = core;
   const honoListener = getRequestListener(app.fetch);
+  const internalError = (e: unknown) => logError(`internal error on POST /api/event: ${(e as Error)?.name}`);
+  /** A beacon body and its request facts → the answer; shared by the socket front and the lean path. */
+  const collect = (body: string, facts: EventRequest): EventResponse | Promise<EventResponse> => {
+    const r = collector.collectBody(body, facts);
+    return r instanceof Promise ? r.then(collectResponse) : collectResponse(r);
+  };
 
   const lean = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const send = (r: EventResponse) => {
@@ -104,9 +115,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         gpc: header(h['sec-gpc']),
       };
       try {
-        send(collectResponse(await collector.collectBody(body, facts)));
+        send(await collect(body, facts));
       } catch (e) {
-        logError(`internal error on POST /api/event: ${(e as Error).name}`);
+        internalError(e);
         send(errorResponse(500, 'internal error'));
       }
     });
@@ -130,6 +141,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     honoListener(req, res);
   });
   server.keepAliveTimeout = 65_000;
+  const front = opts.honoOnly || opts.front === false ? null
+    : new EventFront(server, collect, { maxBodyBytes: LIMITS.bodyBytes, keepAliveMs: server.keepAliveTimeout, onError: internalError });
 
   const timers = [
     setInterval(() => core.directory.refresh(), SITE_REFRESH_MS),
@@ -172,10 +185,17 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         // they do, and cut whatever is still open after the grace period.
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
-          const sweep = setInterval(() => server.closeIdleConnections(), 25);
-          const deadline = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+          const idle = () => {
+            server.closeIdleConnections();
+            front?.closeIdle();
+          };
+          const sweep = setInterval(idle, 25);
+          const deadline = setTimeout(() => {
+            server.closeAllConnections();
+            front?.closeAll();
+          }, CLOSE_GRACE_MS);
           server.once('close', () => { clearInterval(sweep); clearTimeout(deadline); });
-          server.closeIdleConnections();
+          idle();
         });
         await core.close();
       })();
