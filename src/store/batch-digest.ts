@@ -19,10 +19,15 @@ const back = (x: number) => (Number.isNaN(x) ? null : x);
 
 /** Collects one batch (begin → event/visit → send or discard). */
 export class BatchDigest {
-  private events: number[] = [];
-  private visits: number[] = [];
-  private prev = 0;
-  private last = 0;
+  /**
+   * The batch's numbers, written in place (events, then visits: the writer records every event
+   * before the visits) and copied once, exactly sized, to send. Pushed into two number[] and
+   * copied, they were ~1 µs of the writer per hit and garbage the size of the batch.
+   */
+  private buf = new Float64Array(HEADER + 64 * (EVENT_FIELDS + VISIT_FIELDS));
+  private at = HEADER;
+  private events = 0;
+  private visits = 0;
   /** Where each visit dimension's id is in the writer's visit id list (source: 0 when none). */
   private readonly dimAt: number[];
   private readonly sourceAt: number;
@@ -33,41 +38,50 @@ export class BatchDigest {
     this.sourceAt = VISIT_DIMS.findIndex((d) => d.name === 'visit:source');
   }
 
-  begin(prev: number, last: number): void {
+  /** A batch of at most `hits` hits (so at most as many events and visits). */
+  begin(prev: number, last: number, hits: number): void {
+    const need = HEADER + hits * (EVENT_FIELDS + VISIT_FIELDS);
+    if (this.buf.length < need) this.buf = new Float64Array(need);
+    this.buf[0] = prev;
+    this.buf[1] = last;
     this.discard();
-    this.prev = prev;
-    this.last = last;
   }
 
   event(id: number, site: number, ts: number, visitId: number, name: number, host: number, page: number, status: number | null,
     bytes: number | null, loadMs: number | null, engagementMs: number | null, scrollDepth: number | null): void {
-    this.events.push(id, site, ts, visitId, name, n(bytes), n(loadMs), n(engagementMs), page, host, n(status), n(scrollDepth));
+    const b = this.buf;
+    let i = this.at;
+    b[i++] = id; b[i++] = site; b[i++] = ts; b[i++] = visitId; b[i++] = name; b[i++] = n(bytes);
+    b[i++] = n(loadMs); b[i++] = n(engagementMs); b[i++] = page; b[i++] = host; b[i++] = n(status); b[i++] = n(scrollDepth);
+    this.at = i;
+    this.events++;
   }
 
   visit(id: number, visitorId: bigint, start: number, end: number, bounce: number, pageviews: number, ids: Array<number | null>): void {
+    const b = this.buf, dimAt = this.dimAt;
+    let i = this.at;
     // The visitor id in the two halves SQL gives (visitor_id >> 32, visitor_id & 0xffffffff).
-    this.visits.push(id, Number(visitorId >> 32n), Number(visitorId & 0xffffffffn), start, end, bounce, pageviews);
-    for (let i = 0; i < this.dimAt.length; i++) {
-      const x = ids[this.dimAt[i]];
-      this.visits.push(i === this.sourceAt ? (x ?? 0) : n(x));
+    b[i++] = id; b[i++] = Number(visitorId >> 32n); b[i++] = Number(visitorId & 0xffffffffn); b[i++] = start; b[i++] = end; b[i++] = bounce; b[i++] = pageviews;
+    for (let k = 0; k < dimAt.length; k++) {
+      const x = ids[dimAt[k]];
+      b[i++] = k === this.sourceAt ? (x ?? 0) : n(x);
     }
+    this.at = i;
+    this.visits++;
   }
 
   send(): void {
-    const buf = new Float64Array(HEADER + this.events.length + this.visits.length);
-    buf[0] = this.prev;
-    buf[1] = this.last;
-    buf[2] = this.events.length / EVENT_FIELDS;
-    buf[3] = this.visits.length / VISIT_FIELDS;
-    buf.set(this.events, HEADER);
-    buf.set(this.visits, HEADER + this.events.length);
+    const b = this.buf;
+    b[2] = this.events;
+    b[3] = this.visits;
+    const out = b.slice(0, this.at);
     this.discard();
-    this.post(buf);
+    this.post(out);
   }
 
   discard(): void {
-    this.events = [];
-    this.visits = [];
+    this.at = HEADER;
+    this.events = this.visits = 0;
   }
 }
 

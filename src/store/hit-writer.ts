@@ -1,7 +1,9 @@
 // Writes a batch of hits in one transaction: each hit joins its visit, its event row is
-// inserted, and every visit the batch touched is upserted once; text values go through the
+// inserted, and every visit the batch touched is written once (inserted when the batch opened it,
+// else upserted); text values go through the
 // per-site dictionary. Prepared statements, not the Drizzle builder, on this path: ~15k rows/s
-// through the builder vs 100k+ prepared (PERF-NOTES).
+// through the builder vs 100k+ prepared (PERF-NOTES). Rows go several per INSERT (events six,
+// new visits seven): binding and stepping one statement per row cost more than the row itself.
 import type { SqlConnection, SqlStatement } from './sql.ts';
 import { Dictionary } from './dictionary.ts';
 import type { Hit, DropReason } from '../collector/hit.ts';
@@ -44,9 +46,18 @@ const PLATFORM_AT = textAt(PLATFORM_COLS), ACQUISITION_AT = textAt(ACQUISITION_C
 /** The text ids on the visit row; after the VISIT_TEXT ids a visit's id list holds its platform and acquisition ids. */
 const OWN_TEXT = VISIT_TEXT.map(([, c]) => c).filter((c) => !(PLATFORM_COLS as readonly string[]).includes(c) && !(ACQUISITION_COLS as readonly string[]).includes(c));
 const OWN_AT = textAt(OWN_TEXT), PLATFORM = VISIT_TEXT.length, ACQUISITION = PLATFORM + 1;
+// writeBatch binds the five by hand (no array per visit).
+if (OWN_AT.length !== 5) throw new Error(`the visit row has ${OWN_AT.length} text columns, writeBatch binds 5`);
 // Read back for the visits still open at a start (end_ts is virtual: start_ts + duration_ms).
 const VISIT_NUM = ['id', 'site_id', 'visitor_id', 'start_ts', 'end_ts', 'pageviews', 'bounce'];
 const VISIT_COLS = ['id', 'site_id', 'visitor_id', 'start_ts', 'duration_ms', 'pageviews', 'bounce', ...OWN_TEXT, 'platform_id', 'acquisition_id'];
+/**
+ * New visits per INSERT (14 columns: 98 parameters, under a Durable Object's 100). A visit opened
+ * in this batch has a fresh id from the `visits` counter, so it cannot conflict: only visits
+ * written before take the upsert (one statement each). Most hits open a visit under load (the
+ * ingestion bench: every one), so this was one statement per hit.
+ */
+const VISITS_PER_INSERT = Math.floor(100 / VISIT_COLS.length);
 // Columns a later hit of the same visit can change.
 const VISIT_MUTABLE = ['duration_ms', 'exit_page_id', 'pageviews', 'bounce'];
 /** Where a visit text column is read from in the restore query (the aliases of VISIT_JOINS). */
@@ -58,10 +69,15 @@ const camel = (c: string) => c.replace(/_([a-z])/g, (_, ch: string) => ch.toUppe
 const referrerOf = (v: Visit) => (v.referrerHost === null ? null : v.referrerHost + (v.referrerPath ?? ''));
 
 export class HitWriter {
-  private readonly insertEvent: SqlStatement;
-  private readonly insertEvents: SqlStatement;
+  /** INSERTs of 1 … EVENTS_PER_INSERT event rows (index: rows - 1), prepared when first used. */
+  private readonly insertEvents: SqlStatement[] = [];
   /** Parameters of the event rows not inserted yet (EVENTS_PER_INSERT at most; see flushEvents). */
-  private readonly pendingEvents: unknown[] = [];
+  private readonly pendingEvents: unknown[] = new Array(EVENTS_PER_INSERT * EVENT_COLS.length);
+  private eventsPending = 0;
+  /** The same for new visits' rows (VISITS_PER_INSERT at most). */
+  private readonly insertVisits: SqlStatement[] = [];
+  private readonly pendingVisits: unknown[] = new Array(VISITS_PER_INSERT * VISIT_COLS.length);
+  private visitsPending = 0;
   private readonly upsertVisit: SqlStatement;
   private readonly maxVisitId: SqlStatement;
   private readonly markDirty: SqlStatement;
@@ -75,11 +91,11 @@ export class HitWriter {
   /** Told of every committed batch (the reports thread's live rollups), when set. */
   private readonly digest: BatchDigest | null;
 
-  constructor(private readonly sqlite: SqlConnection, now = Date.now(), onCommit?: (digest: Float64Array) => void) {
+  private readonly sqlite: SqlConnection;
+
+  constructor(sqlite: SqlConnection, now = Date.now(), onCommit?: (digest: Float64Array) => void) {
     this.digest = onCommit ? new BatchDigest(onCommit, VISIT_TEXT.map(([, c]) => c)) : null;
-    const row = `(${EVENT_COLS.map(() => '?').join(', ')})`;
-    this.insertEvent = sqlite.prepare(`INSERT INTO events (${EVENT_COLS.join(', ')}) VALUES ${row}`);
-    this.insertEvents = sqlite.prepare(`INSERT INTO events (${EVENT_COLS.join(', ')}) VALUES ${Array(EVENTS_PER_INSERT).fill(row).join(', ')}`);
+    this.sqlite = sqlite;
     this.upsertVisit = sqlite.prepare(
       `INSERT INTO visits (${VISIT_COLS.join(', ')}) VALUES (${VISIT_COLS.map(() => '?').join(', ')})
        ON CONFLICT(id) DO UPDATE SET ${VISIT_MUTABLE.map((c) => `${c} = excluded.${c}`).join(', ')}`);
@@ -120,6 +136,11 @@ export class HitWriter {
       // The table keeps the bounce verdict, not the count of interactive events behind it.
       v.interactiveEvents = v.bounce === 0 && (v.pageviews as number) <= 1 ? 1 : 0;
       delete v.bounce;
+      // Its row exists: later hits update it.
+      v.ids = null;
+      v.idsGen = -1;
+      v.written = true;
+      v.batch = -1;
       return v as unknown as Visit;
     }));
   }
@@ -132,7 +153,11 @@ export class HitWriter {
       return 'ok';
     }
     this.insert(h, v.id);
-    if (!isLogRequest(h)) this.touched.add(v);
+    if (v.batch !== this.batchNo && !isLogRequest(h)) {
+      // A stamp instead of a Set: the same order (first touch), no hashing per hit.
+      v.batch = this.batchNo;
+      this.touched.push(v);
+    }
     return 'ok';
   }
 
@@ -140,34 +165,59 @@ export class HitWriter {
     // Who made the hit (source, country, browser, …) is stored once, on its visit.
     const d = this.dict, site = h.siteId;
     const id = this.nextEventId++, name = d.id(site, h.name), host = d.id(site, h.hostname), page = d.id(site, h.pathname);
+    // Written in place in a fixed array (push of sixteen values grew and copied it per batch).
     const p = this.pendingEvents;
-    p.push(
-      id, site, h.ts, visitId, name, host, page, h.bytes, h.status, h.loadMs,
-      h.engagementMs, h.scrollDepth ?? null, h.props, h.revenueAmount, h.revenueCurrency,
-      (h.interactive ? 0 : NOT_INTERACTIVE) | (h.sourceType === 'log' ? FROM_LOG : 0),
-    );
-    if (p.length === EVENTS_PER_INSERT * EVENT_COLS.length) {
-      this.insertEvents.run(...p);
-      p.length = 0;
-    }
+    let k = this.eventsPending * EVENT_COLS.length;
+    p[k++] = id; p[k++] = site; p[k++] = h.ts; p[k++] = visitId; p[k++] = name; p[k++] = host; p[k++] = page;
+    p[k++] = h.bytes; p[k++] = h.status; p[k++] = h.loadMs; p[k++] = h.engagementMs; p[k++] = h.scrollDepth ?? null;
+    p[k++] = h.props; p[k++] = h.revenueAmount; p[k++] = h.revenueCurrency;
+    p[k] = (h.interactive ? 0 : NOT_INTERACTIVE) | (h.sourceType === 'log' ? FROM_LOG : 0);
+    if (++this.eventsPending === EVENTS_PER_INSERT) this.flushEvents();
     this.digest?.event(id, site, h.ts, visitId, name!, host!, page!, h.status, h.bytes, h.loadMs, h.engagementMs, h.scrollDepth ?? null);
   }
 
-  private touched = new Set<Visit>();
-  /** String ids of open visits' text (a WeakMap: closed visits are forgotten with the tracker's). */
-  private visitIds = new WeakMap<Visit, Array<number | null>>();
+  /** The visits this batch touched, in the order of their first hit (each stamped with batchNo). */
+  private readonly touched: Visit[] = [];
+  private batchNo = 0;
+  /**
+   * The generation of cached string ids (Visit.ids): bumped to forget them all. On the visit, not
+   * in a WeakMap beside it: every new visit's entry was an ephemeron the collector traced apart.
+   */
+  private idsGen = 0;
 
-  /** Inserts the event rows still pending, one by one (fewer than EVENTS_PER_INSERT). */
+  /** The INSERT of `rows` rows into `table` (prepared once per row count). */
+  private insertOf(cache: SqlStatement[], table: string, cols: readonly string[], rows: number): SqlStatement {
+    let st = cache[rows - 1];
+    if (!st) {
+      const row = `(${cols.map(() => '?').join(', ')})`;
+      st = cache[rows - 1] = this.sqlite.prepare(`INSERT INTO ${table} (${cols.join(', ')}) VALUES ${Array(rows).fill(row).join(', ')}`);
+    }
+    return st;
+  }
+
+  /** Inserts the pending event rows in one statement. */
   private flushEvents(): void {
-    const p = this.pendingEvents, n = EVENT_COLS.length;
-    for (let i = 0; i < p.length; i += n) this.insertEvent.run(...p.slice(i, i + n));
-    p.length = 0;
+    const n = this.eventsPending;
+    if (n === 0) return;
+    const st = this.insertOf(this.insertEvents, 'events', EVENT_COLS, n);
+    st.run(...(n === EVENTS_PER_INSERT ? this.pendingEvents : this.pendingEvents.slice(0, n * EVENT_COLS.length)));
+    this.eventsPending = 0;
+  }
+
+  /** Inserts the pending new visits' rows in one statement. */
+  private flushVisits(): void {
+    const n = this.visitsPending;
+    if (n === 0) return;
+    const st = this.insertOf(this.insertVisits, 'visits', VISIT_COLS, n);
+    st.run(...(n === VISITS_PER_INSERT ? this.pendingVisits : this.pendingVisits.slice(0, n * VISIT_COLS.length)));
+    this.visitsPending = 0;
   }
 
   /** Writes the batch in one transaction; throws (and rolls back, memory included) on failure. */
   write(hits: Hit[]): WriteResult[] {
-    this.touched.clear();
-    this.pendingEvents.length = 0;
+    this.touched.length = 0;
+    this.batchNo++;
+    this.eventsPending = this.visitsPending = 0;
     try {
       const results = this.tx(hits);
       this.digest?.send();
@@ -176,7 +226,7 @@ export class HitWriter {
       this.digest?.discard();
       this.dict.forget();
       this.profiles.forget();
-      this.visitIds = new WeakMap();
+      this.idsGen++;
       this.restore(Date.now());
       throw e;
     }
@@ -188,45 +238,80 @@ export class HitWriter {
     this.profiles.startBatch();
     // A batch opens at most one visit per hit: reserve that many visit ids too (gaps are harmless).
     this.nextEventId = (this.reserveIds.get(hits.length, 'events') as number) - hits.length + 1;
-    this.digest?.begin(this.nextEventId - 1, this.nextEventId + hits.length - 1);
+    this.digest?.begin(this.nextEventId - 1, this.nextEventId + hits.length - 1, hits.length);
     this.tracker.idsFrom((this.reserveIds.get(hits.length, 'visits') as number) - hits.length + 1);
-    const results = hits.map((h) => this.writeOne(h));
+    const results = new Array<WriteResult>(hits.length);
+    for (let i = 0; i < hits.length; i++) results[i] = this.writeOne(hits[i]);
     this.flushEvents();
     let lastSite = -1, lastHour = -1;
-    const marked = new Set<string>();
-    hits.forEach((h, i) => {
-      if (results[i] !== 'ok') return;
-      const hour = Math.floor(h.ts / HOUR_MS);
+    let marked: Set<string> | null = null;
+    for (let i = 0; i < hits.length; i++) {
+      if (results[i] !== 'ok') continue;
+      const h = hits[i], hour = Math.floor(h.ts / HOUR_MS);
       // A batch is nearly always one site and one hour: skip the set for repeats.
-      if (h.siteId === lastSite && hour === lastHour) return;
+      if (h.siteId === lastSite && hour === lastHour) continue;
       lastSite = h.siteId; lastHour = hour;
       const key = `${h.siteId}:${hour}`;
-      if (marked.has(key)) return;
+      if ((marked ??= new Set()).has(key)) continue;
       marked.add(key);
       this.markDirty.run(h.siteId, hour);
-    });
-    const d = this.dict;
+    }
+    const d = this.dict, gen = this.idsGen, pv = this.pendingVisits;
     for (const v of this.touched) {
       const site = v.siteId;
       // A visit's text never changes but for its exit page: look the rest up once per visit.
-      let ids = this.visitIds.get(v);
-      if (!ids) {
-        ids = VISIT_TEXT.map(([f]) => d.id(site, f === 'referrerHost' ? referrerOf(v) : (v[f] as string | null)));
-        ids.push(this.profiles.platforms.id(site, PLATFORM_AT.map((i) => ids![i])), this.profiles.acquisitions.id(site, ACQUISITION_AT.map((i) => ids![i])));
-        this.visitIds.set(v, ids);
+      let ids = v.ids;
+      if (ids === null || v.idsGen !== gen) {
+        v.ids = ids = this.textIds(v);
+        v.idsGen = gen;
       } else ids[EXIT] = d.id(site, v.exitPage);
-      this.upsertVisit.run(v.id, site, v.visitorId, v.startTs, v.endTs - v.startTs, v.pageviews, isBounce(v) ? 1 : 0,
-        ...OWN_AT.map((i) => ids![i]), ids[PLATFORM], ids[ACQUISITION]);
-      this.digest?.visit(v.id, v.visitorId, v.startTs, v.endTs, isBounce(v) ? 1 : 0, v.pageviews, ids);
+      const bounce = isBounce(v) ? 1 : 0;
+      if (v.written) {
+        this.upsertVisit.run(v.id, site, v.visitorId, v.startTs, v.endTs - v.startTs, v.pageviews, bounce,
+          ids[OWN_AT[0]], ids[OWN_AT[1]], ids[OWN_AT[2]], ids[OWN_AT[3]], ids[OWN_AT[4]], ids[PLATFORM], ids[ACQUISITION]);
+      } else {
+        // Opened in this batch: a plain row, several per INSERT (see VISITS_PER_INSERT).
+        let k = this.visitsPending * VISIT_COLS.length;
+        pv[k++] = v.id; pv[k++] = site; pv[k++] = v.visitorId; pv[k++] = v.startTs; pv[k++] = v.endTs - v.startTs; pv[k++] = v.pageviews; pv[k++] = bounce;
+        pv[k++] = ids[OWN_AT[0]]; pv[k++] = ids[OWN_AT[1]]; pv[k++] = ids[OWN_AT[2]]; pv[k++] = ids[OWN_AT[3]]; pv[k++] = ids[OWN_AT[4]];
+        pv[k++] = ids[PLATFORM]; pv[k] = ids[ACQUISITION];
+        // Later batches update it (a failed batch reloads every visit from the table: restore()).
+        v.written = true;
+        if (++this.visitsPending === VISITS_PER_INSERT) this.flushVisits();
+      }
+      this.digest?.visit(v.id, v.visitorId, v.startTs, v.endTs, bounce, v.pageviews, ids);
     }
+    this.flushVisits();
     return results;
   }
+
+  /**
+   * A visit's text as string ids (VISIT_TEXT order), then its platform and acquisition ids. New
+   * strings get ids in this order, so it must not change (the rows would).
+   */
+  private textIds(v: Visit): Array<number | null> {
+    const d = this.dict, site = v.siteId;
+    const ids: Array<number | null> = new Array(VISIT_TEXT.length + 2);
+    for (let i = 0; i < VISIT_TEXT.length; i++) {
+      const f = VISIT_TEXT[i][0];
+      ids[i] = d.id(site, f === 'referrerHost' ? referrerOf(v) : (v[f] as string | null));
+    }
+    const plat = this.platformIds, acq = this.acquisitionIds;
+    for (let i = 0; i < plat.length; i++) plat[i] = ids[PLATFORM_AT[i]];
+    for (let i = 0; i < acq.length; i++) acq[i] = ids[ACQUISITION_AT[i]];
+    ids[PLATFORM] = this.profiles.platforms.id(site, plat);
+    ids[ACQUISITION] = this.profiles.acquisitions.id(site, acq);
+    return ids;
+  }
+  /** Scratch for textIds (Combinations.id only reads them). */
+  private readonly platformIds: Array<number | null> = new Array(PLATFORM_AT.length);
+  private readonly acquisitionIds: Array<number | null> = new Array(ACQUISITION_AT.length);
 
   /** Forgets cached string ids (after values no row uses were deleted). */
   forgetStrings(): void {
     this.dict.forget();
     this.profiles.forget();
-    this.visitIds = new WeakMap();
+    this.idsGen++;
   }
 
   /** Forgets visits that can no longer be extended (called on a timer). */

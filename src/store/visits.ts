@@ -21,6 +21,13 @@ export interface Visit extends VisitAttributes {
   /** Custom events sent with interactive: true; any of them means the visit did not bounce. */
   interactiveEvents: number;
   engagementMs: number;
+  /** The writer's (hit-writer.ts): its text's string ids while `idsGen` is current, null before. */
+  ids: Array<number | null> | null;
+  idsGen: number;
+  /** Whether its row exists (false until the batch that opened it writes it). */
+  written: boolean;
+  /** The last batch that touched it (the writer's stamp). */
+  batch: number;
 }
 
 /** A non-page request from an access log; a beacon event that happens to be named "request" is not one. */
@@ -88,6 +95,7 @@ export class VisitTracker {
         utmContent: hit.utmContent, utmTerm: hit.utmTerm, country: hit.country, browser: hit.browser,
         browserVersion: hit.browserVersion, os: hit.os, osVersion: hit.osVersion, device: hit.device,
         language: hit.language, screen: hit.screen,
+        ids: null, idsGen: -1, written: false, batch: -1,
       };
       this.site(v.siteId).set(v.visitorId, v);
     }
