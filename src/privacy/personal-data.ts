@@ -45,10 +45,32 @@ function clientLike(a: ipaddr.IPv6): boolean {
   return a.parts[0] !== 0 || a.range() === 'ipv4Mapped';
 }
 
+const isDigit = (c: number) => c >= 48 && c <= 57;
+
+/**
+ * Whether some '.' has a digit on each side: every IPv4 match does ("d.d.d.d"), and most hosts and
+ * paths ("example.com", "/a/b.html") do not, so they skip the regex scan and its match objects
+ * (scrubbing a page host cost ~0.4 µs with it, the pipeline scrubs two or three hosts a hit).
+ */
+function digitDotDigit(text: string): boolean {
+  for (let i = text.indexOf('.', 1); i >= 0; i = text.indexOf('.', i + 1)) {
+    if (isDigit(text.charCodeAt(i - 1)) && isDigit(text.charCodeAt(i + 1))) return true;
+  }
+  return false;
+}
+
+/** Whether some '/' is followed by a digit, as in every match of USER_AGENT ("Chrome/1", "Mozilla/5"). */
+function slashDigit(text: string): boolean {
+  for (let i = text.indexOf('/'); i >= 0; i = text.indexOf('/', i + 1)) {
+    if (isDigit(text.charCodeAt(i + 1))) return true;
+  }
+  return false;
+}
+
 /** Textual IP addresses in a string, each with where it starts. */
 function ipSpans(text: string): Array<{ start: number; text: string }> {
   const out: Array<{ start: number; text: string }> = [];
-  if (text.indexOf('.') >= 0) {
+  if (digitDotDigit(text)) {
     for (const m of text.matchAll(V4)) {
       if (Number(m[1]) <= 255 && Number(m[2]) <= 255 && Number(m[3]) <= 255 && Number(m[4]) <= 255) out.push({ start: m.index!, text: m[0] });
     }
@@ -95,17 +117,20 @@ export function scrub(text: string): string;
 export function scrub(text: string | null): string | null;
 export function scrub(text: string | null): string | null {
   if (!text) return text;
-  if (USER_AGENT.test(text)) return PLACEHOLDER.userAgent;
+  if (slashDigit(text) && USER_AGENT.test(text)) return PLACEHOLDER.userAgent;
   let out = text;
   if (out.indexOf('@') >= 0) out = out.replace(EMAIL_ALL, PLACEHOLDER.email);
-  return replaceIps(out, () => PLACEHOLDER.ip);
+  return replaceIps(out, ipPlaceholder);
 }
+const ipPlaceholder = () => PLACEHOLDER.ip;
 
 /**
  * The text with each IP address replaced by `replacer(address)`. An IPv4-mapped address is found
  * twice (as IPv6 and as its IPv4 tail): the union is replaced once, given the longer form.
  */
 export function replaceIps(text: string, replacer: (ip: string) => string): string {
+  // nothing that could be an address: no '.' between digits, no two ':' close together
+  if (!digitDotDigit(text) && text.indexOf(':') < 0) return text;
   const spans = ipSpans(text);
   if (spans.length === 0) return text;
   spans.sort((a, b) => a.start - b.start || b.text.length - a.text.length);
