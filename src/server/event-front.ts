@@ -36,24 +36,50 @@ const MAX_HEAD_BYTES = 8192;
 /** Pipelined bytes held while a hit commits; past this the socket stops being read until then. */
 const MAX_BUFFERED = 64 * 1024;
 
-// Header names this parser reads or must refuse to guess about, by lower-case name.
-const enum H { ContentLength = 1, TransferEncoding, Connection, Expect, Upgrade, Host, UserAgent, AcceptLanguage, Dnt, SecGpc, ForwardedFor }
-const NAMES = new Map<string, H>([
+// Header names this parser reads or must refuse to guess about, matched on their bytes without
+// building a string (decoding each name cost ~0.15 µs, a tenth of the parse).
+const enum H { ContentLength, TransferEncoding, Connection, Expect, Upgrade, Host, UserAgent, AcceptLanguage, Dnt, SecGpc, ForwardedFor, Count }
+const NAMES: Array<[string, H]> = [
   ['content-length', H.ContentLength], ['transfer-encoding', H.TransferEncoding], ['connection', H.Connection],
   ['expect', H.Expect], ['upgrade', H.Upgrade], ['host', H.Host], ['user-agent', H.UserAgent],
   ['accept-language', H.AcceptLanguage], ['dnt', H.Dnt], ['sec-gpc', H.SecGpc], ['x-forwarded-for', H.ForwardedFor],
-]);
-const TRACKED = 12;
+];
+/** By name length: the candidates' lower-case bytes and ids. */
+const BY_LENGTH: Array<Array<[Buffer, H]>> = [];
+for (const [name, id] of NAMES) (BY_LENGTH[name.length] ??= []).push([Buffer.from(name, 'latin1'), id]);
 
-// RFC 9110 token characters (header names) and field-value characters (HTAB, SP, VCHAR, obs-text).
-const TCHAR = new Uint8Array(256), VCHAR = new Uint8Array(256);
+/** Which tracked header the name at b[start, end) is, or -1. Case-insensitive: ORing 0x20 lowers a
+ * letter and leaves '-' and digits alone; no other token byte ORs into a letter or '-'. */
+function nameOf(b: Buffer, start: number, end: number): number {
+  const candidates = BY_LENGTH[end - start];
+  if (candidates === undefined) return -1;
+  next: for (const [name, id] of candidates) {
+    for (let k = 0; k < name.length; k++) if ((b[start + k] | 0x20) !== name[k]) continue next;
+    return id;
+  }
+  return -1;
+}
+
+// RFC 9110 token characters (header names); a value may hold HTAB, SP, VCHAR and obs-text.
+const TCHAR = new Uint8Array(256);
 for (let c = 0; c < 256; c++) {
   TCHAR[c] = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || "!#$%&'*+-.^_`|~".includes(String.fromCharCode(c)) ? 1 : 0;
-  VCHAR[c] = c === 0x09 || (c >= 0x20 && c !== 0x7f) ? 1 : 0;
 }
+
+/** Whether b[start, end) is `word` (lower case) in any case. */
+function bytesAre(b: Buffer, start: number, end: number, word: Buffer): boolean {
+  if (end - start !== word.length) return false;
+  for (let k = 0; k < word.length; k++) if ((b[start + k] | 0x20) !== word[k]) return false;
+  return true;
+}
+const CLOSE = Buffer.from('close'), KEEP_ALIVE = Buffer.from('keep-alive');
 
 /** A parsed beacon request, or why this parser leaves the connection to node:http. */
 interface Parsed { body: string; facts: EventRequest; close: boolean; length: number }
+
+/** Where each tracked header's trimmed value is (start, end; -1 when absent). Reused: parsing is synchronous. */
+const at = new Int32Array(H.Count * 2);
+const value = (b: Buffer, h: H): string | null => (at[2 * h] < 0 ? null : b.toString('latin1', at[2 * h], at[2 * h + 1]));
 
 /**
  * Parses one request at the start of `b` when it is a complete, plainly shaped POST /api/event;
@@ -65,34 +91,35 @@ export function parseEventRequest(b: Buffer, peer: string, maxBody: number): Par
   if (b.length < n || b.compare(REQUEST_LINE, 0, n, 0, n) !== 0) return null;
   const end = b.indexOf(HEAD_END, n - 2);
   if (end < 0 || end > MAX_HEAD_BYTES) return null;
-  const head = b.toString('latin1', n, end + 2); // every header line with its CRLF
-  const values: Array<string | null> = new Array(TRACKED).fill(null);
-  let i = 0;
-  while (i < head.length) {
-    // Name: one or more token characters, then ':' (no space before it: RFC 9112 §5.1).
+  at.fill(-1);
+  // One pass over the bytes (~0.35 µs for a beacon's head; a loop over a decoded string or a
+  // regexp per block cost 1–3 µs). Every line is a token name, ':' and field characters up to
+  // CRLF: obs-fold, a space before the colon, a lone CR or LF, NUL or another control character is
+  // node:http's to refuse. The scan stops at the CR at `end` at the latest.
+  let i = n;
+  while (i < end + 2) {
     const start = i;
-    while (i < head.length && TCHAR[head.charCodeAt(i)] === 1) i++;
-    if (i === start || head.charCodeAt(i) !== 0x3a) return null;
-    const nameEnd = i++;
-    // Value: field characters up to CRLF; a lone CR or LF, NUL or other control is node's to refuse.
-    let vs = i;
-    while (i < head.length && VCHAR[head.charCodeAt(i)] === 1) i++;
-    if (head.charCodeAt(i) !== 0x0d || head.charCodeAt(i + 1) !== 0x0a) return null;
+    while (TCHAR[b[i]] === 1) i++;
+    if (i === start || b[i] !== 0x3a) return null;
+    const name = nameOf(b, start, i);
+    let vs = ++i;
+    for (let c = b[i]; c >= 0x20 ? c !== 0x7f : c === 0x09; c = b[++i]);
+    if (b[i] !== 0x0d || b[i + 1] !== 0x0a) return null;
     let ve = i;
     i += 2;
-    const name = nameEnd - start <= 17 ? NAMES.get(head.slice(start, nameEnd).toLowerCase()) : undefined;
-    if (name === undefined) continue;
-    if (values[name] !== null) return null; // repeated: node:http joins or keeps the first; not guessed here
-    while (vs < ve && (head.charCodeAt(vs) === 0x20 || head.charCodeAt(vs) === 0x09)) vs++;
-    while (ve > vs && (head.charCodeAt(ve - 1) === 0x20 || head.charCodeAt(ve - 1) === 0x09)) ve--;
-    values[name] = head.slice(vs, ve);
+    if (name < 0) continue;
+    if (at[2 * name] >= 0) return null; // repeated: node:http joins or keeps the first; not guessed here
+    while (vs < ve && (b[vs] === 0x20 || b[vs] === 0x09)) vs++;
+    while (ve > vs && (b[ve - 1] === 0x20 || b[ve - 1] === 0x09)) ve--;
+    at[2 * name] = vs;
+    at[2 * name + 1] = ve;
   }
-  if (values[H.TransferEncoding] !== null || values[H.Expect] !== null || values[H.Upgrade] !== null || values[H.Host] === null) return null;
-  const cl = values[H.ContentLength];
-  if (cl === null || cl.length === 0 || cl.length > 7) return null;
+  if (at[2 * H.TransferEncoding] >= 0 || at[2 * H.Expect] >= 0 || at[2 * H.Upgrade] >= 0 || at[2 * H.Host] < 0) return null;
+  const cs = at[2 * H.ContentLength], ce = at[2 * H.ContentLength + 1];
+  if (cs < 0 || ce === cs || ce - cs > 7) return null;
   let length = 0;
-  for (let k = 0; k < cl.length; k++) {
-    const d = cl.charCodeAt(k) - 0x30;
+  for (let k = cs; k < ce; k++) {
+    const d = b[k] - 0x30;
     if (d < 0 || d > 9) return null;
     length = length * 10 + d;
   }
@@ -100,21 +127,20 @@ export function parseEventRequest(b: Buffer, peer: string, maxBody: number): Par
   const bodyStart = end + 4;
   if (b.length < bodyStart + length) return null;
   let close = false;
-  const conn = values[H.Connection];
-  if (conn !== null) {
-    const c = conn.toLowerCase();
-    if (c === 'close') close = true;
-    else if (c !== 'keep-alive') return null;
+  if (at[2 * H.Connection] >= 0) {
+    const s = at[2 * H.Connection], e = at[2 * H.Connection + 1];
+    if (bytesAre(b, s, e, CLOSE)) close = true;
+    else if (!bytesAre(b, s, e, KEEP_ALIVE)) return null;
   }
   return {
     body: b.toString('utf8', bodyStart, bodyStart + length),
     facts: {
       peer,
-      forwardedFor: values[H.ForwardedFor],
-      userAgent: values[H.UserAgent],
-      acceptLanguage: values[H.AcceptLanguage],
-      dnt: values[H.Dnt],
-      gpc: values[H.SecGpc],
+      forwardedFor: value(b, H.ForwardedFor),
+      userAgent: value(b, H.UserAgent),
+      acceptLanguage: value(b, H.AcceptLanguage),
+      dnt: value(b, H.Dnt),
+      gpc: value(b, H.SecGpc),
     },
     close,
     length: bodyStart + length,
