@@ -101,6 +101,31 @@ country('known prefixes resolve to their registry country; private ranges to non
   assert.is(lookupCountry(t, truncateIp('8.8.8.8', 'strict')!), 'US');
 });
 
+country('the indexed IPv4 search answers as a search of the whole table: every range bound, every /16, random addresses', async () => {
+  const t = await loadCountryTables();
+  // RFC 6890 blocks, as country.ts lists them: no country
+  const special = [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
+    ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24], ['203.0.113.0', 24], ['224.0.0.0', 3]]
+    .map(([a, bits]) => [String(a).split('.').reduce((n, o) => n * 256 + Number(o), 0), Number(bits)] as const);
+  const plain = (x: number): string | null => {
+    if (special.some(([net, bits]) => Math.floor(x / 2 ** (32 - bits)) === Math.floor(net / 2 ** (32 - bits)))) return null;
+    let lo = 0, hi = t.v4Start.length - 1, found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (t.v4Start[mid] <= x) { found = mid; lo = mid + 1; } else hi = mid - 1;
+    }
+    return found >= 0 && x <= t.v4End[found] ? t.codes[t.v4Code[found]] : null;
+  };
+  const check = (x: number) => {
+    if (x < 0 || x > 0xffffffff) return;
+    const got = lookupCountry(t, { text: '', version: 4, v4: x, v6hi: 0n });
+    if (got !== plain(x)) assert.is(got, plain(x), `address ${x}`);
+  };
+  for (let i = 0; i < t.v4Start.length; i++) { check(t.v4Start[i] - 1); check(t.v4Start[i]); check(t.v4End[i]); check(t.v4End[i] + 1); }
+  for (let h = 0; h < 65536; h++) { check(h * 65536); check(h * 65536 + 65535); }
+  for (let i = 0; i < 200_000; i++) check(Math.floor(Math.random() * 2 ** 32));
+});
+
 country('the loaded tables hold every CSV row: bounds (IPv6: the upper 64 bits) and trimmed codes', async () => {
   const t = await loadCountryTables();
   const require = createRequire(import.meta.url);
