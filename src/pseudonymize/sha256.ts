@@ -16,25 +16,24 @@ const K = new Int32Array([
   0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 ]);
 const IV = new Int32Array([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
-/** The message schedule as a rolling window of 16 words. */
-const W = new Int32Array(16);
+/** The message schedule (a rolling window of 16 words measured ~10 % slower: index masking). */
+const W = new Int32Array(64);
 
 /** One SHA-256 compression of the 64 bytes at buf[off …] into `st`. */
 export function compress(st: Int32Array, buf: Uint8Array, off: number): void {
   const w = W;
+  for (let i = 0; i < 16; i++) {
+    const j = off + (i << 2);
+    w[i] = (buf[j] << 24) | (buf[j + 1] << 16) | (buf[j + 2] << 8) | buf[j + 3];
+  }
+  for (let i = 16; i < 64; i++) {
+    const x = w[i - 15], y = w[i - 2];
+    w[i] = (w[i - 16] + (((x >>> 7) | (x << 25)) ^ ((x >>> 18) | (x << 14)) ^ (x >>> 3)) + w[i - 7]
+      + (((y >>> 17) | (y << 15)) ^ ((y >>> 19) | (y << 13)) ^ (y >>> 10))) | 0;
+  }
   let a = st[0], b = st[1], c = st[2], d = st[3], e = st[4], f = st[5], g = st[6], h = st[7];
   for (let i = 0; i < 64; i++) {
-    let wi: number;
-    if (i < 16) {
-      const j = off + (i << 2);
-      wi = (buf[j] << 24) | (buf[j + 1] << 16) | (buf[j + 2] << 8) | buf[j + 3];
-    } else {
-      const x = w[(i - 15) & 15], y = w[(i - 2) & 15];
-      wi = (w[i & 15] + (((x >>> 7) | (x << 25)) ^ ((x >>> 18) | (x << 14)) ^ (x >>> 3)) + w[(i - 7) & 15]
-        + (((y >>> 17) | (y << 15)) ^ ((y >>> 19) | (y << 13)) ^ (y >>> 10))) | 0;
-    }
-    w[i & 15] = wi;
-    const t1 = (h + (((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7))) + ((e & f) ^ (~e & g)) + K[i] + wi) | 0;
+    const t1 = (h + (((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7))) + ((e & f) ^ (~e & g)) + K[i] + w[i]) | 0;
     const t2 = ((((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10))) + ((a & b) ^ (a & c) ^ (b & c))) | 0;
     h = g; g = f; f = e; e = (d + t1) | 0; d = c; c = b; b = a; a = (t1 + t2) | 0;
   }
@@ -48,6 +47,7 @@ export interface HmacKey { inner: Int32Array; outer: Int32Array }
 /** Prepares a key of any length (a key longer than a block is hashed first, per RFC 2104). */
 export function hmacKey(key: Uint8Array, sha256: (data: Uint8Array) => Uint8Array): HmacKey {
   const k = key.length > 64 ? sha256(key) : key;
+  // plain Uint8Arrays throughout (not Buffers), so compress's loads see one array shape
   const ipad = new Uint8Array(64).fill(0x36), opad = new Uint8Array(64).fill(0x5c);
   for (let i = 0; i < k.length; i++) { ipad[i] ^= k[i]; opad[i] ^= k[i]; }
   const inner = IV.slice(), outer = IV.slice();

@@ -23,6 +23,8 @@ export function visitorMessage(siteId: number, prefix: string, userAgent: string
 const MAX_FAST = 1400;
 /** The message's bytes, then room for SHA-256 padding. Only used synchronously. */
 const scratch = Buffer.allocUnsafeSlow(MAX_FAST * 3 + 72);
+/** The same bytes as a plain Uint8Array for the hash (compress then sees one array shape). */
+const bytes = new Uint8Array(scratch.buffer, scratch.byteOffset, scratch.length);
 
 const keys = new WeakMap<Buffer, HmacKey>();
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest();
@@ -39,10 +41,10 @@ function prepared(key: Buffer): HmacKey {
  * message did (each piece here is a whole string, so no surrogate pair is split).
  */
 function put(s: string, at: number): number {
-  const buf = scratch;
+  const buf = bytes;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c >= 0x80) return at + buf.write(i === 0 ? s : s.slice(i), at, 'utf8');
+    if (c >= 0x80) return at + scratch.write(i === 0 ? s : s.slice(i), at, 'utf8');
     buf[at++] = c;
   }
   return at;
@@ -51,7 +53,7 @@ function put(s: string, at: number): number {
 /** HMAC-SHA256 of `message` under `key`, the first 8 bytes as a signed 64-bit integer. */
 export function hmac64(key: Buffer, message: string): bigint {
   if (message.length > MAX_FAST) return createHmac('sha256', key).update(message).digest().readBigInt64BE(0);
-  return hmacFirst64(prepared(key), scratch, put(message, 0));
+  return hmacFirst64(prepared(key), bytes, put(message, 0));
 }
 
 /** hmac64(key, visitorMessage(…)), without building the message string. */
@@ -60,15 +62,15 @@ export function visitorId(key: Buffer, siteId: number, prefix: string, userAgent
   // the three lengths' digits and the separators take at most 40 more characters
   if (site.length + prefix.length + userAgent.length + 40 > MAX_FAST) return hmac64(key, visitorMessage(siteId, prefix, userAgent));
   let n = put(String(site.length), 0);
-  scratch[n++] = 0x3a; // ':'
+  bytes[n++] = 0x3a; // ':'
   n = put(site, n);
-  scratch[n++] = 0x7c; // '|'
+  bytes[n++] = 0x7c; // '|'
   n = put(String(prefix.length), n);
-  scratch[n++] = 0x3a;
+  bytes[n++] = 0x3a;
   n = put(prefix, n);
-  scratch[n++] = 0x7c;
+  bytes[n++] = 0x7c;
   n = put(String(userAgent.length), n);
-  scratch[n++] = 0x3a;
+  bytes[n++] = 0x3a;
   n = put(userAgent, n);
-  return hmacFirst64(prepared(key), scratch, n);
+  return hmacFirst64(prepared(key), bytes, n);
 }
