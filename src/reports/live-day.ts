@@ -180,6 +180,8 @@ export class LiveDay {
   private readonly visitors = new Visitors();
   /** Visits whose records were dropped: a later event of one means this day must be read again. */
   readonly frozenVisits = new Set<number>();
+  /** The largest id in frozenVisits (-1 none): visit ids grow, so newer visits skip the lookup. */
+  maxFrozenVisit = -1;
   /** Open visit records on this day (the day retires when none is left and it is not today). */
   openVisits = 0;
   /** Events with ids up to this are in the state (the `events` sequence when the day was read). */
@@ -251,7 +253,8 @@ export class LiveDay {
       x[BOUNCES] += sign * c.bounce;
       x[DURATION] += sign * c.duration;
       x[VPV] += sign * c.visitPageviews;
-      const open = this.visitors.open.get(who);
+      // Most days have no visitor with a second open visit: then no lookup (24 a new visit).
+      const opens = this.visitors.open, open = opens.size === 0 ? undefined : opens.get(who);
       if (open === undefined) x[VISITORS] += sign; // their only visit: it decides alone
       else this.presence(who, open, g.idx, x, sign);
     }

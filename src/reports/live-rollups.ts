@@ -292,11 +292,14 @@ export class LiveRollups {
     incremental: boolean, version: number, given?: Map<number, Row>): number {
     const byVisit = new Map<number, Row[]>();
     let n = 0;
+    // Visit ids only grow: a visit newer than every folded one (nearly every event's) needs no lookup.
+    let maxFrozen = -1;
+    for (const d of state.days.values()) if (d.maxFrozenVisit > maxFrozen) maxFrozen = d.maxFrozenVisit;
     for (const r of rows) {
       const day = state.days.get(r[E_DAY] as number);
       if (day && incremental && (r[E_ID] as number) <= day.seq) continue;
       const vid = r[E_VID] as number;
-      if (vid !== 0) {
+      if (vid !== 0 && vid <= maxFrozen) {
         // An event for a visit already folded in (a write long after its time): the days it was
         // folded into are read again (its totals there change too).
         let refolded = false;
@@ -324,6 +327,7 @@ export class LiveRollups {
     const read = new Map<number, Row>();
     const wanted = [...byVisit.keys()].filter((v) => v !== 0 && !given?.has(v) && !(given && state.visits.has(v)));
     if (wanted.length) for (const v of prepared(sqlite, VISIT_SQL).all(JSON.stringify(wanted)) as Row[]) read.set(v[V_ID] as number, v);
+    let startsDay = NaN, startsAt = 0;
     for (const [vid, list] of byVisit) {
       if (vid === 0) {
         // Requests outside any visit only add: no visit total can change under them.
@@ -386,8 +390,11 @@ export class LiveRollups {
       contributeVisit(state, v, 1);
       // A visit that began on a day not held: that day's totals for it change too.
       const start = V[v + VR_START];
-      const lastDay = list.length ? (list[list.length - 1][E_DAY] as number) : -Infinity;
-      if (!Number.isNaN(start) && list.length && start < dayStart(lastDay, state.tz)) {
+      if (Number.isNaN(start) || !list.length) continue;
+      const lastDay = list[list.length - 1][E_DAY] as number;
+      // dayStart builds a key string per call: asked once per day here, not once per visit.
+      if (lastDay !== startsDay) startsAt = dayStart((startsDay = lastDay), state.tz);
+      if (start < startsAt) {
         for (let d = localDayNumber(start, state.tz); d < lastDay; d++) if (!state.days.has(d)) needed.add(d);
       }
     }
@@ -407,6 +414,7 @@ export class LiveRollups {
         const day = state.days.get(D[d + DR_DAY])!;
         day.freeze(D[d + DR_WHO], countedGroups(state, d));
         day.frozenVisits.add(vid);
+        if (vid > day.maxFrozenVisit) day.maxFrozenVisit = vid;
         day.openVisits--;
         releaseDay(state, d);
         d = next;
