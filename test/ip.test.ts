@@ -31,6 +31,11 @@ proxies('a trusted peer: the rightmost entry that is not a trusted proxy', () =>
 proxies('every hop trusted: the leftmost is the origin', () => {
   const r = new ClientIpResolver(parseCidrList('10.0.0.0/8'));
   assert.is(r.resolve('10.0.0.5', '10.1.1.1, 10.2.2.2'), '10.1.1.1');
+  // one hop (no list to split): trusted or not, it is the origin, spaces trimmed
+  assert.is(r.resolve('10.0.0.5', ' 10.1.1.1 '), '10.1.1.1');
+  assert.is(r.resolve('10.0.0.5', ' 198.51.100.7'), '198.51.100.7');
+  assert.is(r.resolve('10.0.0.5', '::ffff:10.1.1.1'), '::ffff:10.1.1.1');
+  assert.is(r.resolve('10.0.0.5', ''), '10.0.0.5');
 });
 
 proxies('garbage written by a proxy falls back to the last good address', () => {

@@ -109,18 +109,33 @@ export class Collector {
     return this.store(result.hits);
   }
 
-  private async store(hits: Hit[]): Promise<CollectResult> {
-    let outcomes: Array<'ok' | DropReason>;
+  /**
+   * One hit (nearly always) is settled with one .then: an async function here cost a promise, an
+   * await and an outcomes array more per hit. Several hits wait for all, as before.
+   */
+  private store(hits: Hit[]): Promise<CollectResult> {
+    let pending: Promise<'ok' | DropReason | Array<'ok' | DropReason>>;
     try {
-      outcomes = hits.length === 1 ? [await this.deps.sink.submit(hits[0])] : await Promise.all(hits.map((h) => this.deps.sink.submit(h)));
+      pending = hits.length === 1 ? this.deps.sink.submit(hits[0]) : Promise.all(hits.map((h) => this.deps.sink.submit(h)));
     } catch {
-      // The store failed (disk full, I/O error): not the client's fault, and nothing was acknowledged.
-      this.deps.counters?.refused('unavailable');
-      return UNAVAILABLE;
+      return Promise.resolve(this.unavailable());
     }
-    const stored = outcomes.some((o) => o === 'ok');
+    return pending.then(this.settled, this.failed);
+  }
+
+  private readonly settled = (outcome: 'ok' | DropReason | Array<'ok' | DropReason>): CollectResult => {
+    const stored = typeof outcome === 'string' ? outcome === 'ok' : outcome.some((o) => o === 'ok');
+    const first = typeof outcome === 'string' ? outcome : outcome[0];
     if (stored) this.deps.counters?.accepted();
-    else this.deps.counters?.refused(outcomes[0] as DropReason);
-    return stored ? ACCEPTED : { status: 202, dropped: outcomes[0] as DropReason };
+    else this.deps.counters?.refused(first as DropReason);
+    return stored ? ACCEPTED : { status: 202, dropped: first as DropReason };
+  };
+
+  // The store failed (disk full, I/O error): not the client's fault, and nothing was acknowledged.
+  private readonly failed = (): CollectResult => this.unavailable();
+
+  private unavailable(): CollectResult {
+    this.deps.counters?.refused('unavailable');
+    return UNAVAILABLE;
   }
 }
