@@ -8,9 +8,12 @@
 // and the figures are medians, since these machines are noisy; one more unpinned pass (both cores,
 // wrk beside the server) follows. CPU per acknowledged hit is the server process's utime+stime
 // (/proc/PID/stat: all its threads, the writer thread included) over the measured run and a short
-// settle after it (so Fathom's batched inserts are counted too), divided by the 2xx answers.
+// settle after it (so Fathom's batched inserts are counted too), divided by the 2xx answers. For Hush
+// it is also split by thread (main, writer, reports, the rest: V8's and libuv's), read by the names
+// src/thread-boot.mjs gives its workers, and "cores" is CPU time over wall time: in the unpinned pass
+// a figure above 1 shows the writer and the reports thread running beside the HTTP thread.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,6 +60,21 @@ function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // f[0] is field 3 (state)
   return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+}
+/** Hush's threads by name (src/thread-boot.mjs names its workers): CPU seconds of each class. */
+type Threads = { main: number; writer: number; reports: number; other: number };
+function threadSeconds(pid: number): Threads {
+  const t: Threads = { main: 0, writer: 0, reports: 0, other: 0 };
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let stat: string;
+    try { stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'); } catch { continue; } // exited meanwhile
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const sec = (Number(f[11]) + Number(f[12])) / CLK_TCK;
+    const k = Number(tid) === pid ? 'main' : comm === 'hush-writer' ? 'writer' : comm === 'hush-reports' ? 'reports' : 'other';
+    t[k] += sec;
+  }
+  return t;
 }
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
@@ -111,7 +129,13 @@ end
 `;
 }
 
-interface Sample { rps: number; p50: number; p99: number; requests: number; non2xx: number; sockErrors: number; cpuUsPerHit: number; stored?: number }
+interface Sample {
+  rps: number; p50: number; p99: number; requests: number; non2xx: number; sockErrors: number; cpuUsPerHit: number; stored?: number;
+  /** CPU seconds (run and settle) over the run's seconds: above 1, threads ran side by side. */
+  cores?: number;
+  /** Hush only: CPU µs per acknowledged hit of each thread class. */
+  threads?: Threads;
+}
 
 /** wrk counts answers ≥ 400 as status errors; the rest (all 2xx here) are the acknowledged hits. */
 function wrk(url: string, lua: string, seconds: number, connections: number, seed: number, pinned: boolean): Omit<Sample, 'cpuUsPerHit'> {
@@ -164,27 +188,34 @@ interface Variant {
 
 async function measure(v: Variant, connections: number, seed: number, pinned: boolean): Promise<Sample> {
   const s = await v.start(pinTo(pinned, 0));
-  let sample: Omit<Sample, 'cpuUsPerHit'>, cpu: number, before: number | undefined;
+  let sample: Omit<Sample, 'cpuUsPerHit'>, cpu: number, wall: number, before: number | undefined, t0: Threads | undefined, t1: Threads | undefined;
   try {
     wrk(s.url, v.lua, WARMUP_SECONDS, connections, seed + 1_000_000, pinned); // JIT, caches, SQLite pages
     await sleep(200);
     before = v.stored?.();
     const c0 = cpuSeconds(s.pid);
+    t0 = v.kind === 'hush' ? threadSeconds(s.pid) : undefined;
     sample = wrk(s.url, v.lua, SECONDS, connections, seed, pinned);
     await sleep(SETTLE_MS);
     cpu = cpuSeconds(s.pid) - c0;
+    wall = sample.requests / sample.rps; // wrk's own measured duration
+    t1 = t0 ? threadSeconds(s.pid) : undefined;
   } finally {
     await s.stop();
   }
   const acked = sample.requests - sample.non2xx;
   const stored = v.stored && before !== undefined ? v.stored() - before : undefined;
-  return { ...sample, cpuUsPerHit: acked > 0 ? (cpu * 1e6) / acked : NaN, stored };
+  const perHit = (sec: number) => (acked > 0 ? (sec * 1e6) / acked : NaN);
+  const threads = t0 && t1 ? { main: perHit(t1.main - t0.main), writer: perHit(t1.writer - t0.writer), reports: perHit(t1.reports - t0.reports), other: perHit(t1.other - t0.other) } : undefined;
+  return { ...sample, cpuUsPerHit: perHit(cpu), stored, cores: cpu / wall, threads };
 }
 
 const fmt = (n: number, w = 6) => Math.round(n).toString().padStart(w);
 function line(label: string, s: Sample): string {
   const stored = s.stored === undefined ? '' : `  stored ${s.stored}/${s.requests - s.non2xx} acked`;
-  return `${label} ${fmt(s.rps)} req/s  p50 ${s.p50.toFixed(2).padStart(6)} ms  p99 ${s.p99.toFixed(2).padStart(7)} ms  CPU ${fmt(s.cpuUsPerHit, 4)} µs/hit  non-2xx ${s.non2xx}  socket errors ${s.sockErrors}${stored}`;
+  const t = s.threads;
+  const threads = t ? `\n${' '.repeat(label.length)}   threads µs/hit: main ${t.main.toFixed(1)} · writer ${t.writer.toFixed(1)} · reports ${t.reports.toFixed(1)} · V8/libuv ${t.other.toFixed(1)}` : '';
+  return `${label} ${fmt(s.rps)} req/s  p50 ${s.p50.toFixed(2).padStart(6)} ms  p99 ${s.p99.toFixed(2).padStart(7)} ms  CPU ${fmt(s.cpuUsPerHit, 4)} µs/hit  ${(s.cores ?? NaN).toFixed(2)} cores  non-2xx ${s.non2xx}  socket errors ${s.sockErrors}${stored}${threads}`;
 }
 
 const work = mkdtempSync(path.join(tmpdir(), 'hush-bench-'));
@@ -271,6 +302,11 @@ try {
   const summary = (s: Sample[]): Sample => ({
     rps: median(s.map((x) => x.rps)), p50: median(s.map((x) => x.p50)), p99: median(s.map((x) => x.p99)),
     cpuUsPerHit: median(s.map((x) => x.cpuUsPerHit)), requests: s.reduce((a, x) => a + x.requests, 0),
+    cores: median(s.map((x) => x.cores ?? NaN)),
+    threads: s[0].threads && {
+      main: median(s.map((x) => x.threads!.main)), writer: median(s.map((x) => x.threads!.writer)),
+      reports: median(s.map((x) => x.threads!.reports)), other: median(s.map((x) => x.threads!.other)),
+    },
     non2xx: s.reduce((a, x) => a + x.non2xx, 0), sockErrors: s.reduce((a, x) => a + x.sockErrors, 0),
     stored: s[0].stored === undefined ? undefined : s.reduce((a, x) => a + (x.stored ?? 0), 0),
   });
