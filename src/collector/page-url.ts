@@ -2,6 +2,7 @@
 // except the allow-listed campaign keys (utm_*, ref, source), which are kept in their own
 // fields; the fragment only in hash-routing mode.
 import type { Utm } from './referrer.ts';
+import { parts, splitSimpleUrl } from './simple-url.ts';
 
 export interface Page {
   hostname: string;
@@ -26,8 +27,21 @@ function decodePath(p: string): string {
   }
 }
 
-/** Parses a page URL; null when it is not an absolute http(s) URL. */
+/**
+ * Parses a page URL; null when it is not an absolute http(s) URL. A plain URL without a query
+ * (most pages) is split by hand, with what `new URL` would give (simple-url.ts): no campaign
+ * parameters, the fragment ignored unless in hash mode, nothing to decode in the path.
+ */
 export function parsePage(url: string, hashMode: boolean): Page | null {
+  if (splitSimpleUrl(url, hashMode ? 'none' : 'fragment')) {
+    const { hostStart, hostEnd, pathEnd } = parts;
+    return { hostname: url.slice(hostStart, hostEnd), pathname: pathEnd > hostEnd ? url.slice(hostEnd, pathEnd) : '/', utm: NO_UTM, refParam: null };
+  }
+  return parsePageByUrl(url, hashMode);
+}
+
+/** parsePage through the WHATWG parser: any URL (exported for the test that compares both). */
+export function parsePageByUrl(url: string, hashMode: boolean): Page | null {
   let u: URL;
   try {
     u = new URL(url);

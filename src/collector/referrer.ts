@@ -2,7 +2,8 @@
 // from Matomo's lists (CC0), referrer spam from Matomo's spam list (public domain), generated
 // into lists/referrer-lists.json by scripts/gen-referrer-lists.ts. Verdicts per host are cached.
 import lists from './lists/referrer-lists.json' with { type: 'json' };
-import { Lru } from './lru.ts';
+import { Lru, ownCopy } from './lru.ts';
+import { parts, splitSimpleUrl } from './simple-url.ts';
 
 export type Channel = 'search' | 'social' | 'email' | 'paid' | 'direct' | 'referral';
 
@@ -75,7 +76,7 @@ function hostKind(host: string): HostKind {
   let k = hostCache.get(host);
   if (!k) {
     k = classifyHost(host);
-    hostCache.set(host, k);
+    hostCache.set(ownCopy(host), k); // a copy: a slice would keep the whole referrer URL cached
   }
   return k;
 }
@@ -98,15 +99,25 @@ export function isSpamReferrer(referrerHost: string | null): boolean {
 export function acquisition(referrer: string | null, pageHost: string, utm: Utm, refParam: string | null): Acquisition {
   let referrerHost: string | null = null, referrerPath: string | null = null;
   if (referrer) {
-    try {
-      const u = new URL(referrer);
-      const host = bareHost(u.hostname.toLowerCase());
+    let host: string | null = null, path = '/';
+    if (splitSimpleUrl(referrer, 'any')) { // a plain http(s) URL: what `new URL` gives, by hand
+      host = referrer.slice(parts.hostStart, parts.hostEnd);
+      if (parts.pathEnd > parts.hostEnd) path = referrer.slice(parts.hostEnd, parts.pathEnd);
+    } else {
+      try {
+        const u = new URL(referrer);
+        host = u.hostname.toLowerCase();
+        path = u.pathname || '/';
+      } catch {
+        // not a URL: treated as no referrer
+      }
+    }
+    if (host !== null) {
+      host = bareHost(host);
       if (host && host !== bareHost(pageHost)) {
         referrerHost = host;
-        referrerPath = u.pathname || '/';
+        referrerPath = path;
       }
-    } catch {
-      // not a URL: treated as no referrer
     }
   }
   const kind = referrerHost ? hostKind(referrerHost) : null;
