@@ -184,6 +184,7 @@ class Connection {
   private readonly onGone = () => this.gone();
   private readonly onSettled = (r: EventResponse) => this.answer(r);
   private readonly onFailed = (e: unknown) => this.failed(e);
+  private readonly onDrain = () => this.drained();
   private close = false;
 
   constructor(readonly socket: Socket, private readonly front: EventFront) {
@@ -201,7 +202,7 @@ class Connection {
 
   private data(chunk: Buffer): void {
     this.buf = this.buf === null ? chunk : Buffer.concat([this.buf, chunk]);
-    if (this.busy) {
+    if (this.busy || this.socket.writableNeedDrain) {
       if (this.buf.length > MAX_BUFFERED) this.socket.pause();
       return;
     }
@@ -233,14 +234,27 @@ class Connection {
     this.busy = false;
     if (this.done) return;
     const close = this.close || this.closing;
-    this.socket.write(this.front.encode(r, close));
+    const flowing = this.socket.write(this.front.encode(r, close));
     if (close) {
       this.finish();
       this.socket.end();
       return;
     }
+    // A client that sends without reading its answers: stop reading (and storing) its requests
+    // until the answers drain, as node:http does, instead of queueing answers without bound.
+    if (!flowing) {
+      this.socket.pause();
+      this.socket.once('drain', this.onDrain);
+      return;
+    }
     if (this.socket.isPaused()) this.socket.resume();
     if (this.buf !== null) this.next();
+  }
+
+  private drained(): void {
+    if (this.done) return;
+    this.socket.resume();
+    if (this.buf !== null && !this.busy) this.next();
   }
 
   private failed(e: unknown): void {
@@ -289,6 +303,7 @@ class Connection {
     s.removeListener('error', this.onGone);
     s.removeListener('close', this.onGone);
     s.removeListener('timeout', this.onTimeout);
+    s.removeListener('drain', this.onDrain);
     // A late error after we let go must not be unhandled (node:http adds its own when it takes over).
     s.on('error', noop);
     this.front.forget(this);
