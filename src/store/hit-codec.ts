@@ -48,9 +48,28 @@ export function packHits(hits: Hit[]): PackedHits {
   return { nums, strings };
 }
 
+/**
+ * The writer's one copy of each string value seen lately. Every batch's table arrives as new
+ * strings, and an open visit keeps its text (browser, country, pages, …) for up to two hours: it
+ * kept its batch's copies alive with it, so each batch's whole table was promoted to the old
+ * generation again. Bounded: cleared when full (unique paths would otherwise grow it forever).
+ */
+const canonical = new Map<string, string>();
+const MAX_CANONICAL = 20_000;
+
+function intern(strings: string[]): void {
+  if (canonical.size > MAX_CANONICAL) canonical.clear();
+  for (let i = 0; i < strings.length; i++) {
+    const x = strings[i], c = canonical.get(x);
+    if (c === undefined) canonical.set(x, x);
+    else strings[i] = c;
+  }
+}
+
 /** The hits of a packed batch (objects of one shape, built in one literal). */
 export function unpackHits({ nums: v, strings }: PackedHits): Hit[] {
   if (v.length % HIT_SLOTS !== 0) throw new Error(`a packed batch has ${v.length} numbers, not a multiple of ${HIT_SLOTS}`);
+  intern(strings);
   const s = (x: number): string | null => (x === NO ? null : strings[x]);
   const n = (x: number): number | null => (Number.isNaN(x) ? null : x);
   const big = (hi: number, lo: number): bigint => (BigInt(hi) << 32n) | BigInt(lo);

@@ -129,10 +129,6 @@ export class HitWriter {
       // The referrer comes back as host and path in one value; it is only ever written whole.
       for (const [f] of VISIT_TEXT) v[f] = r[f];
       v.referrerPath = null;
-      // Not stored on the visit row: each is what its events say, and nothing reads it back.
-      v.hostname = '';
-      v.events = 0;
-      v.engagementMs = 0;
       // The table keeps the bounce verdict, not the count of interactive events behind it.
       v.interactiveEvents = v.bounce === 0 && (v.pageviews as number) <= 1 ? 1 : 0;
       delete v.bounce;

@@ -15,12 +15,9 @@ export interface Visit extends VisitAttributes {
   endTs: number;
   entryPage: string;
   exitPage: string;
-  hostname: string;
   pageviews: number;
-  events: number;
   /** Custom events sent with interactive: true; any of them means the visit did not bounce. */
   interactiveEvents: number;
-  engagementMs: number;
   /** The writer's (hit-writer.ts): its text's string ids while `idsGen` is current, null before. */
   ids: Array<number | null> | null;
   idsGen: number;
@@ -88,8 +85,8 @@ export class VisitTracker {
       if (engagement) return null;
       v = {
         id: this.nextId++, siteId: hit.siteId, visitorId: hit.visitorId, startTs: hit.ts, endTs: hit.ts,
-        entryPage: hit.pathname, exitPage: hit.pathname, hostname: hit.hostname,
-        pageviews: 0, events: 0, interactiveEvents: 0, engagementMs: 0,
+        // No host, event count or engaged time: the row has none (its events do), nothing read them.
+        entryPage: hit.pathname, exitPage: hit.pathname, pageviews: 0, interactiveEvents: 0,
         referrerHost: hit.referrerHost, referrerPath: hit.referrerPath, source: hit.source, channel: hit.channel,
         utmSource: hit.utmSource, utmMedium: hit.utmMedium, utmCampaign: hit.utmCampaign,
         utmContent: hit.utmContent, utmTerm: hit.utmTerm, country: hit.country, browser: hit.browser,
@@ -100,14 +97,12 @@ export class VisitTracker {
       this.site(v.siteId).set(v.visitorId, v);
     }
     if (hit.ts > v.endTs) v.endTs = hit.ts;
-    if (engagement) {
-      v.engagementMs += hit.engagementMs ?? 0;
-    } else if (hit.name === 'pageview') {
+    // An engagement report only extends the visit (endTs, above).
+    if (hit.name === 'pageview') {
       v.pageviews++;
       v.exitPage = hit.pathname;
-    } else {
-      v.events++;
-      if (hit.interactive) v.interactiveEvents++;
+    } else if (!engagement && hit.interactive) {
+      v.interactiveEvents++;
     }
     return v;
   }
