@@ -58,6 +58,22 @@ lang('primary tag plus region', () => {
   assert.is(normalizeLanguage('<script>'), null);
 });
 
+lang('tags already in normal form come back as they are, the same as the full rule gives', () => {
+  // the rule of language.ts, applied to every tag (it skips it for "en" and "en-US" forms)
+  const TAG = /^([a-zA-Z]{2,3})(?:[-_](?:[a-zA-Z]{4}[-_])?([a-zA-Z]{2}|\d{3}))?(?:[-_].*)?$/;
+  const rule = (t: string) => {
+    const m = TAG.exec(t.trim());
+    return m ? (m[2] ? `${m[1].toLowerCase()}-${m[2].toUpperCase()}` : m[1].toLowerCase()) : null;
+  };
+  const pieces = ['en', 'EN', 'e', 'n', '-', '_', 'US', 'us', 'Us', 'Latn', '419', ' ', '*', 'é', '1'];
+  let seed = 3;
+  for (let i = 0; i < 20_000; i++) {
+    let t = '';
+    for (let j = 1 + ((seed = (seed * 48271) % 2147483647) % 3); j > 0; j--) t += pieces[(seed = (seed * 48271) % 2147483647) % pieces.length];
+    assert.is(normalizeLanguage(t), rule(t), JSON.stringify(t));
+  }
+});
+
 lang('first Accept-Language entry', () => {
   assert.is(languageFromHeader('fi-FI,fi;q=0.9,en;q=0.8'), 'fi-FI');
   assert.is(languageFromHeader('de;q=0.7'), 'de');

@@ -40,10 +40,16 @@ export function parseIPv4(s: string): number {
   return n * 256 + octet;
 }
 
+/** "0." … "255.": each octet's text with its dot, made once rather than per hit (~0.07 µs a hit). */
+const OCTET_DOT = Array.from({ length: 256 }, (_, i) => `${i}.`);
+
 function v4Prefix(num: number, bits: number): IpPrefix {
   const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
   const m = (num & mask) >>> 0;
-  const text = `${m >>> 24}.${(m >>> 16) & 255}.${(m >>> 8) & 255}.${m & 255}/${bits}`;
+  // the two precisions' masks leave the last one or two octets zero
+  const text = bits === 24 ? OCTET_DOT[m >>> 24] + OCTET_DOT[(m >>> 16) & 255] + OCTET_DOT[(m >>> 8) & 255] + '0/24'
+    : bits === 16 ? OCTET_DOT[m >>> 24] + OCTET_DOT[(m >>> 16) & 255] + '0.0/16'
+    : `${m >>> 24}.${(m >>> 16) & 255}.${(m >>> 8) & 255}.${m & 255}/${bits}`;
   return { text, version: 4, v4: m, v6hi: 0n };
 }
 
