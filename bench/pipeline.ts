@@ -9,7 +9,8 @@
 //
 // Figures per hit: CPU µs (process.cpuUsage, all threads — GC helpers included — over a batch) and
 // bytes allocated (heap used after a batch minus before it, GC forced before and none during: the
-// young generation is made large enough for a batch). BENCH_PIPELINE_BASE=<a checkout of another
+// young generation is made large enough for a batch). BENCH_PIPELINE_IPV6=0.3 makes that share of
+// the client addresses IPv6 (global unicast). BENCH_PIPELINE_BASE=<a checkout of another
 // commit, with node_modules> runs that tree's pipeline too, interleaved batch by batch in the same
 // process over the same requests, and checks both give the same hits. Medians of BENCH_PIPELINE_RUNS.
 import { spawnSync } from 'node:child_process';
@@ -40,6 +41,8 @@ async function main(gc: () => void, alloc: boolean): Promise<void> {
   const RUNS = Number(process.env.BENCH_PIPELINE_RUNS ?? process.env.BENCH_RUNS ?? 7);
   const HITS = Number(process.env.BENCH_PIPELINE_HITS ?? 20_000);
   const ALLOC_HITS = 2000;
+  /** The share of IPv6 clients (0 by default, as in bench/ingest.ts: every address IPv4). */
+  const V6_SHARE = Number(process.env.BENCH_PIPELINE_IPV6 ?? 0);
   const base = process.env.BENCH_PIPELINE_BASE;
   const trees = [...(base ? [{ label: 'base', root: path.resolve(base) }] : []), { label: 'this', root: ROOT }];
 
@@ -64,7 +67,9 @@ async function main(gc: () => void, alloc: boolean): Promise<void> {
   const requests = (n: number): Req[] => {
     const out: Req[] = new Array(n);
     for (let i = 0; i < n; i++) {
-      const ip = `${1 + rand(223)}.${rand(256)}.${rand(256)}.${1 + rand(254)}`;
+      const ip = V6_SHARE > 0 && rand(1000) < V6_SHARE * 1000
+        ? `2${rand(4096).toString(16).padStart(3, '0')}:${rand(65536).toString(16)}:${rand(65536).toString(16)}:${rand(65536).toString(16)}::${rand(65536).toString(16)}`
+        : `${1 + rand(223)}.${rand(256)}.${rand(256)}.${1 + rand(254)}`;
       const p = PATHS[rand(PATHS.length)], r = REFS[rand(REFS.length)], ua = UAS[rand(UAS.length)];
       const body = `{"n":"pageview","u":"https://example.com${p}","d":"example.com","r":"${r}","sw":1440,"l":"en-US","b":18342,"s":200,"lt":420}`;
       out[i] = { body: fresh(body), facts: { peer: fresh('127.0.0.1'), forwardedFor: fresh(ip), userAgent: fresh(ua), acceptLanguage: null, dnt: null, gpc: null } };

@@ -3,7 +3,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ClientIpResolver, parseCidrList } from '../src/collector/client-ip.ts';
-import { truncateIp } from '../src/pseudonymize/truncate.ts';
+import { truncateIp, type IpPrefix } from '../src/pseudonymize/truncate.ts';
+import { parsePlainIPv6 } from '../src/pseudonymize/ipv6.ts';
+import ipaddr from 'ipaddr.js';
 import { lookupCountry } from '../src/pseudonymize/country.ts';
 import { loadCountryTables } from '../src/pseudonymize/country-data.ts';
 import { readFileSync } from 'node:fs';
@@ -87,6 +89,78 @@ trunc('the prefix never contains the host part', () => {
 
 trunc('non-addresses give null', () => {
   for (const s of ['', 'localhost', '256.1.1.1', '1.2.3', '01.2.3.4', '1.2.3.4.5', 'fe80::zz']) assert.is(truncateIp(s, 'default'), null, s);
+});
+
+/** IPv6-like text: hex groups, colons, zone ids, dotted tails, case, the odd bad character. */
+function ipv6Like(rnd: (n: number) => number): string {
+  const pieces = ['0', '1', 'ffff', 'FFFF', 'db8', '2001', 'fe80', 'abcd', '12345', 'g', ':', ':', '::', ':::', '%eth0', '%', '1.2.3.4', '.', ' ', '00000', '0:0'];
+  if (rnd(2) === 0) { // the plain form, or nearly: 1–9 groups, perhaps one '::' somewhere
+    const n = 1 + rnd(9), gap = rnd(3) ? rnd(n + 1) : -1;
+    const groups = Array.from({ length: n }, () => (rnd(8) ? rnd(65536) : rnd(3)).toString(16));
+    const text = gap < 0 ? groups.join(':') : `${groups.slice(0, gap).join(':')}::${groups.slice(gap).join(':')}`;
+    return rnd(4) === 0 ? `::ffff:${text}` : rnd(5) === 0 ? text.toUpperCase() : text;
+  }
+  let t = '';
+  for (let j = 1 + rnd(12); j > 0; j--) t += rnd(2) ? pieces[rnd(pieces.length)] : `${rnd(65536).toString(16)}:`;
+  return rnd(4) === 0 ? `::ffff:${t}` : t;
+}
+const mulberry = (seed: number) => (n: number) => {
+  seed = (seed + 0x6d2b79f5) | 0;
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return ((t ^ (t >>> 14)) >>> 0) % n;
+};
+
+trunc('the plain IPv6 parser accepts only what ipaddr.js accepts, with the same groups', () => {
+  const rnd = mulberry(11);
+  const g = new Uint16Array(8);
+  let accepted = 0;
+  for (let i = 0; i < 50_000; i++) {
+    const s = ipv6Like(rnd);
+    if (!parsePlainIPv6(s, g)) continue;
+    accepted++;
+    assert.ok(ipaddr.IPv6.isValid(s), s);
+    assert.equal([...g], ipaddr.IPv6.parse(s).parts, s);
+  }
+  for (const s of ['::', '::1', '1::', '1::2', '2001:db8::1', '1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7::', '::2:3:4:5:6:7:8', 'ABCD:ef01::']) {
+    assert.ok(parsePlainIPv6(s, g), s);
+    assert.equal([...g], ipaddr.IPv6.parse(s).parts, s);
+  }
+  assert.ok(accepted > 2000, `only ${accepted} plain addresses generated`);
+});
+
+trunc('IPv6 truncation and trust give what ipaddr.js alone gives', () => {
+  // the truncation as it was before the plain parser: ipaddr.js for everything not dotted-quad IPv4
+  const reference = (ip: string, precision: 'default' | 'strict'): string | null => {
+    if (/^\d+\.\d+\.\d+\.\d+$/.test(ip)) return truncateIp(ip, precision)?.text ?? null;
+    if (!ip.includes(':') || !ipaddr.isValid(ip)) return null;
+    let a: ipaddr.IPv4 | ipaddr.IPv6;
+    try { a = ipaddr.process(ip); } catch { return null; }
+    if (a.kind() === 'ipv4') return truncateIp(a.toString(), precision)?.text ?? null;
+    const kept = precision === 'default' ? 3 : 2;
+    return `${(a as ipaddr.IPv6).parts.slice(0, kept).map((p) => p.toString(16)).join(':')}::/${kept * 16}`;
+  };
+  const hi = (ip: string): bigint => {
+    const parts = ipaddr.parse(ip).kind() === 'ipv6' ? (ipaddr.parse(ip) as ipaddr.IPv6).parts : [0, 0, 0, 0];
+    return parts.slice(0, 4).reduce((acc, p, i) => (acc << 16n) | BigInt(i < 3 ? p : 0), 0n);
+  };
+  const r = new ClientIpResolver(parseCidrList('fd00::/8, 2001:db8:1::/48, 10.0.0.0/8'));
+  const trust = (ip: string) => {
+    if (!ipaddr.isValid(ip)) return null;
+    const a = ipaddr.process(ip);
+    return a.kind() === 'ipv4' ? (a as ipaddr.IPv4).match(ipaddr.parseCIDR('10.0.0.0/8'))
+      : ['fd00::/8', '2001:db8:1::/48'].some((c) => (a as ipaddr.IPv6).match(ipaddr.parseCIDR(c)));
+  };
+  const rnd = mulberry(12);
+  for (let i = 0; i < 30_000; i++) {
+    const ip = ipv6Like(rnd);
+    for (const precision of ['default', 'strict'] as const) {
+      const p: IpPrefix | null = truncateIp(ip, precision);
+      assert.is(p?.text ?? null, reference(ip, precision), `${JSON.stringify(ip)} ${precision}`);
+      if (p?.version === 6 && precision === 'default') assert.is(p.v6hi, hi(ip), ip);
+    }
+    if (!/^\d/.test(ip)) assert.is(r.trust(ip), trust(ip), JSON.stringify(ip));
+  }
 });
 
 trunc.run();

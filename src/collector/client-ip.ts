@@ -5,6 +5,7 @@
 // cached, so no raw IP outlives its request.
 import ipaddr from 'ipaddr.js';
 import { parseIPv4 } from '../pseudonymize/truncate.ts';
+import { isMapped, parsePlainIPv6 } from '../pseudonymize/ipv6.ts';
 
 /** A trusted range: IPv4 as numbers for the fast path, IPv6 through ipaddr.js. */
 export type Cidr =
@@ -46,6 +47,10 @@ export function parseCidrList(list: string): Cidr[] {
 
 /** Parses a non-IPv4 textual address; IPv4-mapped IPv6 comes back as IPv4 (a number). Null when invalid. */
 function parseOther(ip: string): number | ipaddr.IPv6 | null {
+  const g: number[] = [0, 0, 0, 0, 0, 0, 0, 0];
+  if (parsePlainIPv6(ip, g)) { // the plain form, without ipaddr.js's two parses (~7 µs)
+    return isMapped(g) ? ((g[6] << 16) | g[7]) >>> 0 : new ipaddr.IPv6(g);
+  }
   if (!ip.includes(':') || !ipaddr.isValid(ip)) return null;
   try {
     const a = ipaddr.process(ip);

@@ -1,6 +1,7 @@
 // IP truncation: the first thing that happens to a client address. Everything downstream
 // (country, visitor id) sees only the prefix; the full address goes no further than here.
 import ipaddr from 'ipaddr.js';
+import { isMapped, parsePlainIPv6 } from './ipv6.ts';
 
 /** `default`: IPv4 /24, IPv6 /48. `strict`: IPv4 /16, IPv6 /32. */
 export type Precision = 'default' | 'strict';
@@ -61,6 +62,12 @@ export function truncateIp(ip: string, precision: Precision): IpPrefix | null {
   const bits = PREFIX_BITS[precision];
   const quick = parseIPv4(ip);
   if (quick >= 0) return v4Prefix(quick, bits.v4);
+  if (parsePlainIPv6(ip, groups)) {
+    const p = isMapped(groups) ? v4Prefix(((groups[6] << 16) | groups[7]) >>> 0, bits.v4) : v6Prefix(groups, bits.v6);
+    groups.fill(0); // the whole address is kept no longer than this call
+    return p;
+  }
+  groups.fill(0);
   // Only IPv6 goes on to ipaddr.js: it also accepts legacy IPv4 forms ("1.2.3", "0x7f.1") that
   // no socket or proxy reports, and a second opinion on IPv4 would only add ambiguity.
   if (!ip.includes(':') || !ipaddr.isValid(ip)) return null;
@@ -74,10 +81,17 @@ export function truncateIp(ip: string, precision: Precision): IpPrefix | null {
     const o = (addr as ipaddr.IPv4).octets;
     return v4Prefix(((o[0] << 24) | (o[1] << 16) | (o[2] << 8) | o[3]) >>> 0, bits.v4);
   }
-  const parts = (addr as ipaddr.IPv6).parts; // eight 16-bit groups
-  const kept = bits.v6 / 16; // 48 → 3 groups, 32 → 2 groups
-  let hi = 0n;
+  return v6Prefix((addr as ipaddr.IPv6).parts, bits.v6);
+}
+
+/** The groups of the plain form: filled and zeroed within one call (truncation is synchronous). */
+const groups = new Uint16Array(8);
+
+/** The prefix of eight 16-bit groups (bits: 48 or 32, whole groups). */
+function v6Prefix(parts: Uint16Array | number[], bits: number): IpPrefix {
+  const kept = bits / 16; // 48 → 3 groups, 32 → 2 groups
+  let hi = 0n, text = '';
   for (let i = 0; i < 4; i++) hi = (hi << 16n) | BigInt(i < kept ? parts[i] : 0);
-  const groups = parts.slice(0, kept).map((p) => p.toString(16));
-  return { text: `${groups.join(':')}::/${bits.v6}`, version: 6, v4: 0, v6hi: hi };
+  for (let i = 0; i < kept; i++) text += (i ? ':' : '') + parts[i].toString(16);
+  return { text: `${text}::/${bits}`, version: 6, v4: 0, v6hi: hi };
 }
