@@ -7,6 +7,7 @@
 // `prev` is the `events` sequence value before the batch's ids were reserved and `last` its last
 // id: ids between two digests were written by another process. null is NaN.
 import { ROLLUP_DIMENSIONS } from '../reports/dimensions.ts';
+import { hiOf, loOf } from './id-halves.ts';
 
 const HEADER = 4;
 /** Per event: id, site, ts, visit id, then the columns live-rollups reads (see decodeDigest). */
@@ -61,7 +62,7 @@ export class BatchDigest {
     const b = this.buf, dimAt = this.dimAt;
     let i = this.at;
     // The visitor id in the two halves SQL gives (visitor_id >> 32, visitor_id & 0xffffffff).
-    b[i++] = id; b[i++] = Number(visitorId >> 32n); b[i++] = Number(visitorId & 0xffffffffn); b[i++] = start; b[i++] = end; b[i++] = bounce; b[i++] = pageviews;
+    b[i++] = id; b[i++] = hiOf(visitorId); b[i++] = loOf(visitorId); b[i++] = start; b[i++] = end; b[i++] = bounce; b[i++] = pageviews;
     for (let k = 0; k < dimAt.length; k++) {
       const x = ids[dimAt[k]];
       b[i++] = k === this.sourceAt ? (x ?? 0) : n(x);

@@ -5,6 +5,7 @@
 // 50 connections) postMessage took ~18 µs of the main thread per hit. A batch repeats most of its
 // strings (names, hosts, pages, browsers, countries), so the table holds a few dozen per batch.
 import type { Hit } from '../collector/hit.ts';
+import { hiOf, joinHalves, loOf } from './id-halves.ts';
 
 /** Numbers per hit (the visitor ids take two each: their 32-bit halves). */
 export const HIT_SLOTS = 36;
@@ -34,8 +35,8 @@ export function packHits(hits: Hit[]): PackedHits {
   let i = 0;
   for (const h of hits) {
     nums[i++] = h.siteId; nums[i++] = h.ts;
-    nums[i++] = Number(h.visitorId >> 32n); nums[i++] = Number(h.visitorId & 0xffffffffn);
-    nums[i++] = h.prevVisitorId === null ? NaN : Number(h.prevVisitorId >> 32n); nums[i++] = h.prevVisitorId === null ? NaN : Number(h.prevVisitorId & 0xffffffffn);
+    nums[i++] = hiOf(h.visitorId); nums[i++] = loOf(h.visitorId);
+    nums[i++] = h.prevVisitorId === null ? NaN : hiOf(h.prevVisitorId); nums[i++] = h.prevVisitorId === null ? NaN : loOf(h.prevVisitorId);
     nums[i++] = s(h.name); nums[i++] = s(h.hostname); nums[i++] = s(h.pathname); nums[i++] = n(h.bytes);
     nums[i++] = n(h.status); nums[i++] = n(h.loadMs); nums[i++] = n(h.engagementMs); nums[i++] = n(h.scrollDepth);
     nums[i++] = s(h.props); nums[i++] = n(h.revenueAmount); nums[i++] = s(h.revenueCurrency); nums[i++] = h.interactive ? TRUE : FALSE;
@@ -72,7 +73,7 @@ export function unpackHits({ nums: v, strings }: PackedHits): Hit[] {
   intern(strings);
   const s = (x: number): string | null => (x === NO ? null : strings[x]);
   const n = (x: number): number | null => (Number.isNaN(x) ? null : x);
-  const big = (hi: number, lo: number): bigint => (BigInt(hi) << 32n) | BigInt(lo);
+  const big = joinHalves;
   const hits = new Array<Hit>(v.length / HIT_SLOTS);
   for (let k = 0, i = 0; i < v.length; k++, i += HIT_SLOTS) {
     hits[k] = {
