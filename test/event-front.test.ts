@@ -279,4 +279,10 @@ parser('anything it would have to judge goes to node:http', () => {
   for (const [label, req] of Object.entries(handed)) assert.is(parse(req), null, label);
 });
 
+parser('HUSH_EVENT_FRONT turns the front off, and only 0 or 1 is taken', () => {
+  assert.is(loadConfig({}).eventFront, true);
+  assert.is(loadConfig({ HUSH_EVENT_FRONT: '0' }).eventFront, false);
+  assert.throws(() => loadConfig({ HUSH_EVENT_FRONT: 'off' }), /HUSH_EVENT_FRONT/);
+});
+
 parser.run();

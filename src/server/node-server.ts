@@ -29,7 +29,7 @@ export interface StartOptions {
   log?: (line: string) => void;
   /** Serve POST /api/event through Hono instead of the lean path (for comparison in the bench). */
   honoOnly?: boolean;
-  /** Read plain beacon requests off the socket (default) or leave every request to node:http. */
+  /** Read plain beacon requests off the socket or leave every request to node:http (default: config.eventFront). */
   front?: boolean;
   /** Commit in a worker thread (default) or on the main thread (for comparison in the bench). */
   writerThread?: boolean;
@@ -141,7 +141,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     honoListener(req, res);
   });
   server.keepAliveTimeout = 65_000;
-  const front = opts.honoOnly || opts.front === false ? null
+  const front = opts.honoOnly || !(opts.front ?? config.eventFront) ? null
     : new EventFront(server, collect, { maxBodyBytes: LIMITS.bodyBytes, keepAliveMs: server.keepAliveTimeout, onError: internalError });
 
   const timers = [
