@@ -41,6 +41,10 @@ const VISIT_TEXT: Array<[keyof Visit, string]> = [
   ['device', 'device_id'], ['language', 'language_id'], ['screen', 'screen_id'],
 ];
 const EXIT = VISIT_TEXT.findIndex(([f]) => f === 'exitPage');
+// textIds reads the fields in this order by name.
+if (VISIT_TEXT.map(([f]) => f).join() !== 'entryPage,exitPage,referrerHost,source,channel,utmSource,utmMedium,utmCampaign,utmContent,utmTerm,country,browser,browserVersion,os,osVersion,device,language,screen') {
+  throw new Error('VISIT_TEXT changed: update textIds');
+}
 const textAt = (cols: readonly string[]) => cols.map((c) => VISIT_TEXT.findIndex(([, col]) => col === c));
 const PLATFORM_AT = textAt(PLATFORM_COLS), ACQUISITION_AT = textAt(ACQUISITION_COLS);
 /** The text ids on the visit row; after the VISIT_TEXT ids a visit's id list holds its platform and acquisition ids. */
@@ -287,11 +291,14 @@ export class HitWriter {
    */
   private textIds(v: Visit): Array<number | null> {
     const d = this.dict, site = v.siteId;
-    const ids: Array<number | null> = new Array(VISIT_TEXT.length + 2);
-    for (let i = 0; i < VISIT_TEXT.length; i++) {
-      const f = VISIT_TEXT[i][0];
-      ids[i] = d.id(site, f === 'referrerHost' ? referrerOf(v) : (v[f] as string | null));
-    }
+    // Field by field in VISIT_TEXT order (checked where it is declared): v[f] with f from the
+    // list was a megamorphic keyed load per field.
+    const ids: Array<number | null> = [
+      d.id(site, v.entryPage), d.id(site, v.exitPage), d.id(site, referrerOf(v)), d.id(site, v.source), d.id(site, v.channel),
+      d.id(site, v.utmSource), d.id(site, v.utmMedium), d.id(site, v.utmCampaign), d.id(site, v.utmContent), d.id(site, v.utmTerm),
+      d.id(site, v.country), d.id(site, v.browser), d.id(site, v.browserVersion), d.id(site, v.os), d.id(site, v.osVersion),
+      d.id(site, v.device), d.id(site, v.language), d.id(site, v.screen), null, null,
+    ];
     const plat = this.platformIds, acq = this.acquisitionIds;
     for (let i = 0; i < plat.length; i++) plat[i] = ids[PLATFORM_AT[i]];
     for (let i = 0; i < acq.length; i++) acq[i] = ids[ACQUISITION_AT[i]];
