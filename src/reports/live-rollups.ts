@@ -19,7 +19,7 @@ import { ROLLUP_DIMENSIONS, VISIT_JOINS } from './dimensions.ts';
 import { DAY, HOUR, dayStart, localDayNumber, offsetSegments } from './time-zone.ts';
 import { nameIds } from './string-ids.ts';
 import { prepared } from './raw-source.ts';
-import { decodeDigest, digestLast, type DecodedDigest } from '../store/batch-digest.ts';
+import { Digest, digestLast } from '../store/batch-digest.ts';
 import { EMPTY_SLOT, HOUR_CODE, LiveDay, SLOT, S_BYTES, S_ENG, S_EVENTS, S_LOAD_MS, S_LOAD_N, S_PAGEVIEWS, S_SCROLL, type Contribution } from './live-day.ts';
 import { RecordPool } from './record-pool.ts';
 
@@ -47,6 +47,11 @@ const VISIT_SQL = `SELECT v.id, v.visitor_id >> 32, v.visitor_id & 4294967295, v
   FROM json_each(?) j JOIN visits v ON v.id = j.value ${VISIT_JOINS}`;
 
 type Row = unknown[];
+/** Visit rows by id, as a digest gives them (Digest; a Map would do). */
+interface VisitRows {
+  has(visitId: number): boolean;
+  get(visitId: number): Row | undefined;
+}
 
 /** Requests outside any visit: no visit, visitor or engagement visit. */
 const OUTSIDE: Contribution = { counted: false, bounce: 0, duration: 0, visitPageviews: 0 };
@@ -87,7 +92,7 @@ const newSite = (tz: string): SiteState => ({
  * between them that other processes wrote (read from SQLite), and how far that gets.
  */
 export interface RoundPlan {
-  digests: DecodedDigest[];
+  digests: Digest[];
   gaps: Array<[number, number]>;
   applied: number;
 }
@@ -107,9 +112,10 @@ const NO_VISIT: Row = [0, null, null, null, 0, 0, 0, ...VISIT_DIMS.map(() => nul
 export class LiveRollups {
   private readonly sites = new Map<number, SiteState>();
   /**
-   * Digests as they arrived, decoded only when a round takes them: decoded at once, a second's
-   * rows (~5k arrays) lived until the round and every scavenge copied them (measured with
-   * --trace-gc: the reports thread's scavenges took ~14 ms each, as long as the writer's).
+   * Digests as they arrived, unpacked only as a round applies them, one at a time (Digest):
+   * decoded at once, a second's rows (~5k arrays) lived until the round and every scavenge copied
+   * them (measured with --trace-gc: the reports thread's scavenges took ~14 ms each, as long as the
+   * writer's); decoded whole when the round began, they still lived through the round.
    */
   private queue: Float64Array[] = [];
   /** Every event with an id up to this is in (from digests, or read for the gaps between them). */
@@ -140,11 +146,11 @@ export class LiveRollups {
   plan(sqlite: Database.Database): RoundPlan {
     const seq = (prepared(sqlite, "SELECT value FROM sequences WHERE name = 'events'").get() as number[] | undefined)?.[0] ?? 0;
     if (this.prevSeq < 0) this.applied = this.prevSeq = seq; // days are read whole at first
-    const digests: DecodedDigest[] = [], gaps: Array<[number, number]> = [];
+    const digests: Digest[] = [], gaps: Array<[number, number]> = [];
     let cursor = this.applied;
     for (const buf of this.queue) {
       if (digestLast(buf) <= cursor) continue; // read from SQLite already (it was late)
-      const d = decodeDigest(buf);
+      const d = new Digest(buf);
       if (d.prev > cursor) gaps.push([cursor, d.prev]);
       cursor = d.last;
       digests.push(d);
@@ -205,8 +211,9 @@ export class LiveRollups {
     if (plan) {
       const ids = nameIds(sqlite, site.id), reached = new Set<number>();
       for (const d of plan.digests) {
-        const rows = d.events.get(site.id);
-        if (rows) events += this.apply(sqlite, state, withLocalTime(rows, tz), ids, reached, true, d.last, d.visits);
+        // Unpacked here, one digest at a time: its rows are garbage again before the next.
+        const rows = d.events(site.id);
+        if (rows) events += this.apply(sqlite, state, withLocalTime(rows, tz), ids, reached, true, d.last, d);
       }
       for (const d of reached) if (!state.days.has(d)) load.add(d);
     }
@@ -289,7 +296,7 @@ export class LiveRollups {
    * visit reaches that are not live go to `needed`.
    */
   private apply(sqlite: Database.Database, state: SiteState, rows: Row[], ids: { pageview: number; engagement: number }, needed: Set<number>,
-    incremental: boolean, version: number, given?: Map<number, Row>): number {
+    incremental: boolean, version: number, given?: VisitRows): number {
     const byVisit = new Map<number, Row[]>();
     let n = 0;
     // Visit ids only grow: a visit newer than every folded one (nearly every event's) needs no lookup.

@@ -86,33 +86,59 @@ export class BatchDigest {
   }
 }
 
-export interface DecodedDigest {
-  prev: number;
-  last: number;
-  /** Per site: event rows [id, ts, visit id, name, bytes, load ms, engagement ms, scroll depth, page, host, name, status]. */
-  events: Map<number, unknown[][]>;
-  /** Visit rows [id, visitor hi, visitor lo, start, end, bounce, page views, ...visit dimensions]. */
-  visits: Map<number, unknown[]>;
-}
-
 /** The last event id a digest holds (without decoding it). */
 export const digestLast = (buf: Float64Array): number => buf[1];
 
-/** Unpacks a digest into the rows live-rollups reads from SQL (same columns, same order). */
-export function decodeDigest(buf: Float64Array): DecodedDigest {
-  const out: DecodedDigest = { prev: buf[0], last: buf[1], events: new Map(), visits: new Map() };
-  let i = HEADER;
-  for (let k = 0; k < buf[2]; k++, i += EVENT_FIELDS) {
-    const site = buf[i + 1];
-    let list = out.events.get(site);
-    if (!list) out.events.set(site, (list = []));
-    // Two slots more: the reader appends the local day and hour.
-    list.push([buf[i], buf[i + 2], buf[i + 3], buf[i + 4], back(buf[i + 5]), back(buf[i + 6]), back(buf[i + 7]), back(buf[i + 11]), buf[i + 8], buf[i + 9], buf[i + 4], back(buf[i + 10]), 0, 0]);
+/**
+ * A digest as a round applies it, unpacked on demand into the rows live-rollups reads from SQL
+ * (same columns, same order): a site's event rows just before they are applied, a visit's row when
+ * asked for. Unpacked whole when the round began, a round's rows (~400 bytes a hit) all lived
+ * until its end, and the scavenges during the round copied them.
+ */
+export class Digest {
+  readonly prev: number;
+  readonly last: number;
+  /** Offset of each visit's numbers, by visit id (made on first use; shared by the sites). */
+  private visitAt: Map<number, number> | null = null;
+
+  constructor(private readonly buf: Float64Array) {
+    this.prev = buf[0];
+    this.last = buf[1];
   }
-  for (let k = 0; k < buf[3]; k++, i += VISIT_FIELDS) {
-    const row: unknown[] = new Array(VISIT_FIELDS);
+
+  /**
+   * The site's event rows [id, ts, visit id, name, bytes, load ms, engagement ms, scroll depth,
+   * page, host, name, status, and two places for the reader's local day and hour]; none: undefined.
+   */
+  events(siteId: number): unknown[][] | undefined {
+    const buf = this.buf;
+    let list: unknown[][] | undefined;
+    for (let k = 0, i = HEADER; k < buf[2]; k++, i += EVENT_FIELDS) {
+      if (buf[i + 1] !== siteId) continue;
+      (list ??= []).push([buf[i], buf[i + 2], buf[i + 3], buf[i + 4], back(buf[i + 5]), back(buf[i + 6]), back(buf[i + 7]), back(buf[i + 11]), buf[i + 8], buf[i + 9], buf[i + 4], back(buf[i + 10]), 0, 0]);
+    }
+    return list;
+  }
+
+  private visits(): Map<number, number> {
+    if (this.visitAt === null) {
+      const buf = this.buf, at = new Map<number, number>();
+      for (let k = 0, i = HEADER + buf[2] * EVENT_FIELDS; k < buf[3]; k++, i += VISIT_FIELDS) at.set(buf[i], i);
+      this.visitAt = at;
+    }
+    return this.visitAt;
+  }
+
+  has(visitId: number): boolean {
+    return this.visits().has(visitId);
+  }
+
+  /** The visit's row [id, visitor hi, visitor lo, start, end, bounce, page views, ...visit dimensions]. */
+  get(visitId: number): unknown[] | undefined {
+    const i = this.visits().get(visitId);
+    if (i === undefined) return undefined;
+    const buf = this.buf, row: unknown[] = new Array(VISIT_FIELDS);
     for (let j = 0; j < VISIT_FIELDS; j++) row[j] = back(buf[i + j]);
-    out.visits.set(buf[i], row);
+    return row;
   }
-  return out;
 }
