@@ -43,12 +43,21 @@ function v4Index(start: Uint32Array): Uint32Array {
   return first;
 }
 
-/** The last table's index: a server has one table, so this is one comparison per lookup. */
-let indexed: Uint32Array | null = null, index: Uint32Array | null = null;
+/** Each table's index (tables are read-only once loaded); the last one used is one comparison away. */
+const indexes = new WeakMap<Uint32Array, Uint32Array>();
+let lastStart: Uint32Array | null = null, lastIndex: Uint32Array | null = null;
+
+function indexOf(start: Uint32Array): Uint32Array {
+  if (start === lastStart) return lastIndex!;
+  let index = indexes.get(start);
+  if (!index) indexes.set(start, (index = v4Index(start)));
+  lastStart = start;
+  lastIndex = index;
+  return index;
+}
 
 function searchV4(t: CountryTables, x: number): number {
-  if (indexed !== t.v4Start) { index = v4Index(t.v4Start); indexed = t.v4Start; }
-  const first = index!, h = x >>> 16, start = t.v4Start;
+  const first = indexOf(t.v4Start), h = x >>> 16, start = t.v4Start;
   let found = first[h] - 1, lo = first[h], hi = first[h + 1] - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >>> 1;
