@@ -3,7 +3,7 @@
 // to resolve, no IDNA mapping, no IPv4 to canonicalise, no port, no credentials — so its host and
 // path are substrings of the input. `new URL` plus its getters cost ~0.7 µs and ~350 B per URL,
 // this scan ~0.1 µs; anything else (uppercase, '%', '\', ports, IP hosts, xn-- labels…) answers
-// false and goes to `new URL`. test/enrich compares both on generated URLs.
+// false and goes to `new URL`. test/enrich-simple-url compares both on generated URLs.
 
 /** Where the last URL split by splitSimpleUrl has its host and path: [hostStart, hostEnd) and [hostEnd, pathEnd). */
 export const parts = { hostStart: 0, hostEnd: 0, pathEnd: 0 };
