@@ -41,6 +41,8 @@ async function main(gc: () => void, alloc: boolean): Promise<void> {
   const RUNS = Number(process.env.BENCH_PIPELINE_RUNS ?? process.env.BENCH_RUNS ?? 7);
   const HITS = Number(process.env.BENCH_PIPELINE_HITS ?? 20_000);
   const ALLOC_HITS = 2000;
+  /** Hits compared field by field between the trees before the measured runs. */
+  const CHECKED = 2000;
   /** The share of IPv6 clients (0 by default, as in bench/ingest.ts: every address IPv4). */
   const V6_SHARE = Number(process.env.BENCH_PIPELINE_IPV6 ?? 0);
   const base = process.env.BENCH_PIPELINE_BASE;
@@ -98,7 +100,7 @@ async function main(gc: () => void, alloc: boolean): Promise<void> {
       keys: { current: (now: number) => keys.current(now), previous: (now: number) => keys.previous(now) },
       resolver: new ClientIpResolver(parseCidrList('127.0.0.1/32')),
       clock: () => day,
-      sink: { submit: (hit: Hit) => { if (pipe.last.length < 64) pipe.last.push(hit); return Promise.resolve('ok'); } },
+      sink: { submit: (hit: Hit) => { if (pipe.last.length < CHECKED) pipe.last.push(hit); return Promise.resolve('ok'); } },
     });
     pipe.collect = (body, facts) => collector.collectBody(body, facts);
     pipes.push(pipe);
@@ -113,7 +115,7 @@ async function main(gc: () => void, alloc: boolean): Promise<void> {
 
   // Warm-up (every UA parsed once, the JIT settled), then the same hits compared across trees.
   for (const pipe of pipes) await runBatch(pipe, requests(UAS.length * 4));
-  const check = requests(64);
+  const check = requests(CHECKED);
   for (const pipe of pipes) { pipe.last = []; await runBatch(pipe, check); }
   const show = (h: Hit) => JSON.stringify(h, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v));
   for (const pipe of pipes.slice(1)) {
