@@ -62,13 +62,47 @@ const TIMEOUT_MS = msEnv('HUSH_TEST_FILE_TIMEOUT_MS', 240_000);
 const EXIT_GRACE_MS = msEnv('HUSH_TEST_EXIT_GRACE_MS', 20_000);
 const secs = (ms) => `${Number((ms / 1000).toFixed(1))} s`;
 
+/**
+ * Every process below `pid` (Linux: from /proc's parent links; elsewhere none). A file may start
+ * servers in a group of their own (test/helpers/edge-dev.ts detaches wrangler so stop() can kill it
+ * and its workerd together): killing the file's group alone left those running when a file timed
+ * out (its own cleanup never ran), two orphaned workerd processes after one timeout.
+ */
+function descendants(pid) {
+  const children = new Map();
+  let entries = [];
+  try { entries = readdirSync('/proc'); } catch { return []; }
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push(Number(e));
+    } catch { /* exited meanwhile */ }
+  }
+  const out = [];
+  for (let i = 0, queue = [pid]; i < queue.length; i++) {
+    for (const c of children.get(queue[i]) ?? []) {
+      out.push(c);
+      queue.push(c);
+    }
+  }
+  return out;
+}
+
 /** The test files running now: each is the leader of its own process group. */
 const running = new Set();
 function killGroup(child) {
+  const below = descendants(child.pid); // read before the kill: orphans lose their parent link
   try {
-    process.kill(-child.pid, 'SIGKILL'); // the file and everything it started
+    process.kill(-child.pid, 'SIGKILL'); // the file and everything it started in its group
   } catch {
     try { child.kill('SIGKILL'); } catch { /* already gone */ }
+  }
+  for (const pid of below) {
+    try { process.kill(-pid, 'SIGKILL'); } catch { /* not a group leader, or gone */ }
+    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
   }
 }
 process.on('exit', () => { for (const c of running) killGroup(c); });

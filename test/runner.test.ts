@@ -1,5 +1,5 @@
 // test/run.mjs itself, against a tiny suite of its own in a temporary folder: a file that hangs
-// is killed (with the process it started) after HUSH_TEST_FILE_TIMEOUT_MS and reported as
+// is killed (with the process it started, even in a process group of its own) after HUSH_TEST_FILE_TIMEOUT_MS and reported as
 // failed with its output so far; one that a leftover child keeps alive after its tests is killed
 // too; the other files still run and pass; and SIGTERM to the runner kills the files it runs.
 import { suite } from 'uvu';
@@ -14,11 +14,14 @@ import { tempDir } from './helpers/harness.ts';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const UVU = import.meta.resolve('uvu');
 
-/** A process that lives 60 s at most (should this test fail, nothing lingers for long). */
-const sleeper = (pidFile: string) => `
+/**
+ * A process that lives 60 s at most (should this test fail, nothing lingers for long); `detached`
+ * puts it in a process group of its own, as test/helpers/edge-dev.ts starts wrangler.
+ */
+const sleeper = (pidFile: string, detached = false) => `
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-const c = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'pipe' });
+const c = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'pipe', detached: ${detached} });
 writeFileSync(${JSON.stringify(pidFile)}, String(c.pid));
 `;
 
@@ -29,7 +32,7 @@ s('passes', () => {});
 s.run();
 `);
   writeFileSync(path.join(dir, 'b-hang.test.ts'), `import { suite } from '${UVU}';
-${sleeper(path.join(dir, 'hang.pid'))}
+${sleeper(path.join(dir, 'hang.pid'), true)}
 const s = suite('hang');
 s('never ends', async () => {
   console.log('hang: waiting forever');
