@@ -299,7 +299,8 @@ export class LiveRollups {
     incremental: boolean, version: number, given?: VisitRows): number {
     const byVisit = new Map<number, Row[]>();
     let n = 0;
-    // Visit ids only grow: a visit newer than every folded one (nearly every event's) needs no lookup.
+    // A visit id above every folded one is in no day's frozenVisits; visit ids grow, so that is
+    // nearly every event's, and the lookups per live day are skipped.
     let maxFrozen = -1;
     for (const d of state.days.values()) if (d.maxFrozenVisit > maxFrozen) maxFrozen = d.maxFrozenVisit;
     for (const r of rows) {

@@ -10,7 +10,7 @@ import { ROLLUP_DIMENSIONS } from '../reports/dimensions.ts';
 import { hiOf, loOf } from './id-halves.ts';
 
 const HEADER = 4;
-/** Per event: id, site, ts, visit id, then the columns live-rollups reads (see decodeDigest). */
+/** Per event: id, site, ts, visit id, then the columns live-rollups reads (see Digest.events). */
 const EVENT_FIELDS = 12;
 const VISIT_DIMS = ROLLUP_DIMENSIONS.filter((d) => d.kind === 'visit');
 const VISIT_FIELDS = 7 + VISIT_DIMS.length;

@@ -1,9 +1,9 @@
 // Writes a batch of hits in one transaction: each hit joins its visit, its event row is
 // inserted, and every visit the batch touched is written once (inserted when the batch opened it,
-// else upserted); text values go through the
-// per-site dictionary. Prepared statements, not the Drizzle builder, on this path: ~15k rows/s
-// through the builder vs 100k+ prepared (PERF-NOTES). Rows go several per INSERT (events six,
-// new visits seven): binding and stepping one statement per row cost more than the row itself.
+// else upserted); text values go through the per-site dictionary. Prepared statements, not the
+// Drizzle builder, on this path: ~15k rows/s through the builder vs 100k+ prepared (PERF-NOTES).
+// Rows go several per INSERT (events six, new visits seven): binding and stepping one statement
+// per row cost more than the row itself.
 import type { SqlConnection, SqlStatement } from './sql.ts';
 import { Dictionary } from './dictionary.ts';
 import type { Hit, DropReason } from '../collector/hit.ts';
@@ -95,11 +95,8 @@ export class HitWriter {
   /** Told of every committed batch (the reports thread's live rollups), when set. */
   private readonly digest: BatchDigest | null;
 
-  private readonly sqlite: SqlConnection;
-
-  constructor(sqlite: SqlConnection, now = Date.now(), onCommit?: (digest: Float64Array) => void) {
+  constructor(private readonly sqlite: SqlConnection, now = Date.now(), onCommit?: (digest: Float64Array) => void) {
     this.digest = onCommit ? new BatchDigest(onCommit, VISIT_TEXT.map(([, c]) => c)) : null;
-    this.sqlite = sqlite;
     this.upsertVisit = sqlite.prepare(
       `INSERT INTO visits (${VISIT_COLS.join(', ')}) VALUES (${VISIT_COLS.map(() => '?').join(', ')})
        ON CONFLICT(id) DO UPDATE SET ${VISIT_MUTABLE.map((c) => `${c} = excluded.${c}`).join(', ')}`);
