@@ -9,6 +9,7 @@ import { Dictionary } from './dictionary.ts';
 import type { Hit, DropReason } from '../collector/hit.ts';
 import { VisitTracker, VISIT_KEEP_MS, isBounce, isLogRequest, type Visit } from './visits.ts';
 import { BatchDigest } from './batch-digest.ts';
+import { RowBatch } from './row-batch.ts';
 import { ACQUISITION_COLS, PLATFORM_COLS, VisitProfiles } from './visit-profiles.ts';
 import { VISIT_JOINS } from '../reports/dimensions.ts';
 
@@ -23,8 +24,8 @@ const EVENT_COLS = [
 /** events.flags (migration 0018): bit 0 not interactive, bit 1 from an access log. */
 const NOT_INTERACTIVE = 1, FROM_LOG = 2;
 /**
- * Event rows per INSERT: one statement per row cost ~3.6 µs of CPU a row, six rows per statement
- * ~2.3 (16 rows ~1.8). Six, because a Durable Object's SQLite binds at most 100 parameters.
+ * Event rows per INSERT (row-batch.ts): 16 rows ~1.8 µs a row, six ~2.3, one ~3.6. Six, because a
+ * Durable Object's SQLite binds at most 100 parameters.
  */
 const EVENTS_PER_INSERT = 6;
 
@@ -73,15 +74,9 @@ const camel = (c: string) => c.replace(/_([a-z])/g, (_, ch: string) => ch.toUppe
 const referrerOf = (v: Visit) => (v.referrerHost === null ? null : v.referrerHost + (v.referrerPath ?? ''));
 
 export class HitWriter {
-  /** INSERTs of 1 … EVENTS_PER_INSERT event rows (index: rows - 1), prepared when first used. */
-  private readonly insertEvents: SqlStatement[] = [];
-  /** Parameters of the event rows not inserted yet (EVENTS_PER_INSERT at most; see flushEvents). */
-  private readonly pendingEvents: unknown[] = new Array(EVENTS_PER_INSERT * EVENT_COLS.length);
-  private eventsPending = 0;
-  /** The same for new visits' rows (VISITS_PER_INSERT at most). */
-  private readonly insertVisits: SqlStatement[] = [];
-  private readonly pendingVisits: unknown[] = new Array(VISITS_PER_INSERT * VISIT_COLS.length);
-  private visitsPending = 0;
+  /** Event rows not inserted yet, and new visits' rows (row-batch.ts). */
+  private readonly events: RowBatch;
+  private readonly newVisits: RowBatch;
   private readonly upsertVisit: SqlStatement;
   private readonly maxVisitId: SqlStatement;
   private readonly markDirty: SqlStatement;
@@ -97,6 +92,8 @@ export class HitWriter {
 
   constructor(private readonly sqlite: SqlConnection, now = Date.now(), onCommit?: (digest: Float64Array) => void) {
     this.digest = onCommit ? new BatchDigest(onCommit, VISIT_TEXT.map(([, c]) => c)) : null;
+    this.events = new RowBatch(sqlite, 'events', EVENT_COLS, EVENTS_PER_INSERT);
+    this.newVisits = new RowBatch(sqlite, 'visits', VISIT_COLS, VISITS_PER_INSERT);
     this.upsertVisit = sqlite.prepare(
       `INSERT INTO visits (${VISIT_COLS.join(', ')}) VALUES (${VISIT_COLS.map(() => '?').join(', ')})
        ON CONFLICT(id) DO UPDATE SET ${VISIT_MUTABLE.map((c) => `${c} = excluded.${c}`).join(', ')}`);
@@ -163,13 +160,13 @@ export class HitWriter {
     const d = this.dict, site = h.siteId;
     const id = this.nextEventId++, name = d.id(site, h.name), host = d.id(site, h.hostname), page = d.id(site, h.pathname);
     // Written in place in a fixed array (push of sixteen values grew and copied it per batch).
-    const p = this.pendingEvents;
-    let k = this.eventsPending * EVENT_COLS.length;
+    const p = this.events.params;
+    let k = this.events.offset;
     p[k++] = id; p[k++] = site; p[k++] = h.ts; p[k++] = visitId; p[k++] = name; p[k++] = host; p[k++] = page;
     p[k++] = h.bytes; p[k++] = h.status; p[k++] = h.loadMs; p[k++] = h.engagementMs; p[k++] = h.scrollDepth ?? null;
     p[k++] = h.props; p[k++] = h.revenueAmount; p[k++] = h.revenueCurrency;
     p[k] = (h.interactive ? 0 : NOT_INTERACTIVE) | (h.sourceType === 'log' ? FROM_LOG : 0);
-    if (++this.eventsPending === EVENTS_PER_INSERT) this.flushEvents();
+    this.events.added();
     this.digest?.event(id, site, h.ts, visitId, name!, host!, page!, h.status, h.bytes, h.loadMs, h.engagementMs, h.scrollDepth ?? null);
   }
 
@@ -182,39 +179,12 @@ export class HitWriter {
    */
   private idsGen = 0;
 
-  /** The INSERT of `rows` rows into `table` (prepared once per row count). */
-  private insertOf(cache: SqlStatement[], table: string, cols: readonly string[], rows: number): SqlStatement {
-    let st = cache[rows - 1];
-    if (!st) {
-      const row = `(${cols.map(() => '?').join(', ')})`;
-      st = cache[rows - 1] = this.sqlite.prepare(`INSERT INTO ${table} (${cols.join(', ')}) VALUES ${Array(rows).fill(row).join(', ')}`);
-    }
-    return st;
-  }
-
-  /** Inserts the pending event rows in one statement. */
-  private flushEvents(): void {
-    const n = this.eventsPending;
-    if (n === 0) return;
-    const st = this.insertOf(this.insertEvents, 'events', EVENT_COLS, n);
-    st.run(...(n === EVENTS_PER_INSERT ? this.pendingEvents : this.pendingEvents.slice(0, n * EVENT_COLS.length)));
-    this.eventsPending = 0;
-  }
-
-  /** Inserts the pending new visits' rows in one statement. */
-  private flushVisits(): void {
-    const n = this.visitsPending;
-    if (n === 0) return;
-    const st = this.insertOf(this.insertVisits, 'visits', VISIT_COLS, n);
-    st.run(...(n === VISITS_PER_INSERT ? this.pendingVisits : this.pendingVisits.slice(0, n * VISIT_COLS.length)));
-    this.visitsPending = 0;
-  }
-
   /** Writes the batch in one transaction; throws (and rolls back, memory included) on failure. */
   write(hits: Hit[]): WriteResult[] {
     this.touched.length = 0;
     this.batchNo++;
-    this.eventsPending = this.visitsPending = 0;
+    this.events.clear();
+    this.newVisits.clear();
     try {
       const results = this.tx(hits);
       this.digest?.send();
@@ -239,7 +209,7 @@ export class HitWriter {
     this.tracker.idsFrom((this.reserveIds.get(hits.length, 'visits') as number) - hits.length + 1);
     const results = new Array<WriteResult>(hits.length);
     for (let i = 0; i < hits.length; i++) results[i] = this.writeOne(hits[i]);
-    this.flushEvents();
+    this.events.flush();
     let lastSite = -1, lastHour = -1;
     let marked: Set<string> | null = null;
     for (let i = 0; i < hits.length; i++) {
@@ -253,7 +223,7 @@ export class HitWriter {
       marked.add(key);
       this.markDirty.run(h.siteId, hour);
     }
-    const d = this.dict, gen = this.idsGen, pv = this.pendingVisits;
+    const d = this.dict, gen = this.idsGen, pv = this.newVisits.params;
     for (const v of this.touched) {
       const site = v.siteId;
       // A visit's text never changes but for its exit page: look the rest up once per visit.
@@ -268,17 +238,17 @@ export class HitWriter {
           ids[OWN_AT[0]], ids[OWN_AT[1]], ids[OWN_AT[2]], ids[OWN_AT[3]], ids[OWN_AT[4]], ids[PLATFORM], ids[ACQUISITION]);
       } else {
         // Opened in this batch: a plain row, several per INSERT (see VISITS_PER_INSERT).
-        let k = this.visitsPending * VISIT_COLS.length;
+        let k = this.newVisits.offset;
         pv[k++] = v.id; pv[k++] = site; pv[k++] = v.visitorId; pv[k++] = v.startTs; pv[k++] = v.endTs - v.startTs; pv[k++] = v.pageviews; pv[k++] = bounce;
         pv[k++] = ids[OWN_AT[0]]; pv[k++] = ids[OWN_AT[1]]; pv[k++] = ids[OWN_AT[2]]; pv[k++] = ids[OWN_AT[3]]; pv[k++] = ids[OWN_AT[4]];
         pv[k++] = ids[PLATFORM]; pv[k] = ids[ACQUISITION];
         // Later batches update it (a failed batch reloads every visit from the table: restore()).
         v.written = true;
-        if (++this.visitsPending === VISITS_PER_INSERT) this.flushVisits();
+        this.newVisits.added();
       }
       this.digest?.visit(v.id, v.visitorId, v.startTs, v.endTs, bounce, v.pageviews, ids);
     }
-    this.flushVisits();
+    this.newVisits.flush();
     return results;
   }
 
