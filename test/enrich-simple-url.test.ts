@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert';
 import { parsePage, parsePageByUrl } from '../src/collector/page-url.ts';
 import { acquisition, bareHost } from '../src/collector/referrer.ts';
 import { splitSimpleUrl } from '../src/collector/simple-url.ts';
+import { randomInts } from '../src/demo/random.ts';
 
 const simple = suite('simple URLs split by hand');
 
@@ -17,14 +18,8 @@ const PLAIN = ['a', 'blog', 'x.html', '.', '..', '...', '-', '~', '@', ':', '!',
   '?', '&', '=', '+', '?utm_source=', 'utm_medium=cpc', '&utm_campaign=a+b', 'ref=x', '?source=y', '&utm_content', 'utm_term=', 'utm_source+'];
 const PATH = ['/', '//', 'a', 'B', '.', '..', '...', '/.', '/..', '%2e', '%2E', '%', '%zz', '%C3%A9', '\\', ' ', '\t', '\n', '"', '<', '`', '{', '|', '^', '~', '-', '_', "'", '!', '$', '&', '(', '*', '+', ',', ';', '=', ':', '@', 'é', '😀', '?', '#', '?utm_source=x', '#/app', '?a=1#b', '\u0000', 'a.b', '.x'];
 
-let seed = 1;
-/** mulberry32: an LCG's low bits repeat with a short period, and `% n` reads just those. */
-const rnd = (n: number) => {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) % n;
-};
+/** Seeded (src/demo/random.ts: mulberry32; an LCG's low bits repeat with a short period). */
+const rnd = randomInts(1);
 const pick = <T>(xs: T[]) => xs[rnd(xs.length)];
 
 function randomUrl(): string {

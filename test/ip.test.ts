@@ -10,6 +10,7 @@ import { lookupCountry } from '../src/pseudonymize/country.ts';
 import { loadCountryTables } from '../src/pseudonymize/country-data.ts';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { randomInts } from '../src/demo/random.ts';
 
 const proxies = suite('client ip: proxies');
 
@@ -104,15 +105,9 @@ function ipv6Like(rnd: (n: number) => number): string {
   for (let j = 1 + rnd(12); j > 0; j--) t += rnd(2) ? pieces[rnd(pieces.length)] : `${rnd(65536).toString(16)}:`;
   return rnd(4) === 0 ? `::ffff:${t}` : t;
 }
-const mulberry = (seed: number) => (n: number) => {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) % n;
-};
 
 trunc('the plain IPv6 parser accepts only what ipaddr.js accepts, with the same groups', () => {
-  const rnd = mulberry(11);
+  const rnd = randomInts(11);
   const g = new Uint16Array(8);
   let accepted = 0;
   for (let i = 0; i < 50_000; i++) {
@@ -151,7 +146,7 @@ trunc('IPv6 truncation and trust give what ipaddr.js alone gives', () => {
     return a.kind() === 'ipv4' ? (a as ipaddr.IPv4).match(ipaddr.parseCIDR('10.0.0.0/8'))
       : ['fd00::/8', '2001:db8:1::/48'].some((c) => (a as ipaddr.IPv6).match(ipaddr.parseCIDR(c)));
   };
-  const rnd = mulberry(12);
+  const rnd = randomInts(12);
   for (let i = 0; i < 30_000; i++) {
     const ip = ipv6Like(rnd);
     for (const precision of ['default', 'strict'] as const) {

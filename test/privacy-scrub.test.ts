@@ -5,6 +5,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { scrub, scrubHost, ipsIn, USER_AGENT, EMAIL, PLACEHOLDER } from '../src/privacy/personal-data.ts';
+import { randomInts } from '../src/demo/random.ts';
 
 const quick = suite('privacy: scrub quick rejections');
 
@@ -22,14 +23,8 @@ function plainScrub(text: string): string {
 
 const PIECES = ['1', '25', '255', '256', '0', '.', '..', '/', 'a', 'x', '-', '@', 'b.co', 'example.com', ' ', '%2e', 'é',
   'Chrome/', 'Mozilla/5.0 (', 'AppleWebKit/', 'Gecko/', '537.36', '120.0.0', '/7', '.1', '1.', 'Safari/1.2', '?', '#'];
-let seed = 42;
-/** mulberry32: an LCG's low bits repeat with a short period, and `% n` reads just those. */
-const rnd = (n: number) => {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) % n;
-};
+/** Seeded (src/demo/random.ts: mulberry32; an LCG's low bits repeat with a short period). */
+const rnd = randomInts(42);
 const randomText = (pieces: string[]) => {
   let t = '';
   for (let j = rnd(14); j > 0; j--) t += pieces[rnd(pieces.length)];

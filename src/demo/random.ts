@@ -10,3 +10,9 @@ export function mulberry32(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** The same generator giving integers in [0, n): for tests that draw pieces and lengths. */
+export function randomInts(seed: number): (n: number) => number {
+  const next = mulberry32(seed);
+  return (n) => Math.floor(next() * n);
+}
