@@ -164,6 +164,11 @@ differential('odd header spellings are read as node:http reads them', async () =
   await same([hit([ff('192.0.2.12'), ua(UA.firefox), ff('192.0.2.13')])], 1, 'a repeated X-Forwarded-For');
   await same([hit([ff('192.0.2.14'), ua(UA.firefox), ua(UA.iphone)])], 1, 'a repeated User-Agent');
   assert.match(await same([hit([ff('192.0.2.15'), ua(UA.firefox)], '{"n":"pageview","u":"https://example.com/caf\u00e9","d":"example.com"}')], 1, 'UTF-8 body'), /^HTTP\/1\.1 202 /);
+  // llhttp reads these two itself: "close\t" keeps the connection alive, a length with a tab after it is a 400.
+  await same([hit([ff('192.0.2.16'), ua(UA.firefox), 'Connection: close\t'])], 1, 'close and a tab');
+  await same([hit([ff('192.0.2.17'), ua(UA.firefox), 'Connection:\tclose '])], 1, 'a tab before close');
+  await same([hit([ff('192.0.2.18'), ua(UA.firefox)]).replace(/Content-Length: (\d+)/, 'Content-Length:\t$1 ')], 1, 'a tab before the length');
+  await same([hit([ff('192.0.2.19'), ua(UA.firefox)]).replace(/Content-Length: (\d+)/, 'Content-Length: $1\t')], 1, 'a tab after the length');
 });
 
 differential('random requests: the same answers from both (fast-check)', async () => {
@@ -180,9 +185,16 @@ differential('random requests: the same answers from both (fast-check)', async (
   const header = fc.tuple(fc.constantFrom('User-Agent', 'X-Forwarded-For', 'Accept-Language', 'DNT', 'Sec-GPC', 'Connection', 'X-Other', 'Content-Type').chain(name), ows, value, ows)
     .map(([n, a, v, b]) => `${n}:${a}${v}${b}`);
   const body = fc.oneof(fc.constant(BODY), fc.constant('{"n":"pageview","u":"https://example.com/x?utm_source=a","d":"example.com","w":1}'), fc.string({ maxLength: 40 }));
-  const request = fc.tuple(fc.array(header, { maxLength: 6 }), body, fc.boolean()).map(([hs, b, lowerHost]) =>
-    `POST /api/event HTTP/1.1\r\n${lowerHost ? 'host' : 'Host'}: x\r\n${hs.map((h) => `${h}\r\n`).join('')}Content-Length: ${Buffer.byteLength(b)}\r\n\r\n${Buffer.from(b, 'utf8').toString('latin1')}`);
-  await fc.assert(fc.asyncProperty(fc.array(request, { minLength: 1, maxLength: 3 }), fc.nat(400), async (reqs, cut) => {
+  // No tab after the length: llhttp refuses it (a fixed case above), and a refused request pipelined
+  // behind a good one is the one place the two differ on purpose (see the lifecycle suite).
+  const length = fc.tuple(name('Content-Length'), ows, fc.constantFrom('', ' ', '  '));
+  const request = fc.tuple(fc.array(header, { maxLength: 6 }), body, fc.boolean(), length).map(([hs, b, lowerHost, [cl, a, z]]) =>
+    `POST /api/event HTTP/1.1\r\n${lowerHost ? 'host' : 'Host'}: x\r\n${hs.map((h) => `${h}\r\n`).join('')}${cl}:${a}${Buffer.byteLength(b)}${z}\r\n\r\n${Buffer.from(b, 'utf8').toString('latin1')}`);
+  await fc.assert(fc.asyncProperty(fc.array(request, { minLength: 1, maxLength: 3 }), fc.nat(400), async (generated, cut) => {
+    // Nothing is sent after a request that says Connection: close (node:http treats more data as
+    // a parse error and drops the answer still owed; the lifecycle suite checks the front).
+    const last = generated.findIndex((r) => /\r\nconnection:[ \t]*close[ \t]*\r\n/i.test(r));
+    const reqs = last < 0 ? generated : generated.slice(0, last + 1);
     const all = reqs.join('');
     // Sometimes in one write, sometimes cut somewhere (a cut inside a request is node:http's).
     const chunks = cut % 3 === 0 ? [all.slice(0, cut), all.slice(cut)].filter((c) => c) : [all];
@@ -194,7 +206,7 @@ differential('both stored the same rows', async () => {
   // Give the last answers' commits a moment, then compare what each database holds.
   await new Promise((r) => setTimeout(r, 100));
   const a = rows(front.dbPath), b = rows(plain.dbPath);
-  assert.ok(a.length > 20, `only ${a.length} rows stored`);
+  assert.ok(a.length >= 15, `only ${a.length} rows stored`); // the fixed cases alone store ~19
   assert.equal(a, b);
 });
 
@@ -215,6 +227,16 @@ lifecycle('a good hit pipelined before a malformed request gets its answer first
   const r = await exchange(solo.server.port, [hit([ff('203.0.113.20'), ua(UA.firefox)]) + 'POST /api/event HTTP/1.1\r\nHost: x\r\nUser-Agent: \0\r\nContent-Length: 0\r\n\r\n'], 2);
   assert.match(r.text, /^HTTP\/1\.1 202 Accepted\r\n[^]*\r\n\r\nHTTP\/1\.1 400 Bad Request\r\n/);
   assert.ok(r.closed);
+});
+
+lifecycle('nothing after Connection: close is served or stored', async () => {
+  const before = rows(solo.dbPath).length;
+  const r = await exchange(solo.server.port, [hit([ff('203.0.113.22'), ua(UA.firefox), 'Connection: close']) + hit([ff('203.0.113.23'), ua(UA.firefox)])], 2);
+  assert.is(answers(r.text), 1);
+  assert.match(r.text, /^HTTP\/1\.1 202 Accepted\r\n[^]*Connection: close\r\n\r\n$/);
+  assert.ok(r.closed);
+  await new Promise((res) => setTimeout(res, 100));
+  assert.is(rows(solo.dbPath).length, before + 1);
 });
 
 lifecycle('closing the server does not wait for kept-alive connections the front holds', async () => {
@@ -275,6 +297,8 @@ parser('anything it would have to judge goes to node:http', () => {
     'bare LF': h.replace('Host: x\r\n', 'Host: x\n'),
     'a NUL': h.replace('Host: x', 'Host: x\0'),
     'a repeated user-agent': h.replace('Host: x', `Host: x\r\n${ua(UA.iphone)}`),
+    'a tab after the length': h.replace(/Content-Length: (\d+)/, 'Content-Length: $1\t'),
+    'a tab after close': h.replace('Host: x', 'Host: x\r\nConnection: close \t'),
   };
   for (const [label, req] of Object.entries(handed)) assert.is(parse(req), null, label);
 });

@@ -110,7 +110,12 @@ export function parseEventRequest(b: Buffer, peer: string, maxBody: number): Par
     if (name < 0) continue;
     if (at[2 * name] >= 0) return null; // repeated: node:http joins or keeps the first; not guessed here
     while (vs < ve && (b[vs] === 0x20 || b[vs] === 0x09)) vs++;
-    while (ve > vs && (b[ve - 1] === 0x20 || b[ve - 1] === 0x09)) ve--;
+    while (ve > vs && (b[ve - 1] === 0x20 || b[ve - 1] === 0x09)) {
+      // llhttp reads its own Content-Length and Connection tokens, and a tab after them differs:
+      // "5\t" is a 400 there, "close\t" keeps the connection alive. node:http's to judge.
+      if (b[ve - 1] === 0x09 && (name === H.ContentLength || name === H.Connection)) return null;
+      ve--;
+    }
     at[2 * name] = vs;
     at[2 * name + 1] = ve;
   }
