@@ -15,7 +15,7 @@
 import { STATUS_CODES, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { EventRequest } from '../collector/collect.ts';
-import { errorResponse, type EventResponse } from './event-response.ts';
+import { INTERNAL_ERROR, type EventResponse } from './event-response.ts';
 
 /** Turns a complete beacon request into its answer (the Collector behind collectResponse). */
 export type EventHandler = (body: string, facts: EventRequest) => EventResponse | Promise<EventResponse>;
@@ -264,7 +264,7 @@ class Connection {
 
   private failed(e: unknown): void {
     this.front.opts.onError?.(e);
-    this.answer(this.front.internalError);
+    this.answer(INTERNAL_ERROR);
   }
 
   /** Gives the connection, with the bytes not served here put back, to node:http. */
@@ -329,7 +329,6 @@ export class EventFront {
   /** The keep-alive bytes of each shared (frozen) answer — the 202s — for the current second. */
   private readonly encoded = new Map<EventResponse, Buffer>();
   private encodedSecond = -1;
-  readonly internalError = errorResponse(500, 'internal error');
 
   constructor(private readonly server: Server, readonly handle: EventHandler, readonly opts: FrontOptions) {
     const listeners = server.listeners('connection') as Array<(socket: Socket) => void>;

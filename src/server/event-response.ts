@@ -43,6 +43,9 @@ export function errorResponse(status: number, error: string, extra?: Record<stri
 /** The store cannot take hits now (disk full, I/O error): nothing was stored; retry later. */
 export const UNAVAILABLE: EventResponse = Object.freeze(errorResponse(503, 'the hit could not be stored; try again later', { 'Retry-After': String(RETRY_AFTER_S) }));
 
+/** A handler that threw: the same answer from the socket front and the lean path. */
+export const INTERNAL_ERROR: EventResponse = Object.freeze(errorResponse(500, 'internal error'));
+
 export const TOO_LARGE = errorResponse(413, `the request body is larger than ${LIMITS.bodyBytes} bytes`);
 
 export function collectResponse(r: CollectResult): EventResponse {

@@ -15,7 +15,7 @@ import { LIMITS } from '../collector/payload.ts';
 import { createCore } from './core.ts';
 import { loadBeacon } from './static-assets.ts';
 import { DailyBackups } from '../ops/daily-backups.ts';
-import { collectResponse, errorResponse, PREFLIGHT, TOO_LARGE, type EventResponse } from './event-response.ts';
+import { collectResponse, INTERNAL_ERROR, PREFLIGHT, TOO_LARGE, type EventResponse } from './event-response.ts';
 import { EventFront } from './event-front.ts';
 
 export interface RunningServer {
@@ -118,7 +118,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         send(await collect(body, facts));
       } catch (e) {
         internalError(e);
-        send(errorResponse(500, 'internal error'));
+        send(INTERNAL_ERROR);
       }
     });
     req.on('error', () => res.destroy());
